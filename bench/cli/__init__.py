@@ -1,0 +1,61 @@
+"""``prs-bench``: one module per subcommand, registered here as data.
+
+Exit codes: 0 ok, 1 a check failed, 2 bad input (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import BenchError, CheckFailed
+
+# subcommand -> module under bench.cli; each module has add_arguments(parser) and main(args) -> int
+COMMANDS: dict[str, str] = {
+    "list": "list_cmd",
+    "run": "run_cmd",
+    "leaderboard": "leaderboard_cmd",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="prs-bench",
+        description="Benchmark suites for Progressive Reparameterization Scheduling (arXiv 2210.01370). "
+        "With no command, runs every suite's smoke tier and prints the leaderboard.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, modname in COMMANDS.items():
+        mod = importlib.import_module(f"{__name__}.{modname}")
+        p = sub.add_parser(name, help=mod.HELP, description=mod.__doc__,
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        mod.add_arguments(p)
+        p.set_defaults(_main=mod.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        argv = ["run"]
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._main(args) or 0)
+    except BenchError as exc:
+        print(f"prs-bench: error: {exc}", file=sys.stderr)
+        return BenchError.exit_code
+    except CheckFailed as exc:
+        print(f"prs-bench: {exc}", file=sys.stderr)
+        return CheckFailed.exit_code
+    except KeyboardInterrupt:
+        print("prs-bench: interrupted; rerun the same command with --resume to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

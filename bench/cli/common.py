@@ -1,0 +1,15 @@
+"""Arguments several subcommands share."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_suites_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--suites-dir", type=Path, default=None,
+                   help="folder of suite files (default: $PRS_BENCH_SUITES, ./suites, or the checkout's suites/)")
+
+
+def add_out(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("results"), help="results folder (records under OUT/runs/)")

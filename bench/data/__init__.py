@@ -1,0 +1,6 @@
+"""Data sources, caches and subsets."""
+
+from .registry import SOURCES, load_data
+from .types import DataBundle, ImageArrays
+
+__all__ = ["SOURCES", "load_data", "DataBundle", "ImageArrays"]

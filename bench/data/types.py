@@ -1,0 +1,38 @@
+"""Containers passed from the data layer to the training core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ImageArrays:
+    """A small-image split held in memory: ``x`` uint8 (N, H, W, 3), ``y`` int64 (N,)."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.x.dtype != np.uint8 or self.x.ndim != 4 or self.x.shape[-1] != 3:
+            raise ValueError(f"images must be uint8 (N, H, W, 3), got {self.x.dtype} {self.x.shape}")
+        if self.y.shape != (self.x.shape[0],):
+            raise ValueError(f"labels must have shape ({self.x.shape[0]},), got {self.y.shape}")
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def take(self, index: np.ndarray) -> "ImageArrays":
+        return ImageArrays(self.x[index], self.y[index])
+
+
+@dataclass
+class DataBundle:
+    """Train and test splits, the class count, and provenance (source, sizes, subset, hashes)."""
+
+    train: Any  # ImageArrays, or a torch Dataset for streamed (ImageNet-size) data
+    test: Any
+    num_classes: int
+    meta: dict[str, Any] = field(default_factory=dict)

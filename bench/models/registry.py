@@ -1,0 +1,26 @@
+"""Model registry: ``create_model(name, num_classes=..., **overrides)`` as timm does it."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch.nn as nn
+
+from ..errors import BenchError
+from ..registry import Registry
+
+MODELS: Registry[Callable[..., nn.Module]] = Registry("model")
+register_model = MODELS.register
+
+
+def create_model(name: str, num_classes: int, **kwargs: Any) -> nn.Module:
+    """Build a registered model; a bad keyword names the model and the keyword."""
+    factory = MODELS.get(name)
+    try:
+        return factory(num_classes=num_classes, **kwargs)
+    except TypeError as exc:
+        raise BenchError(f"model {name!r}: bad arguments {sorted(kwargs)}: {exc}") from None
+
+
+def list_models() -> list[str]:
+    return MODELS.names()

@@ -1,0 +1,167 @@
+"""Load a suite file (TOML), validate it, and resolve per-arm configs for a tier."""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import BenchError
+from .schema import ARM, OVERRIDE, TIER, TOP, validate_table
+
+TIER_ORDER = ("smoke", "quick", "full")
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated suite file. ``raw`` keeps the parsed TOML for reporting."""
+
+    name: str
+    version: int
+    title: str
+    path: Path
+    claims: list[str]
+    changelog: list[str]
+    recipes: dict[str, dict[str, Any]]
+    arms: dict[str, dict[str, Any]]
+    tiers: dict[str, dict[str, Any]]
+    description: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def tier(self, name: str) -> dict[str, Any]:
+        if name not in self.tiers:
+            raise BenchError(f"suite {self.name!r} has no tier {name!r}; tiers: {', '.join(self.tiers)}")
+        return self.tiers[name]
+
+    def tier_arms(self, tier: str) -> list[str]:
+        return list(self.tier(tier).get("arms", list(self.arms)))
+
+    def arm_label(self, arm: str) -> str:
+        return self.arms[arm].get("label", arm)
+
+    def resolve(self, arm: str, tier: str, fraction: float = 1.0) -> dict[str, Any]:
+        """The full config one run trains with: model, schedule, recipe, data."""
+        t = self.tier(tier)
+        a = self.arms[arm]
+        ov = t.get("overrides", {}).get(arm, {})
+        recipe = _merge(self.recipes[a["recipe"]], t.get("recipe", {}))
+        recipe.update(epochs=t["epochs"], batch_size=t["batch_size"])
+        recipe = _merge(recipe, ov.get("recipe", {}))
+        return {
+            "model": {
+                "name": ov.get("model", a["model"]),
+                "kwargs": _merge(a.get("model_kwargs", {}), ov.get("model_kwargs", {})),
+            },
+            "schedule": copy.deepcopy(ov.get("schedule", a.get("schedule", {"kind": "never"}))),
+            "recipe": recipe,
+            "data": _merge(t["data"], {"fraction": float(fraction)}),
+        }
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge: tables merge key by key, everything else is replaced."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def load_suite(path: str | os.PathLike[str]) -> Suite:
+    """Parse and validate one suite file; every problem is a one-line BenchError naming file and key."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BenchError(f"{path}: suite file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BenchError(f"{path}: not valid TOML: {exc}") from None
+    validate_table(path, "", raw, TOP)
+    if raw["name"] != path.stem:
+        raise BenchError(f"{path}: key 'name' is {raw['name']!r} but the file is named {path.stem!r}; make them equal")
+    for arm, spec in raw["arms"].items():
+        validate_table(path, f"arms.{arm}.", spec, ARM)
+        if spec["recipe"] not in raw["recipes"]:
+            raise BenchError(f"{path}: key 'arms.{arm}.recipe' names unknown recipe {spec['recipe']!r}")
+    for tier, spec in raw["tiers"].items():
+        validate_table(path, f"tiers.{tier}.", spec, TIER)
+        for arm in spec.get("arms", []):
+            if arm not in raw["arms"]:
+                raise BenchError(f"{path}: key 'tiers.{tier}.arms' names unknown arm {arm!r}")
+        for arm, ov in spec.get("overrides", {}).items():
+            if arm not in raw["arms"]:
+                raise BenchError(f"{path}: key 'tiers.{tier}.overrides.{arm}' names unknown arm {arm!r}")
+            validate_table(path, f"tiers.{tier}.overrides.{arm}.", ov, OVERRIDE)
+    suite = Suite(
+        name=raw["name"], version=raw["version"], title=raw["title"], path=path,
+        claims=list(raw.get("claims", [])), changelog=list(raw["changelog"]), recipes=raw["recipes"],
+        arms=raw["arms"], tiers=raw["tiers"], description=raw.get("description", ""), raw=raw,
+    )
+    _validate_semantics(suite)
+    return suite
+
+
+def _validate_semantics(suite: Suite) -> None:
+    """Names that must exist in registries: models, schedules, data sources, check kinds."""
+    from ..data import SOURCES
+    from ..models import MODELS
+    from ..models.schedules import validate_schedule
+    from ..verdicts import CHECKS
+
+    p = suite.path
+    for tier, t in suite.tiers.items():
+        if t["data"]["source"] not in SOURCES:
+            raise BenchError(f"{p}: key 'tiers.{tier}.data.source': unknown data source "
+                             f"{t['data']['source']!r}; choose one of: {', '.join(SOURCES.names())}")
+        for arm in suite.tier_arms(tier):
+            cfg = suite.resolve(arm, tier)
+            if cfg["model"]["name"] not in MODELS:
+                raise BenchError(f"{p}: arm {arm!r} at tier {tier!r}: unknown model {cfg['model']['name']!r}; "
+                                 f"see `prs-bench list --models`")
+            try:
+                validate_schedule(cfg["schedule"], epochs=cfg["recipe"]["epochs"])
+            except (ValueError, BenchError) as exc:
+                raise BenchError(f"{p}: arm {arm!r} at tier {tier!r}: schedule: {exc}") from None
+        for i, check in enumerate(t.get("checks", [])):
+            kind = check.get("kind")
+            if kind not in CHECKS:
+                raise BenchError(f"{p}: key 'tiers.{tier}.checks[{i}].kind': unknown check {kind!r}; "
+                                 f"choose one of: {', '.join(CHECKS.names())}")
+            for arm in _check_arms(check):
+                if arm not in suite.arms:
+                    raise BenchError(f"{p}: key 'tiers.{tier}.checks[{i}]' names unknown arm {arm!r}")
+
+
+def _check_arms(check: dict[str, Any]) -> list[str]:
+    names = list(check.get("arms", []))
+    names += [check[k] for k in ("arm", "a", "b", "reference_arm") if isinstance(check.get(k), str)]
+    return names
+
+
+def default_suites_dir() -> Path:
+    """``$PRS_BENCH_SUITES``, else ./suites, else the suites/ beside the installed package."""
+    env = os.environ.get("PRS_BENCH_SUITES")
+    if env:
+        return Path(env)
+    here = Path("suites")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "suites"
+
+
+def discover(suites_dir: Path | None = None) -> dict[str, Path]:
+    d = suites_dir or default_suites_dir()
+    if not d.is_dir():
+        raise BenchError(f"suites folder {d} not found; run from the prs-bench checkout or set PRS_BENCH_SUITES")
+    return {p.stem: p for p in sorted(d.glob("*.toml"))}
+
+
+def load_suites(names: list[str] | None = None, suites_dir: Path | None = None) -> list[Suite]:
+    found = discover(suites_dir)
+    names = names or list(found)
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise BenchError(f"unknown suite {missing[0]!r}; choose one of: {', '.join(found) or 'none'}")
+    return [load_suite(found[n]) for n in names]

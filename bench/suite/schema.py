@@ -1,0 +1,97 @@
+"""The suite-file schema as data: allowed keys and their types, checked with one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import BenchError
+
+Check = Callable[[Any], bool]
+
+
+def is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_pos_int(v: Any) -> bool:
+    return is_int(v) and v > 0
+
+
+def is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def is_str(v: Any) -> bool:
+    return isinstance(v, str) and bool(v)
+
+
+def is_table(v: Any) -> bool:
+    return isinstance(v, dict)
+
+
+def list_of(pred: Check) -> Check:
+    return lambda v: isinstance(v, list) and all(pred(x) for x in v)
+
+
+def is_fraction(v: Any) -> bool:
+    return is_num(v) and 0 < v <= 1
+
+
+# key -> (required, predicate, what the value must be)
+TOP = {
+    "name": (True, is_str, "a non-empty string"),
+    "version": (True, is_pos_int, "a positive integer"),
+    "title": (True, is_str, "a non-empty string"),
+    "claims": (False, list_of(is_str), "a list of claim ids such as 'C1'"),
+    "description": (False, is_str, "a string"),
+    "changelog": (True, lambda v: list_of(is_str)(v) and len(v) > 0, "a non-empty list of strings"),
+    "recipes": (True, is_table, "a table of recipes"),
+    "arms": (True, lambda v: is_table(v) and len(v) > 0, "a non-empty table of arms"),
+    "tiers": (True, lambda v: is_table(v) and len(v) > 0, "a non-empty table of tiers"),
+}
+ARM = {
+    "model": (True, is_str, "a registered model name"),
+    "recipe": (True, is_str, "the name of a recipe in [recipes]"),
+    "schedule": (False, is_table, "a table such as { kind = \"never\" }"),
+    "model_kwargs": (False, is_table, "a table of model keyword arguments"),
+    "label": (False, is_str, "a string"),
+    "bias": (False, is_str, "a string describing the inductive bias"),
+}
+TIER = {
+    "description": (False, is_str, "a string"),
+    "data": (True, lambda v: is_table(v) and is_str(v.get("source")), "a table with a 'source' string"),
+    "epochs": (True, is_pos_int, "a positive integer"),
+    "batch_size": (True, is_pos_int, "a positive integer"),
+    "seeds": (True, lambda v: list_of(is_int)(v) and len(v) > 0 and len(set(v)) == len(v),
+              "a non-empty list of distinct integers"),
+    "fractions": (False, lambda v: list_of(is_fraction)(v) and len(v) > 0, "a non-empty list of numbers in (0, 1]"),
+    "arms": (False, lambda v: list_of(is_str)(v) and len(v) > 0, "a non-empty list of arm names"),
+    "recipe": (False, is_table, "a table of recipe overrides"),
+    "overrides": (False, is_table, "a table of per-arm overrides"),
+    "checks": (False, list_of(is_table), "an array of check tables ([[tiers.NAME.checks]])"),
+    "expected": (False, is_str, "a string: the expected outcome at this tier, and why"),
+    "device": (False, lambda v: v in ("cpu", "cuda", "auto"), "'cpu', 'cuda' or 'auto'"),
+    "fourier": (False, is_table, "a table of Fourier-analysis options"),
+}
+OVERRIDE = {
+    "model": (False, is_str, "a registered model name"),
+    "model_kwargs": (False, is_table, "a table of model keyword arguments"),
+    "schedule": (False, is_table, "a schedule table"),
+    "recipe": (False, is_table, "a table of recipe overrides"),
+}
+
+
+def validate_table(path: Path, where: str, table: dict[str, Any], schema: dict) -> None:
+    """Raise BenchError naming the file, the dotted key and the problem."""
+    for key in table:
+        if key not in schema:
+            allowed = ", ".join(sorted(schema))
+            raise BenchError(f"{path}: unknown key '{where}{key}' (allowed: {allowed})")
+    for key, (required, pred, what) in schema.items():
+        if key not in table:
+            if required:
+                raise BenchError(f"{path}: missing key '{where}{key}': must be {what}")
+            continue
+        if not pred(table[key]):
+            raise BenchError(f"{path}: key '{where}{key}' must be {what}, got {table[key]!r}")

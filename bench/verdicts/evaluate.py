@@ -1,0 +1,35 @@
+"""Run a tier's declared checks over its records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..suite import Suite, plan_runs
+from .context import CheckContext
+from .registry import CHECKS
+from .types import Verdict
+
+
+def select_records(suite: Suite, tier: str, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Complete records of this suite version and tier whose config hash matches today's plan.
+
+    Returns (records, stale count). Other versions and tiers are never mixed in.
+    """
+    current = {s.config_hash for s in plan_runs(suite, tier, seeds=[0])}
+    same = [r for r in records if r["suite"] == suite.name and r["version"] == suite.version and r["tier"] == tier
+            and r.get("status") == "complete"]
+    fresh = [r for r in same if r["config_hash"] in current]
+    return fresh, len(same) - len(fresh)
+
+
+def evaluate(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: Any = None,
+             seeds: list[int] | None = None) -> list[Verdict]:
+    fresh, stale = select_records(suite, tier, records)
+    planned = plan_runs(suite, tier, seeds=seeds)
+    ctx = CheckContext(suite, tier, planned, fresh, baselines=baselines, stale=stale)
+    verdicts: list[Verdict] = []
+    for check in suite.tier(tier).get("checks", []):
+        for v in CHECKS.get(check["kind"])(check, ctx):
+            v.claim = v.claim or check.get("claim", "")
+            verdicts.append(v)
+    return verdicts

@@ -1,0 +1,13 @@
+"""Check kinds a suite can declare, by name."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..registry import Registry
+from .context import CheckContext
+from .types import Verdict
+
+CheckFn = Callable[[dict[str, Any], CheckContext], list[Verdict]]
+CHECKS: Registry[CheckFn] = Registry("check")
+register_check = CHECKS.register
