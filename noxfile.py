@@ -1,0 +1,58 @@
+"""nox sessions: one per suite (discovered from suites/), plus tests, smoke and leaderboard.
+
+Sessions run in the CURRENT environment by default (no per-session virtualenv): a torch install
+costs about a minute and 6 GB per session, and a GPU runner already has the right CUDA build.
+Set PRS_BENCH_NOX_VENV=1 to get isolated virtualenvs that install the project first.
+
+    nox -l                                   # list sessions
+    nox -s tests
+    nox -s "suite(reparam-interp)" -- --tier smoke
+    nox -s "suite(cifar100-prs)" -- --tier quick --device cuda
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+ISOLATED = os.environ.get("PRS_BENCH_NOX_VENV") == "1"
+nox.options.default_venv_backend = "virtualenv" if ISOLATED else "none"
+nox.options.sessions = ["tests"]
+SUITES = sorted(p.stem for p in (ROOT / "suites").glob("*.toml"))
+
+
+def _prepare(session: nox.Session) -> None:
+    if ISOLATED:
+        session.install("-e", ".[test]")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite (the command CI runs)."""
+    _prepare(session)
+    session.run("pytest", *session.posargs, external=True)
+
+
+@nox.session
+def smoke(session: nox.Session) -> None:
+    """Every suite's smoke tier on the CPU/synthetic data, then the leaderboard."""
+    _prepare(session)
+    session.run("prs-bench", "run", "--tier", "smoke", *session.posargs, external=True)
+
+
+@nox.session
+@nox.parametrize("name", SUITES, ids=SUITES)
+def suite(session: nox.Session, name: str) -> None:
+    """One suite; pass prs-bench run options after --, e.g. -- --tier quick --seeds 3."""
+    _prepare(session)
+    session.run("prs-bench", "run", name, *session.posargs, external=True)
+
+
+@nox.session
+def leaderboard(session: nox.Session) -> None:
+    """Render the leaderboard from stored records; pass options after --."""
+    _prepare(session)
+    session.run("prs-bench", "leaderboard", *session.posargs, external=True)

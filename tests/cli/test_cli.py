@@ -1,0 +1,101 @@
+"""The CLI end to end on a tiny suite: run, skip on rerun, leaderboard from records, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+
+TINY = """
+name = "tiny"
+version = 1
+title = "tiny end-to-end suite"
+changelog = ["v1: test fixture"]
+[recipes.sgd]
+optimizer = "sgd"
+lr = 0.05
+augment = { crop_pad = 2, flip = true }
+[arms.cnn]
+model = "resnet_tiny"
+recipe = "sgd"
+[tiers.smoke]
+data = { source = "synthetic", num_classes = 4, n_train = 96, n_test = 48 }
+epochs = 2
+batch_size = 32
+seeds = [0]
+[[tiers.smoke.checks]]
+kind = "health"
+margin = -100.0   # plumbing test: the health rule itself is tested in tests/verdicts
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> tuple[Path, Path]:
+    sd = tmp_path / "suites"
+    sd.mkdir()
+    (sd / "tiny.toml").write_text(TINY)
+    return sd, tmp_path / "results"
+
+
+def test_run_skip_and_leaderboard(tiny, capsys) -> None:
+    sd, out = tiny
+    args = ["--suites-dir", str(sd), "--out", str(out), "--device", "cpu"]
+    assert main(["run", *args]) == 0
+    first = capsys.readouterr()
+    rec_path = out / "runs/tiny/v1/smoke/cnn/synthetic-f1/seed0.json"
+    rec = json.loads(rec_path.read_text())
+    assert rec["status"] == "complete" and len(rec["history"]) == 2
+    assert rec["provenance"]["threads"] >= 1 and rec["data"]["source"] == "synthetic"
+    assert "| tiny" in first.out and "resnet_tiny" in first.out
+    mtime = rec_path.stat().st_mtime_ns
+    assert main(["run", *args]) == 0
+    second = capsys.readouterr()
+    assert "skipping 1 finished run" in second.err and rec_path.stat().st_mtime_ns == mtime
+    assert main(["leaderboard", "--suites-dir", str(sd), "--out", str(out)]) == 0
+    board = capsys.readouterr().out
+    assert board.strip() == second.out.strip()
+    assert main(["leaderboard", "--suites-dir", str(sd), "--out", str(out), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["arms"][0]["values"] == [rec["metrics"]["test_acc"]]
+
+
+def test_dry_run_and_list(tiny, capsys) -> None:
+    sd, out = tiny
+    assert main(["run", "--suites-dir", str(sd), "--out", str(out), "--dry-run", "--seeds", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [ln.split()[0] for ln in lines] == ["tiny/v1/smoke/cnn/synthetic-f1/seed0",
+                                               "tiny/v1/smoke/cnn/synthetic-f1/seed1"]
+    assert not out.exists()
+    assert main(["list", "--suites-dir", str(sd)]) == 0
+    assert "tiny" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["run", "nope"], "unknown suite 'nope'"),
+        (["run", "tiny", "--tier", "full"], "no tier 'full'"),
+        (["run", "tiny", "--seeds", "x"], "--seeds 'x'"),
+        (["leaderboard"], "no run records"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tiny, capsys, argv, needle) -> None:
+    sd, out = tiny
+    assert main([*argv, "--suites-dir", str(sd), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and err[0].startswith("prs-bench: error:")
+
+
+def test_malformed_suite_exit_2_without_traceback(tiny) -> None:
+    sd, out = tiny
+    (sd / "tiny.toml").write_text(TINY.replace("epochs = 2", "epochs = -1"))
+    proc = subprocess.run([sys.executable, "-m", "bench.cli", "run", "--suites-dir", str(sd), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+    assert "tiny.toml" in proc.stderr and "'tiers.smoke.epochs'" in proc.stderr

@@ -1,0 +1,51 @@
+"""Planner: one run per (arm, fraction, seed); hashes change with the config and only then."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.errors import BenchError
+from bench.suite import load_suite, parse_seeds, plan_runs
+
+from .test_load import GOOD, write
+
+
+@pytest.fixture
+def suite(tmp_path: Path):
+    return load_suite(write(tmp_path, GOOD))
+
+
+def test_plan_is_the_cross_product(suite) -> None:
+    runs = plan_runs(suite, "smoke")
+    assert len(runs) == 2 * 2 * 2
+    assert len({r.key for r in runs}) == len(runs)
+    assert {r.data_label for r in runs} == {"synthetic-f0.5", "synthetic-f1"}
+    r = runs[0]
+    assert r.relpath == f"demo/v1/smoke/{r.arm}/{r.data_label}/seed{r.seed}.json"
+
+
+def test_hash_depends_on_config_not_seed(tmp_path: Path, suite) -> None:
+    runs = plan_runs(suite, "smoke")
+    by = {(r.arm, r.data_label, r.seed): r.config_hash for r in runs}
+    assert by[("a", "synthetic-f1", 0)] == by[("a", "synthetic-f1", 1)]
+    assert by[("a", "synthetic-f1", 0)] != by[("a", "synthetic-f0.5", 0)]
+    other = tmp_path / "changed"
+    other.mkdir()
+    changed = load_suite(write(other, GOOD.replace("lr = 0.1", "lr = 0.2")))
+    again = {(r.arm, r.data_label, r.seed): r.config_hash for r in plan_runs(changed, "smoke")}
+    assert again[("a", "synthetic-f1", 0)] != by[("a", "synthetic-f1", 0)]
+    assert again[("b", "synthetic-f1", 0)] == by[("b", "synthetic-f1", 0)]  # b overrides lr
+
+
+def test_seeds_and_arms_selection(suite) -> None:
+    assert parse_seeds(None, [3, 4]) == [3, 4]
+    assert parse_seeds("3", [0]) == [0, 1, 2]
+    assert parse_seeds("0,5", [0]) == [0, 5]
+    for bad in ("x", "0", "1,1"):
+        with pytest.raises(BenchError, match="--seeds"):
+            parse_seeds(bad, [0])
+    assert {r.arm for r in plan_runs(suite, "smoke", seeds=[0], arms=["b"])} == {"b"}
+    with pytest.raises(BenchError, match="no arm 'zz'"):
+        plan_runs(suite, "smoke", arms=["zz"])

@@ -1,0 +1,68 @@
+"""The smoke-tier health rule: loss must fall and top-1 must beat chance by the margin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.suite import load_suite, plan_runs
+from bench.verdicts import evaluate
+
+SUITE = """
+name = "h"
+version = 1
+title = "t"
+changelog = ["v1"]
+[recipes.r]
+optimizer = "sgd"
+lr = 0.1
+[arms.a]
+model = "resnet_tiny"
+recipe = "r"
+[tiers.smoke]
+data = { source = "synthetic", num_classes = 10 }
+epochs = 2
+batch_size = 8
+seeds = [0, 1]
+[[tiers.smoke.checks]]
+kind = "health"
+margin = 5.0
+"""
+
+
+def records(suite, accs, losses):
+    out = []
+    for spec, acc, (l0, l1) in zip(plan_runs(suite, "smoke"), accs, losses):
+        out.append({"suite": "h", "version": 1, "tier": "smoke", "arm": spec.arm, "seed": spec.seed,
+                    "data_label": spec.data_label, "status": "complete", "config": spec.config,
+                    "config_hash": spec.config_hash, "metrics": {"test_acc": acc},
+                    "history": [{"train_loss": l0}, {"train_loss": l1}], "provenance": {"device_name": "cpu"}})
+    return out
+
+
+def verdict(tmp_path: Path, accs, losses):
+    (tmp_path / "h.toml").write_text(SUITE)
+    suite = load_suite(tmp_path / "h.toml")
+    (v,) = evaluate(suite, "smoke", records(suite, accs, losses))
+    return v
+
+
+def test_pass(tmp_path: Path) -> None:
+    v = verdict(tmp_path, [15.0, 30.0], [(2.3, 2.0), (2.3, 1.0)])
+    assert v.status == "pass" and v.compared["n"] == {"a": 2}
+
+
+def test_fail_on_accuracy_margin(tmp_path: Path) -> None:
+    v = verdict(tmp_path, [14.9, 30.0], [(2.3, 2.0), (2.3, 1.0)])
+    assert v.status == "fail" and "seed 0: top-1 14.9% < chance 10.0% + 5" in v.detail
+
+
+def test_fail_when_loss_does_not_fall(tmp_path: Path) -> None:
+    v = verdict(tmp_path, [50.0, 50.0], [(2.3, 2.3), (2.3, 1.0)])
+    assert v.status == "fail" and "seed 0: train loss did not fall" in v.detail
+
+
+def test_inconclusive_and_not_run(tmp_path: Path) -> None:
+    v = verdict(tmp_path, [50.0], [(2.3, 1.0)])
+    assert v.status == "inconclusive" and "1/2 runs" in v.detail
+    v = verdict(tmp_path, [], [])
+    assert v.status == "not run"
