@@ -1,7 +1,13 @@
-"""Data sources by name; ``load_data`` turns a resolved ``data`` config into a DataBundle."""
+"""Data sources by name; ``load_data`` turns a resolved ``data`` config into a DataBundle.
+
+A source is data: its loader, its subset rule, and a one-line description. Heavy imports
+(``datasets``, ``torchvision``) happen inside the loaders, so listing sources stays cheap.
+"""
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import BenchError
@@ -9,26 +15,84 @@ from ..registry import Registry
 from .synthetic import make_synthetic
 from .types import DataBundle
 
-SOURCES: Registry[Callable[..., DataBundle]] = Registry("data source")
+# options load_data consumes itself; everything else in the data table goes to the source's loader
+SUBSET_OPTIONS = ("fraction", "subset_seed", "subset_sha256")
 
 
-@SOURCES.register("synthetic")
+@dataclass(frozen=True)
+class Source:
+    load: Callable[..., DataBundle]
+    subset_rule: str  # "seeded" or "convit" (see subsets.py)
+    about: str
+
+
 def _synthetic(num_classes: int = 10, n_train: int = 2000, n_test: int = 1000, generator_seed: int = 0,
                **_: Any) -> DataBundle:
     return make_synthetic(num_classes, n_train, n_test, generator_seed)
 
 
-def load_data(spec: dict[str, Any]) -> DataBundle:
-    """Build the bundle for ``spec`` (``source``, ``fraction`` and source options)."""
-    spec = dict(spec)
-    source = spec.pop("source")
-    fraction = float(spec.pop("fraction", 1.0))
-    if not 0.0 < fraction <= 1.0:
-        raise BenchError(f"data fraction {fraction} is outside (0, 1]; use e.g. 0.1 for 10% of the training set")
-    bundle = SOURCES.get(source)(**spec)
-    if fraction < 1.0:
-        from .subsets import apply_fraction  # deferred: only data-scale runs need it
+def _lazy(module: str, func: str) -> Callable[..., DataBundle]:
+    def load(**options: Any) -> DataBundle:
+        import importlib
 
-        bundle = apply_fraction(bundle, fraction, seed=int(spec.get("subset_seed", 0)))
+        return getattr(importlib.import_module(f"{__package__}.{module}"), func)(**options)
+
+    load.target = (module, func)  # type: ignore[attr-defined]
+    return load
+
+
+SOURCES: Registry[Source] = Registry("data source")
+for _name, _src in {
+    "synthetic": Source(_synthetic, "seeded", "built-in synthetic 32x32 images (no download)"),
+    "cifar100": Source(_lazy("cifar", "load_cifar100_hub"), "seeded", "CIFAR-100 from the hub (uoft-cs/cifar100)"),
+    "cifar100-python": Source(_lazy("cifar", "load_cifar100_python"), "seeded",
+                              "CIFAR-100 from a local cifar-100-python/ pickle folder"),
+    "cifar100-parquet": Source(_lazy("cifar", "load_cifar100_parquet"), "seeded",
+                               "CIFAR-100 from local hub-layout parquet files"),
+    "imagenet-folder": Source(_lazy("imagenet", "load_imagenet_folder"), "convit",
+                              "ImageNet from a local ImageFolder tree (train/, val/)"),
+    "imagenet-hf": Source(_lazy("imagenet", "load_imagenet_hub"), "convit",
+                          "ImageNet-1k from the hub (ILSVRC/imagenet-1k; needs a token)"),
+}.items():
+    SOURCES.add(_name, _src)
+
+
+def loader_options(source: str) -> list[str] | None:
+    """The options a source accepts, or None when it takes any (``**kwargs``)."""
+    load = SOURCES.get(source).load
+    target = getattr(load, "target", None)
+    if target is not None:
+        import importlib
+
+        load = getattr(importlib.import_module(f"{__package__}.{target[0]}"), target[1])
+    params = inspect.signature(load).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params]
+
+
+def load_data(spec: dict[str, Any]) -> DataBundle:
+    """Build the bundle for ``spec`` (``source``, ``fraction``, subset options and source options)."""
+    from .subsets import apply_fraction, check_fraction, expected_hash
+
+    spec = dict(spec)
+    if "source" not in spec:
+        raise BenchError("data table has no 'source'; e.g. data = { source = \"cifar100\" }")
+    name = spec.pop("source")
+    source = SOURCES.get(name)
+    fraction = check_fraction(spec.pop("fraction", 1.0))
+    seed = int(spec.pop("subset_seed", 0))
+    pinned = spec.pop("subset_sha256", None)
+    accepted = loader_options(name)
+    if accepted is not None:
+        unknown = sorted(set(spec) - set(accepted))
+        if unknown:
+            raise BenchError(f"data source {name!r} has no option {unknown[0]!r}; its options: "
+                             f"{', '.join(accepted + list(SUBSET_OPTIONS))}")
+    bundle = source.load(**spec)
+    if fraction < 1.0:
+        bundle = apply_fraction(bundle, fraction, seed=seed, rule=source.subset_rule,
+                                expect=expected_hash(pinned, fraction, name))
     bundle.meta.setdefault("fraction", fraction)
+    bundle.meta.setdefault("source", name)
     return bundle
