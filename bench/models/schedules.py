@@ -62,7 +62,7 @@ def validate_schedule(spec: dict[str, Any], epochs: int) -> None:
     kind = spec.get("kind")
     if kind not in SCHEDULES:
         raise ValueError(f"unknown schedule kind {kind!r}; choose one of: {', '.join(SCHEDULES.names())}")
-    allowed = set(REQUIRED[kind]) | {"kind", "unit"}
+    allowed = set(REQUIRED[kind]) | {"kind"}
     extra = set(spec) - allowed
     if extra:
         raise ValueError(f"schedule {kind!r} takes no key {sorted(extra)[0]!r} (allowed: {sorted(allowed)})")

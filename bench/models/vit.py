@@ -9,22 +9,26 @@ from timm.models.vision_transformer import VisionTransformer
 from .registry import register_model
 
 
-def _vit(num_classes: int, patch_size: int, embed_dim: int, depth: int, num_heads: int, **kwargs: Any):
-    return VisionTransformer(img_size=32, patch_size=patch_size, embed_dim=embed_dim, depth=depth,
-                             num_heads=num_heads, num_classes=num_classes, **kwargs)
+def _vit(num_classes: int, defaults: dict[str, Any], overrides: dict[str, Any]) -> VisionTransformer:
+    """Keyword overrides win over the variant's defaults."""
+    return VisionTransformer(img_size=32, num_classes=num_classes, **{**defaults, **overrides})
+
+
+def _geometry(patch_size: int, embed_dim: int, depth: int, num_heads: int) -> dict[str, Any]:
+    return {"patch_size": patch_size, "embed_dim": embed_dim, "depth": depth, "num_heads": num_heads}
 
 
 @register_model("vit_tiny")
-def vit_tiny(num_classes: int = 10, patch_size: int = 4, **kwargs: Any) -> VisionTransformer:
-    """4 blocks, width 96, 3 heads: a CPU-tier stand-in for DeiT."""
-    return _vit(num_classes, patch_size, 96, 4, 3, **kwargs)
+def vit_tiny(num_classes: int = 10, **kwargs: Any) -> VisionTransformer:
+    """4 blocks, width 96, 3 heads, patch 4: a CPU-tier stand-in for DeiT."""
+    return _vit(num_classes, _geometry(4, 96, 4, 3), kwargs)
 
 
 @register_model("deit_tiny_p4")
 def deit_tiny_p4(num_classes: int = 100, **kwargs: Any) -> VisionTransformer:
-    return _vit(num_classes, 4, 192, 12, 3, **kwargs)
+    return _vit(num_classes, _geometry(4, 192, 12, 3), kwargs)
 
 
 @register_model("deit_tiny_p2")
 def deit_tiny_p2(num_classes: int = 100, **kwargs: Any) -> VisionTransformer:
-    return _vit(num_classes, 2, 192, 12, 3, **kwargs)
+    return _vit(num_classes, _geometry(2, 192, 12, 3), kwargs)

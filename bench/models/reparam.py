@@ -1,0 +1,173 @@
+"""Switching convolutions into self-attention during training: the API the training core calls.
+
+``ReparamLayer`` wraps a stride-1 convolution; ``switch()`` replaces it, once, by the
+function-preserving ``ReparamGPSA`` (see ``reparam_attn``). The core calls, at the start of every
+epoch, ``apply_schedule(model, schedule, epoch, epochs, optimizer, step)``; it switches every layer
+whose switch epoch (``schedules.switch_epochs``) has come.
+
+Optimizer handling at a switch (no new param groups, nothing removed):
+* the kernel and bias *are* the convolution's Parameters (shared), so they stay in their groups
+  with their optimizer state (momentum, Adam moments): training continues without a jolt;
+* the new parameters (gate, positional projection, q/k/v, content projection) join existing groups
+  with fresh state: 2-d and larger ones the group of the conv weight; 1-d ones (the gate, q/k/v
+  biases) the group of the conv bias, else the first group holding a 1-d parameter of the model
+  (timm-style no-decay group), else the weight's group. Each is inserted in model parameter order,
+  so an optimizer built from ``model.named_parameters()`` after ``restore_reparam_state`` lines up.
+
+torch.compile: ``ReparamLayer.forward`` branches on the phase, so dynamo guards on it and
+recompiles the graph once after a switch (a few seconds per switch event on CPU); no other
+recompilation happens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from .reparam_attn import ReparamGPSA, check_convertible, conv_to_attention
+from .schedules import switch_epochs
+
+__all__ = ["ReparamLayer", "ReparamGPSA", "conv_to_attention", "reparam_layers", "apply_schedule",
+           "reparam_state", "restore_reparam_state", "layer_diagnostics"]
+
+LAYOUTS = ("tokens", "nchw")
+
+
+class ReparamLayer(nn.Module):
+    """A convolution until ``switch()``, gated positional self-attention after (same function).
+
+    ``layout="tokens"``: ``forward(x, hw)`` with x (B, h*w, C); ``layout="nchw"``: ``forward(x)``.
+    ``attn_kwargs`` go to ``conv_to_attention`` (locality_strength, gate_init, head_dim, qkv_bias).
+    """
+
+    def __init__(self, conv: nn.Conv2d, layout: str = "tokens", **attn_kwargs: Any) -> None:
+        super().__init__()
+        check_convertible(conv)
+        if layout not in LAYOUTS:
+            raise ValueError(f"ReparamLayer layout must be one of {LAYOUTS}, got {layout!r}")
+        self.layout = layout
+        self.attn_kwargs = attn_kwargs
+        self.conv: nn.Conv2d | None = conv
+        self.attn: ReparamGPSA | None = None
+
+    @property
+    def phase(self) -> str:
+        return "conv" if self.attn is None else "attention"
+
+    def switch(self) -> ReparamGPSA:
+        if self.attn is not None:
+            raise RuntimeError("layer is already attention")
+        self.attn = conv_to_attention(self.conv, share=True, **self.attn_kwargs)
+        self.attn.train(self.training)
+        self.conv = None
+        return self.attn
+
+    def forward(self, x: torch.Tensor, hw: tuple[int, int] | None = None) -> torch.Tensor:
+        if self.layout == "nchw":
+            if self.attn is None:
+                return self.conv(x)
+            B, C, H, W = x.shape
+            y = self.attn(x.flatten(2).transpose(1, 2), (H, W))
+            return y.transpose(1, 2).reshape(B, -1, H, W)
+        if self.attn is not None:
+            return self.attn(x, hw)
+        B, N, C = x.shape
+        y = self.conv(x.transpose(1, 2).reshape(B, C, hw[0], hw[1]))
+        return y.flatten(2).transpose(1, 2)
+
+    def extra_repr(self) -> str:
+        return f"layout={self.layout!r}, phase={self.phase!r}"
+
+
+def reparam_layers(model: nn.Module) -> list[ReparamLayer]:
+    """The switchable layers, input side first ([] for plain models)."""
+    return [m for m in model.modules() if isinstance(m, ReparamLayer)]
+
+
+def _group_index(opt: torch.optim.Optimizer, p: torch.Tensor) -> int | None:
+    for gi, g in enumerate(opt.param_groups):
+        if any(q is p for q in g["params"]):
+            return gi
+    return None
+
+
+def _add_to_optimizer(model: nn.Module, opt: torch.optim.Optimizer, conv: nn.Conv2d, new: list[nn.Parameter],
+                      layer_index: int) -> None:
+    weight_group = _group_index(opt, conv.weight)
+    if weight_group is None:
+        raise ValueError(f"reparam layer {layer_index}: its conv weight is not in the optimizer")
+    bias_group = None if conv.bias is None else _group_index(opt, conv.bias)
+    if bias_group is None:
+        one_d = {id(p) for p in model.parameters() if p.ndim <= 1}
+        bias_group = next((gi for gi, g in enumerate(opt.param_groups)
+                           if any(id(q) in one_d for q in g["params"])), weight_group)
+    order = {id(p): i for i, p in enumerate(model.parameters())}
+    for p in new:
+        params = opt.param_groups[bias_group if p.ndim <= 1 else weight_group]["params"]
+        rank = order[id(p)]
+        at = next((j for j, q in enumerate(params) if order.get(id(q), -1) > rank), len(params))
+        params.insert(at, p)
+
+
+def switch_layer(model: nn.Module, index: int, optimizer: torch.optim.Optimizer | None = None) -> None:
+    """Switch layer ``index`` of ``model`` and hand its new parameters to ``optimizer``."""
+    layer = reparam_layers(model)[index]
+    conv = layer.conv
+    attn = layer.switch()
+    if optimizer is not None:
+        old = {id(p) for p in conv.parameters()}
+        _add_to_optimizer(model, optimizer, conv, [p for p in attn.parameters() if id(p) not in old], index)
+
+
+def apply_schedule(model: nn.Module, schedule: dict[str, Any], epoch: int, epochs: int,
+                   optimizer: torch.optim.Optimizer | None, step: int) -> list[dict[str, Any]]:
+    """Call at the start of every epoch (0-based): switch the layers whose time has come.
+
+    Returns one event per switched layer: ``{"event": "switch", "layer": i, "epoch": e, "step": s}``.
+    """
+    layers = reparam_layers(model)
+    plan = switch_epochs(schedule, len(layers), epochs)
+    if schedule.get("kind") != "never" and not layers:
+        raise ValueError(f"schedule {schedule.get('kind')!r} needs a reparameterizable model, "
+                         f"but {type(model).__name__} has no switchable layers")
+    events = []
+    for i, (layer, at) in enumerate(zip(layers, plan)):
+        if at is not None and at <= epoch and layer.phase == "conv":
+            switch_layer(model, i, optimizer)
+            events.append({"event": "switch", "layer": i, "epoch": epoch, "step": step})
+    return events
+
+
+def reparam_state(model: nn.Module) -> dict[str, Any]:
+    """What ``restore_reparam_state`` needs to rebuild the structure before ``load_state_dict``."""
+    return {"phases": [layer.phase for layer in reparam_layers(model)]}
+
+
+def restore_reparam_state(model: nn.Module, state: dict[str, Any]) -> None:
+    """Switch the layers that were attention (weights come from the following ``load_state_dict``)."""
+    layers, phases = reparam_layers(model), list(state.get("phases", []))
+    if len(phases) != len(layers):
+        raise ValueError(f"reparam state has {len(phases)} layers, the model has {len(layers)}")
+    for i, (layer, phase) in enumerate(zip(layers, phases)):
+        if phase not in ("conv", "attention"):
+            raise ValueError(f"reparam state layer {i}: unknown phase {phase!r}")
+        if phase == "attention" and layer.phase == "conv":
+            layer.switch()
+        elif phase == "conv" and layer.phase == "attention":
+            raise ValueError(f"reparam state layer {i} is conv but the model's layer is already attention")
+
+
+def layer_diagnostics(model: nn.Module) -> list[dict[str, Any]]:
+    """Per layer: phase, mean gate sigmoid(g) and mean attended distance in tokens (None as conv).
+
+    The distance is ConViT's: the expected query-key distance under the gated attention map
+    ``sigmoid(g) * positional + (1 - sigmoid(g)) * content``, averaged over queries, heads and the
+    last forward's batch (None if no forward ran since the switch).
+    """
+    out = []
+    for i, layer in enumerate(reparam_layers(model)):
+        gate, dist = (None, None) if layer.attn is None else layer.attn.diagnostics()
+        out.append({"layer": i, "phase": layer.phase, "gate": gate, "distance": dist})
+    return out

@@ -1,0 +1,106 @@
+"""The reparameterizable ViT: token mixers start as 3x3 convolutions over the token grid.
+
+A DeiT-style pre-norm stack (timm's PatchEmbed, Mlp, DropPath, LayerNorm); each block's token
+mixer is a ``ReparamLayer`` (one switchable layer per block, input side first), so a schedule can
+keep it a convolution (CNN end), make it attention from step 0 (ViT end, still initialised as a
+random kernel, so both ends start from the same function), or switch it at any epoch.
+
+Choices (project decisions, not from the paper): no class token and average pooling, because the
+convolution phase needs every token on the grid; a learned absolute position embedding as DeiT,
+so the content attention has positions after the switch; 3x3 kernels, hence 9 attention heads.
+Parameters grow at the switch: the kernel (9 C^2) stays as the positional value path and the
+content branch adds about 4 C^2 per layer.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import torch
+import torch.nn as nn
+from timm.layers import DropPath, LayerNorm, Mlp, PatchEmbed, trunc_normal_
+
+from .registry import register_model
+from .reparam import ReparamLayer
+
+
+class ReparamBlock(nn.Module):
+    def __init__(self, dim: int, kernel_size: int, mlp_ratio: float, drop_path: float,
+                 norm_layer: type[nn.Module], attn_kwargs: dict[str, Any]) -> None:
+        super().__init__()
+        self.norm1 = norm_layer(dim)
+        conv = nn.Conv2d(dim, dim, kernel_size, padding=kernel_size // 2, bias=True)
+        self.mixer = ReparamLayer(conv, layout="tokens", **attn_kwargs)
+        self.drop_path1 = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.norm2 = norm_layer(dim)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=nn.GELU)
+        self.drop_path2 = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
+        x = x + self.drop_path1(self.mixer(self.norm1(x), hw))
+        return x + self.drop_path2(self.mlp(self.norm2(x)))
+
+
+class ReparamViT(nn.Module):
+    def __init__(self, img_size: int = 32, patch_size: int = 4, in_chans: int = 3, num_classes: int = 100,
+                 embed_dim: int = 192, depth: int = 12, kernel_size: int = 3, mlp_ratio: float = 4.0,
+                 drop_rate: float = 0.0, drop_path_rate: float = 0.0, locality_strength: float | None = None,
+                 gate_init: float = 1.0, head_dim: int | None = None, qkv_bias: bool = False) -> None:
+        super().__init__()
+        self.num_classes, self.embed_dim, self.patch_size = num_classes, embed_dim, patch_size
+        self.num_features = embed_dim
+        self.patch_embed = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans,
+                                      embed_dim=embed_dim)
+        self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches, embed_dim))
+        attn_kwargs: dict[str, Any] = {"gate_init": gate_init, "head_dim": head_dim, "qkv_bias": qkv_bias}
+        if locality_strength is not None:
+            attn_kwargs["locality_strength"] = locality_strength
+        dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth)]
+        norm = partial(LayerNorm, eps=1e-6)
+        self.blocks = nn.ModuleList([ReparamBlock(embed_dim, kernel_size, mlp_ratio, dpr[i], norm, attn_kwargs)
+                                     for i in range(depth)])
+        self.norm = norm(embed_dim)
+        self.head_drop = nn.Dropout(drop_rate)
+        self.head = nn.Linear(embed_dim, num_classes)
+        trunc_normal_(self.pos_embed, std=0.02)
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            trunc_normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+    @torch.jit.ignore
+    def no_weight_decay(self) -> set[str]:
+        return {"pos_embed"}
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        hw = (x.shape[-2] // self.patch_size, x.shape[-1] // self.patch_size)
+        x = self.patch_embed(x) + self.pos_embed
+        for blk in self.blocks:
+            x = blk(x, hw)
+        return self.norm(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.head_drop(self.forward_features(x).mean(dim=1)))
+
+
+@register_model("reparam_vit_cpu_tiny")
+def reparam_vit_cpu_tiny(num_classes: int = 10, **kwargs: Any) -> ReparamViT:
+    """CPU tier: vit_tiny's geometry (patch 4, width 96, 4 blocks)."""
+    return ReparamViT(num_classes=num_classes, **{"patch_size": 4, "embed_dim": 96, "depth": 4, **kwargs})
+
+
+@register_model("reparam_vit_tiny_p4")
+def reparam_vit_tiny_p4(num_classes: int = 100, **kwargs: Any) -> ReparamViT:
+    """DeiT-Ti geometry (width 192, 12 blocks, MLP 4x) at patch 4: 8x8 tokens."""
+    return ReparamViT(num_classes=num_classes, **{"patch_size": 4, "embed_dim": 192, "depth": 12, **kwargs})
+
+
+@register_model("reparam_vit_tiny_p2")
+def reparam_vit_tiny_p2(num_classes: int = 100, **kwargs: Any) -> ReparamViT:
+    """DeiT-Ti geometry at patch 2: 16x16 tokens (the how-do-vits-work CIFAR setting)."""
+    return ReparamViT(num_classes=num_classes, **{"patch_size": 2, "embed_dim": 192, "depth": 12, **kwargs})

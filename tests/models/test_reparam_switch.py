@@ -1,0 +1,216 @@
+"""Switching inside models: logits unchanged, schedules, optimizer handling, resume, compile, training."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from timm.optim import param_groups_weight_decay
+
+from bench.models import create_model
+from bench.models.reparam import (ReparamLayer, apply_schedule, layer_diagnostics, reparam_layers, reparam_state,
+                                  restore_reparam_state, switch_layer)
+
+
+def small_vit(**kw) -> nn.Module:
+    return create_model("reparam_vit_cpu_tiny", num_classes=10, **{"depth": 4, "embed_dim": 32, **kw})
+
+
+def rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).norm() / b.norm())
+
+
+@pytest.mark.parametrize("name,kw", [("reparam_vit_cpu_tiny", {}), ("reparam_resnet_tiny", {}),
+                                     ("reparam_resnet_tiny", {"reparam_stages": (2, 3, 4)}),
+                                     ("reparam_vit_tiny_p4", {})])
+@torch.no_grad()
+def test_switch_leaves_logits_unchanged(name: str, kw: dict) -> None:
+    torch.manual_seed(0)
+    model = create_model(name, num_classes=10, **kw).eval()
+    x = torch.randn(2, 3, 32, 32)
+    ref = model(x)
+    layers = reparam_layers(model)
+    assert layers
+    for i in reversed(range(len(layers))):  # one layer at a time, late layers first as PRS does
+        switch_layer(model, i)
+        if len(layers) <= 6 or i == 0:  # the 12-layer model: check once, all switched
+            assert rel(model(x), ref) <= 1e-5, f"{name} after switching layer {i}"
+    assert all(layer.phase == "attention" for layer in layers)
+
+
+def fake_run(model: nn.Module, schedule: dict, epochs: int, steps_per_epoch: int = 3) -> dict[int, tuple[int, int]]:
+    """The core's epoch loop without training: layer -> (epoch, step) of its switch."""
+    seen, step = {}, 0
+    for epoch in range(epochs):
+        for ev in apply_schedule(model, schedule, epoch, epochs, None, step):
+            assert set(ev) == {"event", "layer", "epoch", "step"} and ev["event"] == "switch"
+            assert ev["layer"] not in seen
+            seen[ev["layer"]] = (ev["epoch"], ev["step"])
+        for i, layer in enumerate(reparam_layers(model)):  # the phase during this epoch
+            expect = "attention" if i in seen else "conv"
+            assert layer.phase == expect
+        step += steps_per_epoch
+    return seen
+
+
+def chain(n: int) -> nn.Module:
+    return nn.Sequential(*[ReparamLayer(nn.Conv2d(2, 2, 3, padding=1), layout="nchw") for _ in range(n)])
+
+
+@pytest.mark.parametrize("schedule,n,expected", [
+    ({"kind": "never"}, 4, {}),
+    ({"kind": "zero"}, 4, {0: 0, 1: 0, 2: 0, 3: 0}),
+    ({"kind": "uniform", "epoch": 3}, 4, {0: 3, 1: 3, 2: 3, 3: 3}),
+    # METHOD.md 4: e_l = e_last - (l-1)/(L-1) (e_last - e_first): last layer at e_first
+    ({"kind": "prs", "first": 2, "last": 8}, 4, {0: 8, 1: 6, 2: 4, 3: 2}),
+    ({"kind": "reversed", "first": 2, "last": 8}, 4, {0: 2, 1: 4, 2: 6, 3: 8}),
+    ({"kind": "prs", "first": 1, "last": 6}, 6, {0: 6, 1: 5, 2: 4, 3: 3, 4: 2, 5: 1}),
+    ({"kind": "prs", "first": 0, "last": 5}, 3, {0: 5, 1: 3, 2: 0}),  # 2.5 rounds half up
+    ({"kind": "prs", "first": 4, "last": 4}, 3, {0: 4, 1: 4, 2: 4}),
+    ({"kind": "prs", "first": 2, "last": 9}, 1, {0: 2}),
+])
+def test_schedule_switches_the_right_layers_at_the_right_epochs(schedule: dict, n: int, expected: dict) -> None:
+    seen = fake_run(chain(n), schedule, epochs=10, steps_per_epoch=3)
+    assert {i: e for i, (e, _) in seen.items()} == expected
+    assert all(s == 3 * e for e, s in seen.values())
+
+
+def test_zero_schedule_is_attention_before_the_first_step() -> None:
+    model = small_vit()
+    events = apply_schedule(model, {"kind": "zero"}, 0, 5, None, 0)
+    assert [e["layer"] for e in events] == [0, 1, 2, 3] and all(e["step"] == 0 for e in events)
+    assert [d["phase"] for d in layer_diagnostics(model)] == ["attention"] * 4
+
+
+@pytest.mark.parametrize("schedule,named", [
+    ({"kind": "sometimes"}, "'sometimes'"),
+    ({"kind": "uniform", "epoch": 10}, "epoch=10"),
+    ({"kind": "prs", "first": 3, "last": 12}, "last=12"),
+    ({"kind": "prs", "first": 5, "last": 2}, "first=5"),
+])
+def test_bad_schedule_raises_naming_the_value(schedule: dict, named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        apply_schedule(chain(2), schedule, 0, 10, None, 0)
+
+
+def test_plain_model_needs_never() -> None:
+    model = create_model("resnet_tiny", num_classes=10)
+    assert reparam_layers(model) == [] and layer_diagnostics(model) == []
+    assert apply_schedule(model, {"kind": "never"}, 0, 5, None, 0) == []
+    with pytest.raises(ValueError, match="'prs'.*no switchable layers"):
+        apply_schedule(model, {"kind": "prs", "first": 1, "last": 3}, 0, 5, None, 0)
+
+
+def names_per_group(model: nn.Module, opt: torch.optim.Optimizer) -> list[list[str]]:
+    name = {id(p): n for n, p in model.named_parameters()}
+    return [[name[id(p)] for p in g["params"]] for g in opt.param_groups]
+
+
+def test_optimizer_keeps_kernel_state_and_gets_new_params() -> None:
+    torch.manual_seed(0)
+    model = small_vit()
+    opt = torch.optim.SGD(param_groups_weight_decay(model, 0.05), lr=0.1, momentum=0.9)
+    x, y = torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+    layer = reparam_layers(model)[2]
+    kernel, buf = layer.conv.weight, opt.state[layer.conv.weight]["momentum_buffer"].clone()
+    switch_layer(model, 2, opt)
+    attn = layer.attn
+    assert attn.weight is kernel and torch.equal(opt.state[kernel]["momentum_buffer"], buf)
+    groups = names_per_group(model, opt)
+    flat = [n for g in groups for n in g]
+    assert sorted(flat) == sorted(n for n, _ in model.named_parameters())  # each param exactly once
+    assert len(opt.param_groups) == 2
+    no_decay, decay = groups  # timm order: no-decay first
+    assert "blocks.2.mixer.attn.gating_param" in no_decay and "blocks.2.mixer.attn.qk.weight" in decay
+    assert "blocks.2.mixer.attn.pos_proj.weight" in decay and "blocks.2.mixer.attn.weight" in decay
+    # a fresh optimizer on the restored model lists the params in the same order (resume lines up)
+    fresh = small_vit()
+    restore_reparam_state(fresh, reparam_state(model))
+    assert names_per_group(fresh, torch.optim.SGD(param_groups_weight_decay(fresh, 0.05), lr=0.1)) == groups
+    F.cross_entropy(model(x), y).backward()
+    opt.step()  # the new params train
+    assert opt.state[attn.gating_param] and opt.state[attn.proj.weight]
+
+
+def test_resume_rebuilds_structure_before_load_state_dict() -> None:
+    torch.manual_seed(0)
+    model = small_vit().eval()
+    switch_layer(model, 3)
+    switch_layer(model, 1)
+    with torch.no_grad():
+        for layer in reparam_layers(model):
+            if layer.attn is not None:
+                layer.attn.gating_param.add_(0.5)
+                layer.attn.proj.weight.normal_(std=0.1)
+    state = reparam_state(model)
+    assert state == {"phases": ["conv", "attention", "conv", "attention"]}
+    fresh = small_vit().eval()
+    restore_reparam_state(fresh, state)
+    fresh.load_state_dict(model.state_dict())
+    x = torch.randn(2, 3, 32, 32)
+    assert torch.equal(fresh(x), model(x))
+    with pytest.raises(ValueError, match="3 layers"):
+        restore_reparam_state(small_vit(), {"phases": ["conv"] * 3})
+
+
+def test_diagnostics_per_layer() -> None:
+    model = small_vit()
+    switch_layer(model, 3)
+    model(torch.randn(2, 3, 32, 32))
+    diag = layer_diagnostics(model)
+    assert [d["phase"] for d in diag] == ["conv"] * 3 + ["attention"]
+    assert diag[0]["gate"] is None and diag[0]["distance"] is None
+    assert 0 < diag[3]["gate"] < 1 and 0 < diag[3]["distance"] < 8 * 2 ** 0.5
+
+
+def test_switch_under_torch_compile() -> None:
+    """Dynamo traces both phases and recompiles at the switch (aot_eager: no C++ build in tests)."""
+    torch.manual_seed(0)
+    model = small_vit(depth=2)
+    compiled = torch.compile(model, backend="aot_eager")
+    x, y = torch.randn(2, 3, 32, 32), torch.randint(0, 10, (2,))
+    before = compiled(x)
+    F.cross_entropy(before, y).backward()
+    switch_layer(model, 1)
+    after = compiled(x)
+    assert rel(after.detach(), before.detach()) <= 1e-5
+    F.cross_entropy(after, y).backward()
+    assert reparam_layers(compiled)[1].attn.gating_param.grad is not None
+
+
+def test_training_across_a_switch_keeps_loss_finite_and_decreasing() -> None:
+    """A tiny learnable task; PRS switches the 4 layers over epochs 1-3; the loss is continuous at each switch."""
+    torch.manual_seed(0)
+    model = small_vit(patch_size=8)  # 4x4 tokens keep it at a second or two
+    protos = torch.randn(4, 3, 32, 32)
+    y = torch.arange(64) % 4
+    x = protos[y] + 0.5 * torch.randn(64, 3, 32, 32)
+    opt = torch.optim.AdamW(param_groups_weight_decay(model, 0.05), lr=2e-3)
+    schedule, epochs, step, losses, events = {"kind": "prs", "first": 1, "last": 3}, 4, 0, [], []
+    probe = x[:16]
+    for epoch in range(epochs):
+        model.eval()
+        with torch.no_grad():
+            pre = model(probe)
+        new = apply_schedule(model, schedule, epoch, epochs, opt, step)
+        events += new
+        with torch.no_grad():
+            assert rel(model(probe), pre) <= 1e-5
+        model.train()
+        epoch_losses = []
+        for i in range(0, 64, 16):
+            loss = F.cross_entropy(model(x[i:i + 16]), y[i:i + 16])
+            assert torch.isfinite(loss)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+            epoch_losses.append(loss.item())
+        losses.append(sum(epoch_losses) / len(epoch_losses))
+    # e_l = 3 - l * 2/3 -> 3, 2.33, 1.67, 1 -> rounded 3, 2, 2, 1
+    assert [(e["layer"], e["epoch"]) for e in events] == [(3, 1), (1, 2), (2, 2), (0, 3)]
+    assert losses[-1] < losses[0] and losses[-1] < losses[1], losses
+    assert [d["phase"] for d in layer_diagnostics(model)] == ["attention"] * 4
