@@ -108,7 +108,7 @@ def _validate_semantics(suite: Suite) -> None:
     from ..data import SOURCES
     from ..models import MODELS
     from ..models.schedules import validate_schedule
-    from ..verdicts import CHECKS
+    from ..verdicts import CHECKS, validate_checks
 
     p = suite.path
     for tier, t in suite.tiers.items():
@@ -132,6 +132,7 @@ def _validate_semantics(suite: Suite) -> None:
             for arm in _check_arms(check):
                 if arm not in suite.arms:
                     raise BenchError(f"{p}: key 'tiers.{tier}.checks[{i}]' names unknown arm {arm!r}")
+    validate_checks(suite)  # each check kind validates its own keys (run on no records)
 
 
 def _check_arms(check: dict[str, Any]) -> list[str]:

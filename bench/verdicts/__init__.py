@@ -1,9 +1,10 @@
 """Checks and verdicts; importing registers every check kind."""
 
-from . import health  # noqa: F401  (registration)
+from . import band, crossover, health, monotone, order, regression  # noqa: F401  (registration)
 from .context import CheckContext
-from .evaluate import evaluate, select_records
+from .evaluate import evaluate, select_records, validate_checks
 from .registry import CHECKS, register_check
 from .types import STATUSES, Verdict
 
-__all__ = ["CHECKS", "CheckContext", "STATUSES", "Verdict", "evaluate", "register_check", "select_records"]
+__all__ = ["CHECKS", "CheckContext", "STATUSES", "Verdict", "evaluate", "register_check", "select_records",
+           "validate_checks"]

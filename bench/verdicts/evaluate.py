@@ -33,3 +33,13 @@ def evaluate(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: 
             v.claim = v.claim or check.get("claim", "")
             verdicts.append(v)
     return verdicts
+
+
+def validate_checks(suite: Suite, baselines: Any = None) -> None:
+    """Raise BenchError for a bad check table in any tier, before anything is trained.
+
+    Every check validates its own keys when it runs, so running each tier's checks on no
+    records is the validation (they all come back "not run").
+    """
+    for tier in suite.tiers:
+        evaluate(suite, tier, [], baselines=baselines)

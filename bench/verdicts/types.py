@@ -18,6 +18,7 @@ class Verdict:
     compared: dict[str, Any] = field(default_factory=dict)  # suite, version, tier, data, n, device
     arms: list[str] = field(default_factory=list)   # arms the verdict speaks about
     data: str = ""        # the data label it speaks about; "" when it spans several
+    numbers: dict[str, Any] = field(default_factory=dict)  # measured/reference/band/p for tables and plots
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -1,0 +1,175 @@
+"""`band`: an arm's measured seeds against a reported number or a reference list of runs.
+
+Three rules, chosen by what the reference offers (the verdict's detail names the rule used):
+
+- list     (``reference_arm``, or a reported entry with per-run ``values``): two-sided Welch
+            t-test at ``alpha``; pass unless the difference is significant AND the location
+            difference exceeds ``floor`` points (default 0.5, the CIFAR seed spread).
+- spread   (a reported entry with a per-run ``spread``): with the source's ``n`` >= 2, Welch from
+            summary statistics as in the list rule; without ``n`` the reported number is taken as
+            one run and the band is max(floor, z_(1-alpha/2) * spread * sqrt(1 + 1/n_measured)).
+- single   (a reported number alone): pass when |location - value| <= ``tolerance``
+            (default: ``floor``).
+
+``equivalence = true`` (list rule only) asks for positive evidence instead: pass only when the
+(1 - 2 alpha) Welch CI of the difference lies within ±floor (TOST); fail as above; inconclusive
+when the data are too noisy to show either.
+
+Location is the olympic mean (best and worst seed dropped) with at least 5 seeds, else the mean.
+Missing planned runs or non-finite values make the verdict inconclusive, naming them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from ..baselines import Baselines, Reported
+from ..errors import BenchError
+from . import stats
+from .common import Gathered, fmt_p, gather, verdict
+from .context import CheckContext
+from .params import CheckParams
+from .registry import register_check
+from .types import Verdict
+
+
+@register_check("band")
+def band(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
+    P = CheckParams(check, ctx)
+    arms = P.arms("arms") if P.has("arms") else [P.arm("arm")]
+    metric = P.text("metric", "test_acc")
+    alpha, floor = P.alpha(), P.num("floor", 0.5, lo=0.0)
+    labels = P.fraction_labels()
+    if P.has("reference") == P.has("reference_arm"):
+        raise P.error("reference", "give exactly one of 'reference' (a reported baseline id) or 'reference_arm'")
+    rep: Reported | None = None
+    ref_arm: str | None = None
+    if P.has("reference"):
+        rep = _reported(P, ctx, metric)
+        labels = [lab for lab in labels if math.isclose(ctx.fractions()[lab], rep.fraction)]
+        if not labels:
+            raise P.error("reference", f"{rep.id} is at data fraction {rep.fraction:g}; the tier has none")
+    else:
+        ref_arm = P.arm("reference_arm")
+    tolerance = P.num("tolerance", floor, lo=0.0)
+    equivalence = P.flag("equivalence", False)
+    if equivalence and not (ref_arm or (rep and rep.values)):
+        raise P.error("equivalence", "needs a reference list (reference_arm, or a reported entry with values)")
+    P.done()
+    out = []
+    for arm in arms:
+        for label in labels:
+            out.append(_one(ctx, arm, label, metric, alpha, floor, tolerance, rep, ref_arm, equivalence))
+    return out
+
+
+def _reported(P: CheckParams, ctx: CheckContext, metric: str) -> Reported:
+    rid = P.text("reference")
+    baselines = ctx.baselines if ctx.baselines is not None else Baselines()
+    try:
+        rep = baselines.get_reported(rid)
+    except BenchError as exc:
+        raise P.error("reference", str(exc)) from None
+    if rep.metric != metric:
+        raise P.error("reference", f"{rid} reports {rep.metric!r}, the check reads {metric!r}")
+    source = ctx.suite.tier(ctx.tier)["data"]["source"]
+    if not re.fullmatch(rf"{re.escape(rep.dataset)}(-.*)?", source):
+        raise P.error("reference", f"{rid} is measured on {rep.dataset!r} but tier {ctx.tier!r} trains on {source!r}")
+    return rep
+
+
+def _one(ctx: CheckContext, arm: str, label: str, metric: str, alpha: float, floor: float, tolerance: float,
+         rep: Reported | None, ref_arm: str | None, equivalence: bool = False) -> Verdict:
+    ref_name = rep.id if rep else ref_arm
+    name = f"band: {arm} vs {ref_name} @ {label}"
+    arms = [arm] + ([ref_arm] if ref_arm else [])
+    g = gather(ctx, arm, label, metric)
+    problems = list(g.problems)
+    ref_values: list[float] | None = None
+    if ref_arm:
+        rg = gather(ctx, ref_arm, label, metric)
+        problems += rg.problems
+        ref_values = rg.values
+    elif rep and rep.values:
+        ref_values = list(rep.values)
+    dev = ctx.device_problem(arms, [label])
+    if dev:
+        return verdict("band", name, "inconclusive", dev, ctx, arms, label)
+    if not g.values or (ref_values is not None and not ref_values):
+        return verdict("band", name, "not run", "; ".join(problems) or "no runs recorded", ctx, arms, label)
+    m = stats.summarize(g.values)
+    if ref_values is not None:
+        status, detail, nums = _list_rule(m, stats.summarize(ref_values), g, ref_values, alpha, floor, equivalence)
+    elif rep and rep.spread is not None:
+        status, detail, nums = _spread_rule(m, rep, alpha, floor)
+    else:
+        assert rep is not None
+        status, detail, nums = _single_rule(m, rep, tolerance)
+    if rep:
+        nums.update(reference=rep.value, reference_label=rep.short(), source=rep.cite(), url=rep.url)
+        detail += f"; reference {rep.id}: {rep.cite()}" + (" (the source gives it as approximate)" if rep.approximate else "")
+    else:
+        nums.update(reference_label=f"arm {ref_arm}", source="this run")
+    if problems and status != "inconclusive":
+        detail = f"{'; '.join(problems)}; on the runs present it would {status}: {detail}"
+        status = "inconclusive"
+    return verdict("band", name, status, detail, ctx, arms, label, **nums)
+
+
+def _list_rule(m: stats.Summary, r: stats.Summary, g: Gathered, ref: list[float], alpha: float,
+               floor: float, equivalence: bool = False) -> tuple[str, str, dict[str, Any]]:
+    nums: dict[str, Any] = {"rule": "list", "measured": m.location, "std": m.std, "n": m.n,
+                            "reference": r.location, "band": f"Welch α={alpha:g}, floor {floor:g}"}
+    test = stats.welch(g.values, ref, "two-sided")
+    diff = m.location - r.location
+    head = f"measured {m.describe()} vs reference {r.describe()}, diff {diff:+.2f}"
+    if test is None:
+        return "inconclusive", f"list rule needs >= 2 values per side (measured {m.n}, reference {r.n}); {head}", nums
+    nums["p"] = test.pvalue
+    ci = stats.welch_ci(g.values, ref, 1 - alpha)
+    ci_txt = f", {100 * (1 - alpha):g}% CI of mean diff [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else ""
+    rule = f"list rule (two-sided Welch, α={alpha:g}, floor {floor:g}): {head}, {fmt_p(test.pvalue)}{ci_txt}"
+    if equivalence:
+        lo, hi = stats.welch_ci(g.values, ref, 1 - 2 * alpha) or (float("nan"), float("nan"))
+        tost = f"{rule}; equivalence (TOST): {100 * (1 - 2 * alpha):g}% CI [{lo:+.2f}, {hi:+.2f}] vs ±{floor:g}"
+        if -floor <= lo and hi <= floor:
+            return "pass", f"{tost}: within", nums
+        if test.pvalue < alpha and abs(diff) > floor:
+            return "fail", f"{tost}; significant and |diff| > floor", nums
+        return "inconclusive", f"{tost}: too noisy to show equivalence or a difference", nums
+    if test.pvalue >= alpha:
+        return "pass", f"{rule}; not significantly different", nums
+    if abs(diff) <= floor:
+        return "pass", f"{rule}; significant but within the floor", nums
+    return "fail", f"{rule}; significant and |diff| > floor", nums
+
+
+def _spread_rule(m: stats.Summary, rep: Reported, alpha: float, floor: float) -> tuple[str, str, dict[str, Any]]:
+    assert rep.spread is not None
+    diff = m.location - rep.value
+    nums: dict[str, Any] = {"rule": "spread", "measured": m.location, "std": m.std, "n": m.n}
+    head = f"measured {m.describe()} vs reported {rep.value:g} (per-run sd {rep.spread:g}), diff {diff:+.2f}"
+    if rep.n and rep.n >= 2 and m.n >= 2:
+        test = stats.welch_from_stats(m.mean, m.std, m.n, rep.value, rep.spread, rep.n, "two-sided")
+        assert test is not None
+        nums.update(p=test.pvalue, band=f"Welch α={alpha:g}, floor {floor:g}")
+        rule = f"spread rule (Welch from stats, n_ref={rep.n}, α={alpha:g}, floor {floor:g}): {head}, {fmt_p(test.pvalue)}"
+        ok = test.pvalue >= alpha or abs(diff) <= floor
+        return ("pass" if ok else "fail"), rule, nums
+    half = max(floor, stats.prediction_halfwidth(rep.spread, m.n, alpha))
+    nums.update(band=f"[{rep.value - half:.2f}, {rep.value + half:.2f}]", lo=rep.value - half, hi=rep.value + half)
+    rule = (f"spread rule (reported value taken as one run: ±max(floor {floor:g}, z·sd·√(1+1/{m.n})) = ±{half:.2f} "
+            f"at α={alpha:g}): {head}")
+    return ("pass" if abs(diff) <= half else "fail"), rule, nums
+
+
+def _single_rule(m: stats.Summary, rep: Reported, tolerance: float) -> tuple[str, str, dict[str, Any]]:
+    diff = m.location - rep.value
+    nums: dict[str, Any] = {"rule": "single", "measured": m.location, "std": m.std, "n": m.n,
+                            "band": f"[{rep.value - tolerance:.2f}, {rep.value + tolerance:.2f}]",
+                            "lo": rep.value - tolerance, "hi": rep.value + tolerance}
+    rule = (f"single-number rule (no spread reported; pass when |diff| <= tolerance {tolerance:g}): "
+            f"measured {m.describe()} vs reported {rep.value:g}, diff {diff:+.2f}")
+    return ("pass" if abs(diff) <= tolerance else "fail"), rule, nums

@@ -1,0 +1,54 @@
+"""Shared steps of the statistical checks: gather one arm's values, say what is missing."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .context import CheckContext, metric_value
+from .types import Verdict
+
+
+@dataclass
+class Gathered:
+    """One arm's finite metric values at one data label, and what kept the rest out."""
+
+    arm: str
+    label: str
+    values: list[float] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)   # missing runs, missing metric, NaN
+
+
+def gather(ctx: CheckContext, arm: str, label: str, metric: str) -> Gathered:
+    g = Gathered(arm, label)
+    recs = sorted(ctx.arm_records(arm, label), key=lambda r: r["seed"])
+    planned = sorted(s.seed for s in ctx.planned if s.arm == arm and s.data_label == label)
+    have = {r["seed"] for r in recs}
+    missing = [s for s in planned if s not in have]
+    if missing:
+        g.problems.append(f"{arm} @ {label}: {len(recs)}/{len(planned)} runs recorded "
+                          f"(missing seed{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))})")
+    for r in recs:
+        v = metric_value(r, metric)
+        if v is None:
+            g.problems.append(f"{arm} seed {r['seed']}: no metric {metric!r}")
+        elif isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            g.problems.append(f"{arm} seed {r['seed']}: {metric} is {v!r}")
+        else:
+            g.values.append(float(v))
+            g.seeds.append(int(r["seed"]))
+    return g
+
+
+def verdict(check: str, name: str, status: str, detail: str, ctx: CheckContext, arms: list[str],
+            label: str = "", **numbers: Any) -> Verdict:
+    return Verdict(check, name, status, detail, arms=list(arms), data=label,
+                   compared=ctx.compared(arms, label or None), numbers=numbers)
+
+
+def fmt_p(p: float) -> str:
+    if p != p:
+        return "p=nan"
+    return f"p={p:.3g}" if p >= 1e-4 else "p<1e-4"
