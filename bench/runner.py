@@ -1,4 +1,9 @@
-"""Planned runs -> training core -> run records. Finished runs are skipped unless rerun."""
+"""Planned runs -> training core -> run records. Finished runs are skipped unless rerun.
+
+Each run trains in its scratch folder ``store.run_dir(relpath)`` (checkpoints, events.jsonl,
+final.pt). ``resume`` continues an interrupted run from its newest valid checkpoint. Under
+torchrun every rank trains and only rank 0 logs and writes records.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,17 @@ from typing import Any, Callable
 import torch
 
 from .data import DataBundle, load_data
+from .errors import BenchError
 from .records import RecordStore, collect_provenance, make_record
 from .suite import RunSpec
 from .suite.hashing import content_hash
-from .train import train_run
+from .train import CoreOptions, train_run
+from .train.checkpoint import clear_checkpoints
+from .train.distributed import DistInfo
+from .train.recipe import resolve_recipe
 
 
 def resolve_device(name: str) -> torch.device:
-    from .errors import BenchError
-
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -40,32 +47,48 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def check_recipes(specs: list[RunSpec]) -> None:
+    """Fail before the first run, not hours in: every recipe must be one the core understands."""
+    for spec in specs:
+        try:
+            resolve_recipe(spec.config["recipe"])
+        except BenchError as exc:
+            raise BenchError(f"{spec.run_id}: {exc}") from None
+
+
 def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, rerun: bool = False,
-            progress: bool | None = None, trainer: Callable[..., Any] = train_run) -> RunSummary:
+            progress: bool | None = None, trainer: Callable[..., Any] = train_run, resume: bool = False,
+            options: CoreOptions | None = None, dist: DistInfo | None = None) -> RunSummary:
     """Train every spec not already complete (same config hash) and write its record."""
-    progress = sys.stderr.isatty() if progress is None else progress
+    dist = dist or DistInfo.current()
+    say = log if dist.is_main else (lambda msg: None)
+    progress = (sys.stderr.isatty() and dist.is_main) if progress is None else progress
     summary = RunSummary()
     data_cache: dict[str, DataBundle] = {}
-    provenance = collect_provenance(device)
+    provenance = {**collect_provenance(device), "world_size": dist.world}
     todo = [s for s in specs if rerun or not store.is_complete(s.relpath, s.config_hash)]
+    check_recipes(todo)
     summary.skipped = [s.run_id for s in specs if s not in todo]
     if summary.skipped:
-        log(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")
+        say(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")
     for i, spec in enumerate(todo, 1):
         dkey = content_hash(spec.config["data"])
         if dkey not in data_cache:
             data_cache = {dkey: load_data(spec.config["data"])}  # one dataset in memory at a time
         data = data_cache[dkey]
-        log(f"[{i}/{len(todo)}] {spec.run_id} ({spec.config['model']['name']}, {device})")
+        run_dir = store.run_dir(spec.relpath)
+        say(f"[{i}/{len(todo)}] {spec.run_id} ({spec.config['model']['name']}, {device})")
         t0 = time.perf_counter()
-        result = trainer(spec.config, data, device, spec.seed, progress=progress)
+        result = trainer(spec.config, data, device, spec.seed, progress=progress, run_dir=run_dir, resume=resume,
+                         options=options, dist=dist, config_hash=spec.config_hash, log=say)
         wall = time.perf_counter() - t0
-        record = make_record(spec, result, provenance, wall, data.meta)
-        store.write(spec.relpath, record, replace=True)
+        if dist.is_main:
+            store.write(spec.relpath, make_record(spec, result, provenance, wall, data.meta), replace=True)
+            clear_checkpoints(run_dir)  # the record (and final.pt) now hold the outcome
         if result.status == "complete":
             summary.ran.append(spec.run_id)
-            log(f"    top-1 {result.metrics['test_acc']:.2f}%  ({wall:.1f} s)")
+            say(f"    top-1 {result.metrics['test_acc']:.2f}%  ({wall:.1f} s)")
         else:
             summary.failed.append(spec.run_id)
-            log(f"    FAILED: {result.error} (record marked failed, not counted)")
+            say(f"    FAILED: {result.error} (record marked failed, not counted)")
     return summary

@@ -16,6 +16,11 @@ COMMANDS: dict[str, str] = {
     "list": "list_cmd",
     "run": "run_cmd",
     "leaderboard": "leaderboard_cmd",
+    "baseline": "baseline_cmd",
+    "compare": "compare_cmd",
+    "data": "data_cmd",
+    "fourier": "fourier_cmd",
+    "perf": "perf_cmd",
 }
 
 

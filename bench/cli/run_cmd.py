@@ -1,20 +1,29 @@
 """Run suite tiers: plan the runs, train what is not finished, write records, print the leaderboard.
 
-Exit 0 when every verdict passed or was inconclusive, 1 when a check failed or a run failed.
+Exit 0 when every verdict passed or was inconclusive, 1 when a check failed or a run failed,
+130 when interrupted (a checkpoint is left: rerun with --resume).
+
+Scale-out: ``torchrun --nproc_per_node G -m bench.cli run ...`` trains each run on G processes
+(DDP); ``--shard K/N`` takes a deterministic share of the planned runs (CI matrices);
+``--launcher slurm --jobs N`` submits N shard jobs through submitit.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from ..errors import CheckFailed
+from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
 from ..report import build_tables, render
 from ..runner import resolve_device, run_all
 from ..suite import load_suites, parse_seeds, plan_runs
+from ..train import CoreOptions
 from .common import add_out, add_suites_dir
 
 HELP = "run suites (default: every suite's smoke tier)"
+ON_OFF = {"auto": None, "on": True, "off": False}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,26 +36,95 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue interrupted runs from their checkpoints")
     p.add_argument("--dry-run", action="store_true", help="print the planned runs and exit")
     p.add_argument("--format", default="github", choices=["md", "github", "csv", "json"], help="leaderboard format")
+    g = p.add_argument_group("training core")
+    g.add_argument("--compile", default="auto", choices=list(ON_OFF), help="torch.compile (auto: on for CUDA)")
+    g.add_argument("--precision", default=None, choices=["fp32", "bf16", "fp16"],
+                   help="autocast precision (default: bf16 on CUDA, fp32 on CPU)")
+    g.add_argument("--checkpoint-every", type=int, default=1, metavar="E", help="checkpoint every E epochs (0: off)")
+    g.add_argument("--checkpoint-steps", type=int, default=0, metavar="K",
+                   help="also checkpoint every K steps inside an epoch (0: off)")
+    g.add_argument("--workers", type=int, default=8, help="DataLoader workers for streamed (ImageNet-size) data")
+    s = p.add_argument_group("spreading runs over machines")
+    s.add_argument("--shard", default=None, metavar="K/N", help="run only shard K of N (by a hash of the run id)")
+    s.add_argument("--launcher", default=None, choices=["slurm", "local", "debug"],
+                   help="submit --jobs shard jobs through submitit instead of running here")
+    s.add_argument("--jobs", type=int, default=1, help="number of shard jobs for --launcher")
+    s.add_argument("--launcher-params", default=None, metavar="K=V,...",
+                   help="submitit executor parameters, e.g. slurm_partition=gpu,timeout_min=600,gpus_per_node=1")
+    s.add_argument("--launcher-folder", type=Path, default=None, help="submitit logs (default: OUT/submitit)")
+    s.add_argument("--no-wait", action="store_true", help="with --launcher: submit and exit")
     add_out(p)
     add_suites_dir(p)
 
 
+def core_options(args: argparse.Namespace) -> CoreOptions:
+    if args.checkpoint_every < 0 or args.checkpoint_steps < 0:
+        raise BenchError("--checkpoint-every and --checkpoint-steps must be >= 0")
+    return CoreOptions(compile=ON_OFF[args.compile], precision=args.precision, checkpoint_every=args.checkpoint_every,
+                       checkpoint_steps=args.checkpoint_steps, workers=args.workers)
+
+
+def shard_argv(args: argparse.Namespace) -> list[str]:
+    """This command line for a shard job, without the launcher options."""
+    argv = ["run", *args.suites, "--tier", args.tier, "--device", args.device, "--format", args.format,
+            "--out", str(args.out), "--compile", args.compile, "--checkpoint-every", str(args.checkpoint_every),
+            "--checkpoint-steps", str(args.checkpoint_steps), "--workers", str(args.workers)]
+    optional = {"--seeds": args.seeds, "--arms": args.arms, "--precision": args.precision,
+                "--suites-dir": args.suites_dir}
+    argv += [x for k, v in optional.items() if v is not None for x in (k, str(v))]
+    return argv + [flag for flag, on in (("--rerun", args.rerun), ("--resume", args.resume)) if on]
+
+
+def launch(args: argparse.Namespace) -> int:
+    from ..launch.submit import parse_params, submit_shards
+
+    if args.shard:
+        raise BenchError("--shard and --launcher do not combine: the launcher assigns the shards")
+    folder = args.launcher_folder or Path(args.out) / "submitit"
+    jobs = submit_shards(shard_argv(args), args.jobs, args.launcher, folder, parse_params(args.launcher_params))
+    print(f"submitted {len(jobs)} job(s) ({args.launcher}): {', '.join(str(j.job_id) for j in jobs)}; "
+          f"logs in {folder}", file=sys.stderr)
+    if args.no_wait:
+        return 0
+    codes = [int(j.result() or 0) for j in jobs]
+    print(f"jobs finished with exit codes {codes}; `prs-bench leaderboard --out {args.out}` shows all records",
+          file=sys.stderr)
+    return max(codes)
+
+
 def main(args: argparse.Namespace) -> int:
+    from ..launch import parse_shard, select_shard
+    from ..train.distributed import init_from_env, rank_device
+
+    if args.launcher:
+        return launch(args)
     suites = load_suites(args.suites or None, args.suites_dir)
     arms = args.arms.split(",") if args.arms else None
     specs = []
     for s in suites:
         seeds = parse_seeds(args.seeds, s.tier(args.tier)["seeds"])
         specs += plan_runs(s, args.tier, seeds=seeds, arms=arms)
+    if args.shard:
+        k, n = parse_shard(args.shard)
+        specs = select_shard(specs, k, n)
     if args.dry_run:
         for spec in specs:
             print(f"{spec.run_id}  model={spec.config['model']['name']}  hash={spec.config_hash[:12]}")
         return 0
+    options = core_options(args)
+    device = resolve_device(args.device)
+    dist = init_from_env(device.type)
+    device = rank_device(device, dist)
     store = RecordStore(args.out)
-    summary = run_all(specs, store, resolve_device(args.device), rerun=args.rerun)
+    summary = run_all(specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist)
+    if not dist.is_main:
+        return 0
     arm_rows, claim_rows = build_tables(suites, store.all(), tiers=[args.tier])
     print(render(arm_rows, claim_rows, args.format))
-    failed_checks = [r for r in claim_rows if r["Verdict"] == "fail"]
+    failed_checks = [] if args.shard else [r for r in claim_rows if r["Verdict"] == "fail"]
+    if args.shard:
+        print(f"shard {args.shard}: {len(specs)} run(s); verdicts wait for all shards "
+              f"(`prs-bench leaderboard --out {args.out}`)", file=sys.stderr)
     if summary.failed or failed_checks:
         raise CheckFailed(f"{len(failed_checks)} check(s) failed, {len(summary.failed)} run(s) failed")
     return 0

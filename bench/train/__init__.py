@@ -1,6 +1,7 @@
-"""The training core."""
+"""The training core: ``train_run`` (one resumable run), ``CoreOptions`` (how it executes)."""
 
-from .loop import train_run
+from .core import train_run
+from .engine import CoreOptions
 from .types import TrainResult
 
-__all__ = ["TrainResult", "train_run"]
+__all__ = ["CoreOptions", "TrainResult", "train_run"]

@@ -1,0 +1,79 @@
+"""Capture rules, one per model class in the registry (see ``capture.py`` for what a site is).
+
+Adding a model: write ``@capture_rule(ItsClass) def _rule(model) -> list[Site]`` here listing
+its sub-block outputs in depth order; ``tests/analysis/test_capture.py`` runs every registry
+model through ``capture_sites`` and fails for a model without a rule.
+"""
+
+from __future__ import annotations
+
+import torch.nn as nn
+from timm.models import convit as timm_convit
+from timm.models import vision_transformer as timm_vit
+from timm.models.resnet import BasicBlock, Bottleneck, ResNet
+
+from ..models.reparam import ReparamLayer, reparam_layers
+from ..models.reparam_vit import ReparamBlock, ReparamViT
+from .capture import Kind, NoCaptureRule, Site, capture_rule, expect_type
+
+
+def prenorm_block_sites(name: str, block: nn.Module, prefix: int, attn_label: str, attn_kind: Kind = "attention",
+                        mixer: str = "attn") -> list[Site]:
+    """Residual stream after the token mixer (= input of ``norm2``) and after the MLP (= block output)."""
+    return [Site(f"{name}.{mixer}", block.norm2, "input", attn_kind, attn_label, tokens=True, prefix=prefix),
+            Site(f"{name}.mlp", block, "output", "mlp", "MLP", tokens=True, prefix=prefix)]
+
+
+@capture_rule(timm_vit.VisionTransformer)
+def _vit(model: timm_vit.VisionTransformer) -> list[Site]:
+    """timm ViT/DeiT: every block sees the class and register tokens (``num_prefix_tokens``)."""
+    sites: list[Site] = []
+    for i, blk in enumerate(model.blocks):
+        expect_type(blk, (timm_vit.Block,), f"blocks.{i}")
+        sites += prenorm_block_sites(f"blocks.{i}", blk, model.num_prefix_tokens, "MHSA")
+    return sites
+
+
+@capture_rule(timm_convit.ConVit)
+def _convit(model: timm_convit.ConVit) -> list[Site]:
+    """timm ConViT: the class token is concatenated only before block ``local_up_to_layer``."""
+    sites: list[Site] = []
+    has_cls = model.cls_token is not None
+    for i, blk in enumerate(model.blocks):
+        expect_type(blk, (timm_convit.Block,), f"blocks.{i}")
+        prefix = model.num_prefix_tokens if has_cls and i >= model.local_up_to_layer else 0
+        sites += prenorm_block_sites(f"blocks.{i}", blk, prefix, "GPSA" if blk.use_gpsa else "MHSA")
+    return sites
+
+
+@capture_rule(ReparamViT)
+def _reparam_vit(model: ReparamViT) -> list[Site]:
+    """Reparameterizable ViT: no prefix tokens; the mixer site is "conv" or "attention" by its current phase."""
+    sites: list[Site] = []
+    for i, blk in enumerate(model.blocks):
+        expect_type(blk, (ReparamBlock,), f"blocks.{i}")
+        label, kind = ("conv", "conv") if blk.mixer.phase == "conv" else ("GPSA", "attention")
+        sites += prenorm_block_sites(f"blocks.{i}", blk, 0, label, kind, mixer="mixer")  # type: ignore[arg-type]
+    return sites
+
+
+def _resnet_block_site(name: str, block: nn.Module) -> Site:
+    """A ResNet block is "attention" once any of its switchable convolutions (T-CNN style) has switched."""
+    phases = [m.phase for m in block.modules() if isinstance(m, ReparamLayer)]
+    n_attn = phases.count("attention")
+    label = type(block).__name__ + (f"+GPSA {n_attn}/{len(phases)}" if n_attn else "")
+    return Site(name, block, "output", "attention" if n_attn else "conv", label)
+
+
+@capture_rule(ResNet)
+def _resnet(model: ResNet) -> list[Site]:
+    """timm ResNet, plain or with switchable convolutions: the output of every residual block."""
+    sites: list[Site] = []
+    for s in range(1, 5):
+        for j, blk in enumerate(getattr(model, f"layer{s}")):
+            expect_type(blk, (BasicBlock, Bottleneck), f"layer{s}.{j}")
+            sites.append(_resnet_block_site(f"layer{s}.{j}", blk))
+    covered = sum(isinstance(m, ReparamLayer) for site in sites for m in site.module.modules())
+    if covered != len(reparam_layers(model)):
+        raise NoCaptureRule("ResNet: a switchable layer lies outside the layer1..4 blocks; extend the capture rule")
+    return sites

@@ -1,0 +1,329 @@
+"""``train_run``: one run from a resolved config to a TrainResult, resumable at any step.
+
+Everything a step depends on is either a function of (seed, epoch, step) or saved in the
+checkpoint (weights, optimizer, schedule position, scaler, reparam state, every RNG, the running
+epoch sums), so a resumed run repeats the uninterrupted one bit for bit on the same CPU and
+thread count. A NaN/inf loss ends the run as "failed" with the epoch and step; SIGINT/SIGTERM
+stop at the next step boundary, write a checkpoint and raise ``Interrupted`` (exit 130).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..data.types import DataBundle
+from ..records.atomic import atomic_write_bytes
+from ..models import create_model
+from ..suite.hashing import content_hash
+from .augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
+from .checkpoint import capture_rng, clear_checkpoints, encode, load_latest, restore_rng, save_checkpoint
+from .distributed import DistInfo, all_reduce_sum, gather_objects
+from .engine import CoreOptions, Engine, resolve_options
+from .feed import make_feed
+from .optim import LRSchedule, group_layout
+from .progress import EventLog, Interrupted, StopFlag, epoch_bar, plain
+from .recipe import resolve_recipe
+from .reparam import Reparam
+from .timing import DeviceTimer
+from .types import TrainResult
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def build_model(config: dict[str, Any], num_classes: int, recipe: dict[str, Any]) -> nn.Module:
+    kwargs = dict(config["model"].get("kwargs", {}))
+    if recipe["drop_path"]:
+        kwargs.setdefault("drop_path_rate", recipe["drop_path"])
+    return create_model(config["model"]["name"], num_classes=num_classes, **kwargs)
+
+
+@dataclass
+class Position:
+    """Where the run is: the next step to take and the running sums of the current epoch."""
+
+    epoch: int = 0
+    step_in_epoch: int = 0
+    global_step: int = 0
+    applied_epoch: int = -1           # last epoch whose start ran apply_schedule
+    history: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Sums:
+    """Loss, correct and seen counts of this rank's epoch so far, kept on the device."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.t = torch.zeros(3, dtype=torch.float64, device=device)
+
+    def add(self, loss: torch.Tensor, correct: torch.Tensor, n: int) -> None:
+        self.t[0] += loss.double() * n
+        self.t[1] += correct.double()
+        self.t[2] += n
+
+    def reset(self) -> None:
+        self.t.zero_()
+
+
+class Run:
+    """The state of one training run and the operations on it (kept out of ``train_run`` for size)."""
+
+    def __init__(self, config: dict[str, Any], data: DataBundle, device: torch.device, seed: int, progress: bool,
+                 run_dir: Path | None, opts: CoreOptions, dist: DistInfo, config_hash: str,
+                 log: Callable[[str], None]) -> None:
+        self.config, self.data, self.device, self.seed, self.progress = config, data, device, seed, progress
+        self.run_dir, self.opts, self.dist, self.config_hash, self.log = run_dir, opts, dist, config_hash, log
+        self.recipe = resolve_recipe(config["recipe"])
+        self.writes = run_dir is not None and dist.is_main
+        self.events_log = EventLog(Path(run_dir) / "events.jsonl" if self.writes else None)
+        seed_everything(seed)
+        self.model = build_model(config, data.num_classes, self.recipe)
+        if dist.rank:
+            seed_everything(seed + 100_003 * dist.rank)   # distinct dropout/RandAugment streams per rank
+        self.reparam = Reparam(self.model, config.get("schedule", {}), config["model"]["name"])
+        self.pos = Position()
+        mean, std = data.meta.get("mean", CIFAR_MEAN), data.meta.get("std", CIFAR_STD)
+        self.aug = DeviceAugment(self.recipe["augment"], data.num_classes, self.recipe["label_smoothing"], device,
+                                 seed, mean, std)
+        bs = self.recipe["batch_size"]
+        self.train = make_feed(data.train, device, seed, bs, dist, opts.workers)
+        self.test = make_feed(data.test, device, seed, bs, dist, opts.workers)
+        self.spe = self.train.steps_per_epoch(bs)
+        self.sched = LRSchedule(self.recipe, self.spe)
+        self.sums = Sums(device)
+        self.engine: Engine
+
+    # ---- checkpoints -------------------------------------------------------------------------
+
+    def start(self, resume: bool) -> None:
+        ckpt = self._find_checkpoint() if resume else None
+        if ckpt is not None:
+            self.reparam.restore(self.model, ckpt["reparam"])
+            self.model.load_state_dict(ckpt["model"])
+        self.engine = Engine(self.model, self.recipe, self.device, self.opts, self.dist,
+                             find_unused=self.reparam.active, groups=ckpt["optimizer_groups"] if ckpt else None)
+        if ckpt is not None:
+            self._load(ckpt)
+        elif self.writes:
+            clear_checkpoints(Path(self.run_dir))  # type: ignore[arg-type]
+        info = {"engine": {k: v for k, v in asdict(self.opts).items() if k in ("compile", "precision",
+                                                                                 "channels_last", "fused")},
+                "device": str(self.device), "world": self.dist.world, "steps_per_epoch": self.spe}
+        if ckpt is None:
+            self.event("start", **info)
+
+    def _find_checkpoint(self) -> dict[str, Any] | None:
+        if self.run_dir is None:
+            return None
+        found = load_latest(Path(self.run_dir), self.log)
+        if found is None:
+            return None
+        ckpt, path = found
+        if ckpt.get("config_hash") != self.config_hash:
+            self.log(f"checkpoint {path} belongs to another config; starting this run from scratch")
+            return None
+        return ckpt
+
+    def _load(self, ckpt: dict[str, Any]) -> None:
+        self.engine.opt.load_state_dict(ckpt["optimizer"])
+        self.engine.scaler.load_state_dict(ckpt["scaler"])
+        self.sched.load_state_dict(ckpt["lr_schedule"])
+        ranks = ckpt["rng"]["ranks"]
+        same_world = len(ranks) == self.dist.world
+        mine = ranks[self.dist.rank] if same_world else ranks[0]
+        if same_world or self.dist.rank == 0:
+            restore_rng(mine)
+        self.aug.load_state_dict(mine["augment"])
+        if same_world:
+            self.sums.t.copy_(mine["sums"])
+        elif self.dist.rank == 0:
+            self.sums.t.copy_(sum(r["sums"] for r in ranks))
+        p = ckpt["position"]
+        self.pos = Position(p["epoch"], p["step_in_epoch"], p["global_step"], p["applied_epoch"],
+                            list(ckpt["history"]), list(ckpt["events"]))
+        note = "" if same_world else f" (saved with {len(ranks)} ranks, now {self.dist.world}: not bitwise)"
+        self.event("resume", epoch=p["epoch"], step_in_epoch=p["step_in_epoch"], global_step=p["global_step"],
+                   note=note or None, record=False)
+        self.log(f"    resuming at epoch {p['epoch'] + 1}, step {p['step_in_epoch']}{note}")
+
+    def checkpoint(self, reason: str) -> None:
+        """Every rank takes part (RNG states are gathered); rank 0 writes."""
+        mine = {**capture_rng(), "augment": self.aug.state_dict(), "sums": self.sums.t.cpu().clone()}
+        ranks = gather_objects(mine, self.dist)
+        if not self.writes:
+            return
+        p = self.pos
+        state = {
+            "config_hash": self.config_hash, "seed": self.seed,
+            "position": {"epoch": p.epoch, "step_in_epoch": p.step_in_epoch, "global_step": p.global_step,
+                         "applied_epoch": p.applied_epoch},
+            "model": self.model.state_dict(), "reparam": self.reparam.state(self.model),
+            "optimizer": self.engine.opt.state_dict(),
+            "optimizer_groups": group_layout(self.model, self.engine.opt),
+            "lr_schedule": self.sched.state_dict(), "scaler": self.engine.scaler.state_dict(),
+            "rng": {"ranks": ranks, "data_order": {"seed": self.seed, "rule": "randperm(seed * 1000003 + epoch)"}},
+            "history": p.history, "events": p.events,
+        }
+        path = save_checkpoint(Path(self.run_dir), state, p.global_step, self.opts.keep_checkpoints)  # type: ignore
+        self.event("checkpoint", reason=reason, path=path.name, epoch=p.epoch, step_in_epoch=p.step_in_epoch,
+                   global_step=p.global_step, record=False)
+
+    def event(self, kind: str, record: bool = True, **fields: Any) -> None:
+        """Log to the JSONL file; ``record`` events also go into the run record."""
+        self.events_log.write(kind, **fields)
+        if record:
+            self.pos.events.append(plain({"event": kind, **fields}))
+
+    # ---- training ----------------------------------------------------------------------------
+
+    def _sync_check(self, loss: torch.Tensor, stop: StopFlag) -> tuple[bool, bool]:
+        """(a loss since the epoch began was not finite, stop requested), agreed by every rank."""
+        flags = torch.stack([(~torch.isfinite(self.sums.t[0])).double(),
+                             torch.tensor(float(stop.requested is not None), dtype=torch.float64,
+                                          device=loss.device)])
+        flags = all_reduce_sum(flags, self.dist)
+        bad, stop_now = flags.tolist()
+        return bad > 0, stop_now > 0
+
+    def run_epoch(self, stop: StopFlag) -> str | None:
+        """Train from the current position to the epoch's end; returns an error message or None."""
+        p, r, eng = self.pos, self.recipe, self.engine
+        if p.step_in_epoch == 0 and p.applied_epoch < p.epoch:
+            switches = self.reparam.apply(self.model, p.epoch, r["epochs"], eng.opt, p.global_step)
+            p.applied_epoch = p.epoch
+            for s in switches:
+                self.event("switch", **{"epoch": p.epoch, **{k: v for k, v in s.items() if k != "event"}})
+            if switches:
+                eng.wrap()
+        self.model.train()
+        bar = epoch_bar(self.spe, p.epoch, r["epochs"], self.progress, initial=p.step_in_epoch)
+        timer, seen0, t0 = DeviceTimer(self.device), p.step_in_epoch, time.perf_counter()
+        timer.start()
+        lr = self.sched.lr_at(p.global_step)
+        batches = self.train.train_batches(self.seed, p.epoch, r["batch_size"], p.step_in_epoch, self.dist)
+        for xb, yb, n_global, sl in batches:
+            lr = self.sched.apply(eng.opt, p.global_step)
+            x, target, y = self.aug(xb, yb, n_global, sl)
+            loss, correct = eng.train_step(x, target, y)
+            self.sums.add(loss, correct, y.shape[0])
+            p.global_step += 1
+            p.step_in_epoch += 1
+            last = p.step_in_epoch == self.spe
+            if p.global_step % self.opts.sync_every == 0 or last:  # type: ignore[operator]
+                bad, stop_now = self._sync_check(loss, stop)
+                if bad:
+                    bar.close()
+                    return (f"loss became {loss.item()} at epoch {p.epoch + 1} step {p.step_in_epoch} "
+                            f"(global step {p.global_step}, lr {lr:.3g}); the run stopped")
+                self._bar(bar, (p.step_in_epoch - seen0) * r["batch_size"] / (time.perf_counter() - t0))
+                if stop_now and not last:
+                    bar.close()
+                    self.checkpoint("interrupt")
+                    raise Interrupted(f"stopped at epoch {p.epoch + 1} step {p.step_in_epoch}; checkpoint written")
+            if self.opts.checkpoint_steps and p.global_step % self.opts.checkpoint_steps == 0 and not last:
+                self.checkpoint("steps")
+        bar.close()
+        seconds = timer.stop()
+        self._end_epoch(lr, seconds, (p.step_in_epoch - seen0) * r["batch_size"])
+        if stop.requested:
+            self.checkpoint("interrupt")
+            raise Interrupted(f"stopped after epoch {p.epoch}; checkpoint written")
+        return None
+
+    def _bar(self, bar: Any, img_per_s: float) -> None:
+        """Display only (a host sync): rank-local running loss and accuracy, approximate img/s."""
+        if bar.disable:
+            return
+        s = self.sums.t.tolist()
+        bar.n = self.pos.step_in_epoch
+        bar.set_postfix({"img/s": f"{img_per_s:.0f}", "loss": f"{s[0] / max(s[2], 1):.3f}",
+                         "acc": f"{100 * s[1] / max(s[2], 1):.1f}"}, refresh=False)
+        bar.refresh()
+
+    def _end_epoch(self, lr: float, seconds: float, images: int) -> None:
+        p = self.pos
+        loss_sum, correct, seen = all_reduce_sum(self.sums.t.clone(), self.dist).tolist()
+        test_loss, test_acc = self.evaluate()
+        entry = {"epoch": p.epoch + 1, "train_loss": loss_sum / max(seen, 1), "train_acc": 100 * correct / max(seen, 1),
+                 "test_loss": test_loss, "test_acc": test_acc, "lr": lr, "time_s": round(seconds, 4),
+                 "img_per_s": round(images / seconds, 1) if seconds > 0 else None}
+        diag = self.reparam.diagnostics(self.model)
+        if diag is not None:
+            entry["reparam"] = diag
+        p.history.append(entry)
+        self.events_log.write("epoch", **entry)
+        p.epoch += 1
+        p.step_in_epoch = 0
+        self.sums.reset()
+        every = self.opts.checkpoint_every
+        if every and (p.epoch % every == 0 or p.epoch == self.recipe["epochs"]):
+            self.checkpoint("epoch")
+
+    @torch.no_grad()
+    def evaluate(self) -> tuple[float, float]:
+        self.model.eval()
+        sums = torch.zeros(3, dtype=torch.float64, device=self.device)
+        for x, y in self.test.eval_batches(self.opts.eval_batch, self.dist):
+            xf = self.aug.eval(x) if x.dtype == torch.uint8 else x.float()
+            logits = self.engine.eval_logits(xf)
+            sums[0] += F.cross_entropy(logits, y, reduction="sum").double()
+            sums[1] += (logits.argmax(1) == y).sum().double()
+            sums[2] += y.shape[0]
+        loss_sum, correct, n = all_reduce_sum(sums, self.dist).tolist()
+        self.model.train()
+        return loss_sum / max(n, 1), 100.0 * correct / max(n, 1)
+
+    def finish(self, error: str | None) -> TrainResult:
+        p = self.pos
+        status = "failed" if error else "complete"
+        self.events_log.write("end", status=status, error=error, global_step=p.global_step)
+        if error:
+            return TrainResult("failed", history=p.history, events=p.events, error=error)
+        last = p.history[-1]
+        metrics = {"test_acc": last["test_acc"], "test_loss": last["test_loss"], "train_loss": last["train_loss"],
+                   "train_acc": last["train_acc"], "num_classes": self.data.num_classes, "epochs": p.epoch,
+                   "steps": p.global_step}
+        if self.writes:
+            final = {"config_hash": self.config_hash, "model": self.model.state_dict(),
+                     "reparam": self.reparam.state(self.model), "metrics": metrics}
+            atomic_write_bytes(Path(self.run_dir) / "final.pt", encode(final))  # type: ignore[arg-type]
+        return TrainResult("complete", metrics=metrics, history=p.history, events=p.events)
+
+
+def train_run(config: dict[str, Any], data: DataBundle, device: torch.device, seed: int, progress: bool = True, *,
+              run_dir: str | Path | None = None, resume: bool = False, options: CoreOptions | None = None,
+              dist: DistInfo | None = None, config_hash: str | None = None,
+              log: Callable[[str], None] = _stderr) -> TrainResult:
+    """Train ``config`` on ``data``; checkpoints and ``events.jsonl`` go to ``run_dir`` (rank 0 only).
+
+    ``resume`` continues from the newest valid checkpoint in ``run_dir`` made with the same
+    config (else starts fresh). Raises ``Interrupted`` after checkpointing on SIGINT/SIGTERM.
+    """
+    dist = dist or DistInfo.current()
+    opts = resolve_options(options or CoreOptions(), device)
+    run = Run(config, data, device, seed, progress, Path(run_dir) if run_dir is not None else None, opts, dist,
+              config_hash or content_hash(config), log)
+    run.start(resume)
+    with StopFlag() as stop:
+        while run.pos.epoch < run.recipe["epochs"]:
+            error = run.run_epoch(stop)
+            if error:
+                return run.finish(error)
+    return run.finish(None)

@@ -1,0 +1,87 @@
+"""One run over several processes (torchrun): rank info, process-group setup, reductions.
+
+Only rank 0 writes (records, checkpoints, the event log); every rank trains. Metrics are sums
+all-reduced over ranks, so they are the same numbers a single process would count.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as tdist
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+    @classmethod
+    def current(cls) -> "DistInfo":
+        """The initialized process group's view, or a single process."""
+        if tdist.is_available() and tdist.is_initialized():
+            return cls(tdist.get_rank(), tdist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+        return cls()
+
+
+def init_from_env(device_type: str) -> DistInfo:
+    """Join the process group torchrun describes (WORLD_SIZE > 1): NCCL on GPUs, gloo on CPUs."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    if not tdist.is_initialized():
+        tdist.init_process_group("nccl" if device_type == "cuda" else "gloo")
+    info = DistInfo.current()
+    if device_type == "cuda":
+        torch.cuda.set_device(info.local_rank)
+    return info
+
+
+def rank_device(device: torch.device, dist: DistInfo) -> torch.device:
+    """Under torchrun, ``cuda`` means this rank's GPU."""
+    if device.type == "cuda" and dist.active:
+        return torch.device("cuda", dist.local_rank)
+    return device
+
+
+def all_reduce_sum(t: torch.Tensor, dist: DistInfo) -> torch.Tensor:
+    if dist.active:
+        tdist.all_reduce(t, op=tdist.ReduceOp.SUM)
+    return t
+
+
+def gather_objects(obj: Any, dist: DistInfo) -> list[Any]:
+    """Every rank's ``obj`` (e.g. RNG states for a checkpoint); ``[obj]`` for one process."""
+    if not dist.active:
+        return [obj]
+    out: list[Any] = [None] * dist.world
+    tdist.all_gather_object(out, obj)
+    return out
+
+
+def barrier(dist: DistInfo) -> None:
+    if dist.active:
+        tdist.barrier()
+
+
+def wrap_ddp(model: torch.nn.Module, device: torch.device, dist: DistInfo,
+             find_unused: bool) -> torch.nn.Module:
+    """DistributedDataParallel around ``model`` (rebuilt after a switch adds parameters)."""
+    if not dist.active:
+        return model
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    ids = [device.index] if device.type == "cuda" else None
+    return DDP(model, device_ids=ids, find_unused_parameters=find_unused)

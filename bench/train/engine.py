@@ -1,0 +1,122 @@
+"""The per-device machinery of a training step: precision, memory format, compile, DDP, the step.
+
+Shared by ``train_run`` and ``prs-bench perf`` so the command measures the step runs use.
+"Auto" options resolve per device type from ``AUTO`` (data, not branches): on CUDA bf16
+autocast, channels_last, fused optimizers, ``torch.compile`` and ``cudnn.benchmark``; on the CPU
+plain fp32 eager, which is what makes bitwise resume tests meaningful.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..errors import BenchError
+from .distributed import DistInfo, wrap_ddp
+from .optim import build_optimizer
+
+PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass(frozen=True)
+class CoreOptions:
+    """How a run executes (not what it computes: none of these enter the config hash).
+
+    ``None`` means "the device's default" (see ``AUTO``).
+    """
+
+    compile: bool | None = None
+    precision: str | None = None         # fp32 | bf16 | fp16
+    channels_last: bool | None = None
+    fused: bool | None = None
+    checkpoint_every: int = 1            # epochs between checkpoints; 0 = only at interrupts
+    checkpoint_steps: int = 0            # also every K optimizer steps inside an epoch; 0 = off
+    keep_checkpoints: int = 2
+    eval_batch: int = 1024
+    workers: int = 8                     # DataLoader workers for streamed (Dataset) data
+    sync_every: int | None = None        # steps between NaN/stop checks (a host sync)
+
+
+AUTO: dict[str, dict[str, Any]] = {
+    "cuda": {"compile": True, "precision": "bf16", "channels_last": True, "fused": True, "sync_every": 50},
+    "cpu": {"compile": False, "precision": "fp32", "channels_last": False, "fused": False, "sync_every": 1},
+}
+
+
+def resolve_options(opts: CoreOptions, device: torch.device) -> CoreOptions:
+    auto = AUTO.get(device.type, AUTO["cpu"])
+    filled = {f.name: auto[f.name] for f in fields(opts) if getattr(opts, f.name) is None and f.name in auto}
+    out = replace(opts, **filled)
+    if out.precision not in PRECISIONS:
+        raise BenchError(f"precision {out.precision!r} is unknown; choose one of: {', '.join(PRECISIONS)}")
+    return out
+
+
+def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return torch.sum(-target * F.log_softmax(logits, dim=-1), dim=-1).mean()
+
+
+class Engine:
+    """Model, optimizer and scaler on one device, with the train step and evaluation."""
+
+    def __init__(self, model: nn.Module, recipe: dict[str, Any], device: torch.device, opts: CoreOptions,
+                 dist: DistInfo = DistInfo(), find_unused: bool = False,
+                 groups: list[dict[str, Any]] | None = None) -> None:
+        self.recipe, self.device, self.opts, self.dist, self.find_unused = recipe, device, opts, dist, find_unused
+        self.dtype = PRECISIONS[opts.precision]
+        self.memory_format = torch.channels_last if opts.channels_last else torch.contiguous_format
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+            torch.set_float32_matmul_precision("high")
+        self.model = model.to(device, memory_format=self.memory_format)
+        self.opt = build_optimizer(self.model, recipe, fused=bool(opts.fused), groups=groups)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=opts.precision == "fp16")
+        self.label_smoothing = recipe["label_smoothing"]
+        self.wrap()
+
+    def wrap(self) -> None:
+        """(Re)build the DDP and compiled wrappers; call after a switch adds parameters.
+
+        DDP registers parameters when built, and a switch changes the graph, so both are redone;
+        dynamo's caches are reset so repeated switches do not exhaust its recompile limit.
+        """
+        if self.opts.compile:
+            torch._dynamo.reset()
+        ddp = wrap_ddp(self.model, self.device, self.dist, self.find_unused)
+        self.train_model = torch.compile(ddp) if self.opts.compile else ddp
+        self.eval_model = torch.compile(self.model) if self.opts.compile else self.model
+
+    def autocast(self) -> AbstractContextManager[Any]:
+        return torch.autocast(self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None)
+
+    def prep(self, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=self.memory_format) if x.ndim == 4 else x
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if target.ndim == 2:
+            return soft_cross_entropy(logits, target)
+        return F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
+
+    def train_step(self, x: torch.Tensor, target: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One optimizer step; returns (loss, correct count) as device tensors (no host sync)."""
+        with self.autocast():
+            logits = self.train_model(self.prep(x))
+        loss = self.loss(logits.float(), target)
+        self.opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if self.recipe["grad_clip"]:
+            self.scaler.unscale_(self.opt)
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.recipe["grad_clip"])
+        self.scaler.step(self.opt)
+        self.scaler.update()
+        return loss.detach(), (logits.detach().argmax(1) == y).sum()
+
+    @torch.no_grad()
+    def eval_logits(self, x: torch.Tensor) -> torch.Tensor:
+        with self.autocast():
+            return self.eval_model(self.prep(x)).float()

@@ -1,0 +1,118 @@
+"""Optimizers with weight-decay groups, and the per-step learning-rate schedule.
+
+The schedule is a pure function of the global step (no torch LR scheduler): the
+reparameterization adds parameter groups mid-run (``apply_schedule``), and a torch scheduler
+keeps one base LR per group it saw at construction, so it would leave new groups unscheduled.
+Here every group gets ``lr(step) * group.get("lr_scale", 1)``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Callable
+
+import torch
+import torch.nn as nn
+from timm.optim import param_groups_weight_decay
+
+# parameters that never get weight decay, besides 1-d ones (norm weights, biases, gates)
+NO_DECAY_NAMES = re.compile(r"(^|\.)(pos_embed|cls_token|dist_token|reg_token|rel_pos\w*|relative_position\w*)$")
+
+
+def no_decay_names(model: nn.Module) -> set[str]:
+    """Positional parameters: the model's own list (timm's ``no_weight_decay``) plus name patterns."""
+    own = set(getattr(model, "no_weight_decay", lambda: set())())
+    return own | {n for n, _ in model.named_parameters() if NO_DECAY_NAMES.search(n)}
+
+
+def _sgd(groups: list[dict[str, Any]], r: dict[str, Any], fused: bool) -> torch.optim.Optimizer:
+    return torch.optim.SGD(groups, lr=r["lr"], momentum=r["momentum"], nesterov=r["nesterov"],
+                           weight_decay=r["weight_decay"], **({"fused": True} if fused else {}))
+
+
+def _adamw(groups: list[dict[str, Any]], r: dict[str, Any], fused: bool) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(groups, lr=r["lr"], betas=tuple(r["betas"]), eps=r["eps"], weight_decay=r["weight_decay"],
+                             **({"fused": True} if fused else {}))
+
+
+# the optimizer-level weight decay only reaches groups added later without their own value
+OPTIMIZERS: dict[str, Callable[[list[dict[str, Any]], dict[str, Any], bool], torch.optim.Optimizer]] = {
+    "sgd": _sgd,
+    "adamw": _adamw,
+}
+
+
+def build_optimizer(model: nn.Module, recipe: dict[str, Any], fused: bool = False,
+                    groups: list[dict[str, Any]] | None = None) -> torch.optim.Optimizer:
+    """Two groups (decay / no decay) unless ``groups`` (names per group, from a checkpoint) is given.
+
+    ``groups``: ``[{"names": [...], **hyper}]`` rebuilds the exact group layout a resumed run had,
+    including groups the reparameterization added, so ``load_state_dict`` lines up.
+    """
+    if groups is None:
+        param_groups = param_groups_weight_decay(model, recipe["weight_decay"],
+                                                 no_weight_decay_list=no_decay_names(model))
+    else:
+        named = dict(model.named_parameters())
+        param_groups = [{**{k: v for k, v in g.items() if k != "names"}, "params": [named[n] for n in g["names"]]}
+                        for g in groups]
+    return OPTIMIZERS[recipe["optimizer"]](param_groups, recipe, fused)
+
+
+def group_layout(model: nn.Module, opt: torch.optim.Optimizer) -> list[dict[str, Any]]:
+    """Parameter names per optimizer group (and the group's weight decay), for checkpoints."""
+    name_of = {id(p): n for n, p in model.named_parameters()}
+    return [{"names": [name_of[id(p)] for p in g["params"]], "weight_decay": g.get("weight_decay", 0.0)}
+            for g in opt.param_groups]
+
+
+def _cosine(r: dict[str, Any], t: int, span: int, spe: int, step: int) -> float:
+    floor = r["min_lr"] / r["lr"]
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t / max(1, span)))
+
+
+def _step(r: dict[str, Any], t: int, span: int, spe: int, step: int) -> float:
+    epoch = step // spe
+    return r["lr_gamma"] ** sum(1 for m in r["lr_milestones"] if epoch >= m)
+
+
+def _constant(r: dict[str, Any], t: int, span: int, spe: int, step: int) -> float:
+    return 1.0
+
+
+LR_SCHEDULES: dict[str, Callable[[dict[str, Any], int, int, int, int], float]] = {
+    "cosine": _cosine,
+    "step": _step,
+    "constant": _constant,
+}
+
+
+class LRSchedule:
+    """Linear warm-up then cosine/step/constant, evaluated per optimizer step."""
+
+    def __init__(self, recipe: dict[str, Any], steps_per_epoch: int) -> None:
+        self.recipe = recipe
+        self.spe = steps_per_epoch
+        self.total = recipe["epochs"] * steps_per_epoch
+        self.warm = int(round(recipe["warmup_epochs"] * steps_per_epoch))
+        self.last_step = -1
+
+    def lr_at(self, step: int) -> float:
+        r = self.recipe
+        if step < self.warm:
+            return r["lr"] * (step + 1) / self.warm
+        return r["lr"] * LR_SCHEDULES[r["lr_schedule"]](r, step - self.warm, self.total - self.warm, self.spe, step)
+
+    def apply(self, opt: torch.optim.Optimizer, step: int) -> float:
+        lr = self.lr_at(step)
+        for g in opt.param_groups:
+            g["lr"] = lr * g.get("lr_scale", 1.0)
+        self.last_step = step
+        return lr
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"kind": self.recipe["lr_schedule"], "last_step": self.last_step, "steps_per_epoch": self.spe}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.last_step = int(state["last_step"])
