@@ -56,6 +56,19 @@ def check_recipes(specs: list[RunSpec]) -> None:
             raise BenchError(f"{spec.run_id}: {exc}") from None
 
 
+def analyse(config: dict[str, Any], data: DataBundle, run_dir: Any, device: torch.device,
+            say: Callable[[str], None]) -> dict[str, Any]:
+    """Post-training analysis the tier asks for, from the run's final checkpoint."""
+    from .analysis.loading import analyse_checkpoint, find_checkpoint, read_checkpoint
+
+    n = config["analysis"]["fourier_images"]
+    t0 = time.perf_counter()
+    summary = analyse_checkpoint(config, data, read_checkpoint(find_checkpoint(run_dir)), images=n, device=device)
+    say(f"    Fourier analysis of {summary['images']} test images ({time.perf_counter() - t0:.1f} s): "
+        f"mean high-frequency delta {summary['hf_delta_mean']:.3f}")
+    return {"fourier": summary}
+
+
 def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, rerun: bool = False,
             progress: bool | None = None, trainer: Callable[..., Any] = train_run, resume: bool = False,
             options: CoreOptions | None = None, dist: DistInfo | None = None) -> RunSummary:
@@ -83,7 +96,10 @@ def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, reru
                          options=options, dist=dist, config_hash=spec.config_hash, log=say)
         wall = time.perf_counter() - t0
         if dist.is_main:
-            store.write(spec.relpath, make_record(spec, result, provenance, wall, data.meta), replace=True)
+            record = make_record(spec, result, provenance, wall, data.meta)
+            if result.status == "complete" and spec.config.get("analysis"):
+                record["analysis"] = analyse(spec.config, data, run_dir, device, say)
+            store.write(spec.relpath, record, replace=True)
             clear_checkpoints(run_dir)  # the record (and final.pt) now hold the outcome
         if result.status == "complete":
             summary.ran.append(spec.run_id)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
-from ..report import build_tables, render
+from ..report import build_tables, render, write_tables
 from ..runner import resolve_device, run_all
 from ..suite import load_suites, parse_seeds, plan_runs
 from ..train import CoreOptions
@@ -119,8 +119,15 @@ def main(args: argparse.Namespace) -> int:
     summary = run_all(specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist)
     if not dist.is_main:
         return 0
-    arm_rows, claim_rows = build_tables(suites, store.all(), tiers=[args.tier])
+    records = store.all()
+    arm_rows, claim_rows = build_tables(suites, records, tiers=[args.tier])
     print(render(arm_rows, claim_rows, args.format))
+    if not args.shard:
+        from ..report.plots import write_plots
+
+        board = Path(args.out) / "leaderboard" / args.tier
+        written = write_tables(board, arm_rows, claim_rows) + write_plots(suites, records, board, tiers=[args.tier])
+        print(f"\nwrote {len(written)} file(s) (tables and plots) under {board}", file=sys.stderr)
     failed_checks = [] if args.shard else [r for r in claim_rows if r["Verdict"] == "fail"]
     if args.shard:
         print(f"shard {args.shard}: {len(specs)} run(s); verdicts wait for all shards "

@@ -18,13 +18,13 @@ from .registry import register_model
 def _convit(num_classes: int, patch_size: int, width: int, depth: int, num_heads: int, local_up_to_layer: int,
             overrides: dict[str, Any]) -> ConVit:
     """Keyword overrides win over the variant's defaults; ``width`` is the total embedding width."""
-    cfg = {"patch_size": patch_size, "width": width, "depth": depth, "num_heads": num_heads,
+    cfg = {"img_size": 32, "patch_size": patch_size, "width": width, "depth": depth, "num_heads": num_heads,
            "local_up_to_layer": local_up_to_layer, "locality_strength": 1.0, **overrides}
     width, heads = cfg.pop("width"), cfg["num_heads"]
     if width % heads:
         raise ValueError(f"ConViT width {width} is not a multiple of num_heads={heads}")
     # timm's ConVit takes the per-head width and multiplies it by num_heads
-    return ConVit(img_size=32, embed_dim=width // heads, num_classes=num_classes, **cfg)
+    return ConVit(embed_dim=width // heads, num_classes=num_classes, **cfg)
 
 
 @register_model("convit_cpu_tiny")

@@ -38,3 +38,9 @@ def resnet50_cifar(num_classes: int = 100, **kwargs: Any) -> ResNet:
 def resnet_tiny(num_classes: int = 10, **kwargs: Any) -> ResNet:
     """Four stages of one BasicBlock, 16-128 channels: a CPU-tier stand-in for ResNet-18."""
     return _cifar_resnet(BasicBlock, (1, 1, 1, 1), (16, 32, 64, 128), num_classes, **kwargs)
+
+
+@register_model("resnet50_imagenet")
+def resnet50_imagenet(num_classes: int = 1000, **kwargs: Any) -> ResNet:
+    """timm's ResNet-50 with its standard 7x7/2 stem and max-pool, for 224 px ImageNet tiers."""
+    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, **kwargs)

@@ -11,7 +11,7 @@ from .registry import register_model
 
 def _vit(num_classes: int, defaults: dict[str, Any], overrides: dict[str, Any]) -> VisionTransformer:
     """Keyword overrides win over the variant's defaults."""
-    return VisionTransformer(img_size=32, num_classes=num_classes, **{**defaults, **overrides})
+    return VisionTransformer(num_classes=num_classes, **{"img_size": 32, **defaults, **overrides})
 
 
 def _geometry(patch_size: int, embed_dim: int, depth: int, num_heads: int) -> dict[str, Any]:

@@ -50,6 +50,7 @@ class Suite:
         recipe = _merge(self.recipes[a["recipe"]], t.get("recipe", {}))
         recipe.update(epochs=t["epochs"], batch_size=t["batch_size"])
         recipe = _merge(recipe, ov.get("recipe", {}))
+        analysis = {"analysis": copy.deepcopy(t["analysis"])} if "analysis" in t else {}
         return {
             "model": {
                 "name": ov.get("model", a["model"]),
@@ -58,6 +59,7 @@ class Suite:
             "schedule": copy.deepcopy(ov.get("schedule", a.get("schedule", {"kind": "never"}))),
             "recipe": recipe,
             "data": _merge(t["data"], {"fraction": float(fraction)}),
+            **analysis,
         }
 
 
@@ -108,6 +110,7 @@ def _validate_semantics(suite: Suite) -> None:
     from ..data import SOURCES
     from ..models import MODELS
     from ..models.schedules import validate_schedule
+    from ..train.recipe import resolve_recipe
     from ..verdicts import CHECKS, validate_checks
 
     p = suite.path
@@ -120,6 +123,10 @@ def _validate_semantics(suite: Suite) -> None:
             if cfg["model"]["name"] not in MODELS:
                 raise BenchError(f"{p}: arm {arm!r} at tier {tier!r}: unknown model {cfg['model']['name']!r}; "
                                  f"see `prs-bench list --models`")
+            try:
+                resolve_recipe(cfg["recipe"])
+            except BenchError as exc:
+                raise BenchError(f"{p}: arm {arm!r} at tier {tier!r}: {exc}") from None
             try:
                 validate_schedule(cfg["schedule"], epochs=cfg["recipe"]["epochs"])
             except (ValueError, BenchError) as exc:

@@ -72,7 +72,9 @@ TIER = {
     "checks": (False, list_of(is_table), "an array of check tables ([[tiers.NAME.checks]])"),
     "expected": (False, is_str, "a string: the expected outcome at this tier, and why"),
     "device": (False, lambda v: v in ("cpu", "cuda", "auto"), "'cpu', 'cuda' or 'auto'"),
-    "fourier": (False, is_table, "a table of Fourier-analysis options"),
+    "analysis": (False, lambda v: is_table(v) and set(v) <= {"fourier_images"}
+                 and is_pos_int(v.get("fourier_images", 1)),
+                 "a table such as { fourier_images = 256 } (Fourier analysis of the final model)"),
 }
 OVERRIDE = {
     "model": (False, is_str, "a registered model name"),

@@ -76,6 +76,7 @@ def test_good_file_resolves_with_overrides(tmp_path: Path) -> None:
         (lambda t: t.replace('recipe = "r"\n[tiers', 'recipe = "r"\nschedule = {{ kind = "prs", first = 1, last = 9 }}\n[tiers'),
          "past the end of training"),
         (lambda t: t.replace("[arms.a]", "[arms.a\n"), "not valid TOML"),
+        (lambda t: t.replace("lr = 0.1", "lr = 0.1\nlearning_rate = 1"), "recipe key 'learning_rate' is unknown"),
     ],
 )
 def test_malformed_file_names_file_and_key(tmp_path: Path, edit, needle: str) -> None:
