@@ -24,3 +24,8 @@ def create_model(name: str, num_classes: int, **kwargs: Any) -> nn.Module:
 
 def list_models() -> list[str]:
     return MODELS.names()
+
+
+def model_input_size(name: str) -> int:
+    """The image side a model is built for: 32 (CIFAR-size) unless its factory says otherwise."""
+    return int(getattr(MODELS.get(name), "input_size", 32))

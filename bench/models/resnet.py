@@ -44,3 +44,6 @@ def resnet_tiny(num_classes: int = 10, **kwargs: Any) -> ResNet:
 def resnet50_imagenet(num_classes: int = 1000, **kwargs: Any) -> ResNet:
     """timm's ResNet-50 with its standard 7x7/2 stem and max-pool, for 224 px ImageNet tiers."""
     return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, **kwargs)
+
+
+resnet50_imagenet.input_size = 224  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from timm.models.convit import ConVit
 from timm.models.vision_transformer import VisionTransformer
 
 from bench.analysis.capture import NoCaptureRule, capture_features, capture_sites, tokens_to_map
-from bench.models import create_model, list_models
+from bench.models import create_model, list_models, model_input_size
 from bench.models.reparam import reparam_layers, switch_layer
 
 BIG_PARAMS = 5_000_000  # models at least this big run at batch 1 to keep the folder fast
@@ -20,7 +20,8 @@ def test_every_registry_model_has_a_capture_rule(name: str) -> None:
     torch.manual_seed(0)
     model = create_model(name, num_classes=10)
     model.train()
-    x = torch.randn(1 if sum(p.numel() for p in model.parameters()) >= BIG_PARAMS else 2, 3, 32, 32)
+    side = model_input_size(name)
+    x = torch.randn(1 if sum(p.numel() for p in model.parameters()) >= BIG_PARAMS else 2, 3, side, side)
     caught = capture_features(model, x)
     assert model.training, "capture must restore the training mode"
     assert len({c.site.name for c in caught}) == len(caught) > 1

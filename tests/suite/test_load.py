@@ -44,6 +44,8 @@ def write(tmp_path: Path, text: str, name: str = "demo") -> Path:
 
 
 def test_committed_suites_load(suites_dir: Path) -> None:
+    """Loading validates every tier: models, schedules, recipes, data sources, check keys and the
+    reported baselines the checks name (against the real baselines/ folder)."""
     suites = load_suites(suites_dir=suites_dir)
     assert {s.name for s in suites} >= {"data-scale", "reparam-interp", "cifar100-prs"}
     for s in suites:

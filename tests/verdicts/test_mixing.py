@@ -41,14 +41,6 @@ def test_mixed_devices_are_inconclusive(tmp_path, baselines) -> None:
         assert v.status == "inconclusive" and "never mixes devices" in v.detail
 
 
-def test_shipped_suites_have_valid_checks(suites_dir) -> None:
-    from bench.suite import load_suites
-    from bench.verdicts import validate_checks
-
-    for suite in load_suites(suites_dir=suites_dir):
-        validate_checks(suite)
-
-
 def test_bad_check_key_fails_when_the_suite_loads(tmp_path) -> None:
     with pytest.raises(BenchError, match=r"toy.toml: key 'tiers.quick.checks\[0\].direction'"):
         toy_suite(tmp_path / "a", ck("monotone", arms=["resnet", "vit"], direction="up"))
