@@ -99,3 +99,40 @@ def test_malformed_suite_exit_2_without_traceback(tiny) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "tiny.toml" in proc.stderr and "'tiers.smoke.epochs'" in proc.stderr
+
+
+FOURIER = """
+name = "fourier"
+version = 1
+title = "tiny suite with a Fourier analysis"
+changelog = ["v1: test fixture"]
+[recipes.adamw]
+optimizer = "adamw"
+lr = 1e-3
+[arms.prs]
+model = "reparam_vit_cpu_tiny"
+recipe = "adamw"
+schedule = { kind = "prs", first = 0, last = 1 }
+[tiers.smoke]
+data = { source = "synthetic", num_classes = 4, n_train = 64, n_test = 32 }
+epochs = 2
+batch_size = 32
+seeds = [0]
+analysis = { fourier_images = 8 }
+"""
+
+
+def test_tier_analysis_lands_in_the_record_and_plots(tmp_path: Path, capsys) -> None:
+    sd = tmp_path / "suites"
+    sd.mkdir()
+    (sd / "fourier.toml").write_text(FOURIER)
+    out = tmp_path / "results"
+    assert main(["run", "--suites-dir", str(sd), "--out", str(out), "--device", "cpu"]) == 0
+    rec = json.loads((out / "runs/fourier/v1/smoke/prs/synthetic-f1/seed0.json").read_text())
+    fourier = rec["analysis"]["fourier"]
+    assert fourier["images"] == 8 and len(fourier["blocks"]) == 8  # 4 blocks x (mixer, mlp)
+    assert [b["attention"] for b in fourier["blocks"][::2]] == [True] * 4  # every mixer switched by epoch 1
+    assert rec["config"]["analysis"] == {"fourier_images": 8}
+    pngs = sorted(p.name for p in (out / "leaderboard/smoke").glob("*fourier*.png"))
+    assert pngs and all(p.startswith("fourier-v1-smoke") for p in pngs)
+    assert "Fourier analysis of 8 test images" in capsys.readouterr().err
