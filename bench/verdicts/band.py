@@ -28,7 +28,7 @@ from typing import Any
 from ..baselines import Baselines, Reported
 from ..errors import BenchError
 from . import stats
-from .common import Gathered, fmt_p, gather, verdict
+from .common import Gathered, fmt_p, gather, hedge, verdict
 from .context import CheckContext
 from .params import CheckParams
 from .registry import register_check
@@ -112,9 +112,7 @@ def _one(ctx: CheckContext, arm: str, label: str, metric: str, alpha: float, flo
         detail += f"; reference {rep.id}: {rep.cite()}" + (" (the source gives it as approximate)" if rep.approximate else "")
     else:
         nums.update(reference_label=f"arm {ref_arm}", source="this run")
-    if problems and status != "inconclusive":
-        detail = f"{'; '.join(problems)}; on the runs present it would {status}: {detail}"
-        status = "inconclusive"
+    status, detail = hedge(status, detail, problems)
     return verdict("band", name, status, detail, ctx, arms, label, **nums)
 
 

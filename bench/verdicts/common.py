@@ -48,6 +48,14 @@ def verdict(check: str, name: str, status: str, detail: str, ctx: CheckContext, 
                    compared=ctx.compared(arms, label or None), numbers=numbers)
 
 
+def hedge(status: str, detail: str, problems: list[str]) -> tuple[str, str]:
+    """Missing runs (or other named problems) turn a would-be pass or fail into inconclusive,
+    keeping what the present runs would say."""
+    if problems and status != "inconclusive":
+        return "inconclusive", f"{'; '.join(problems)}; on the runs present it would {status}: {detail}"
+    return status, detail
+
+
 def fmt_p(p: float) -> str:
     if p != p:
         return "p=nan"

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import stats
-from .common import fmt_p, gather, verdict
+from .common import fmt_p, gather, hedge, verdict
 from .context import CheckContext
 from .params import CheckParams
 from .registry import register_check
@@ -134,8 +134,7 @@ def _single(ctx: CheckContext, a: str, b: str, metric: str, alpha: float, log: b
     else:
         status, why = "inconclusive", "the ends are not both significant"
     detail = f"{head}; {ends}; {why}"
-    if problems and status != "inconclusive":
-        detail, status = f"{'; '.join(problems)}; on the runs present it would {status}: {detail}", "inconclusive"
+    status, detail = hedge(status, detail, problems)
     return verdict("crossover", name, status, detail, ctx, [a, b], **nums)
 
 
@@ -172,6 +171,5 @@ def _order(ctx: CheckContext, x: str, y: str, ref: str, metric: str, alpha: floa
     rule = f"share of {n_boot} seed resamples with {x} crossing first: {share:.3f} (pass >= {1 - alpha:g}, fail <= {alpha:g})"
     status = "pass" if share >= 1 - alpha else "fail" if share <= alpha else "inconclusive"
     detail = f"{head}; {rule}"
-    if problems and status != "inconclusive":
-        detail, status = f"{'; '.join(problems)}; on the runs present it would {status}: {detail}", "inconclusive"
+    status, detail = hedge(status, detail, problems)
     return verdict("crossover", name, status, detail, ctx, arms, **nums)

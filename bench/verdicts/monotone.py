@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import stats
-from .common import fmt_p, gather, verdict
+from .common import fmt_p, gather, hedge, verdict
 from .context import CheckContext
 from .params import CheckParams
 from .registry import register_check
@@ -103,6 +103,5 @@ def _one(ctx: CheckContext, arms: list[str], label: str, metric: str, direction:
     else:
         status, why = "inconclusive", "no step reverses, but the end-to-end trend is not significant"
     detail = f"{rule}; {why}"
-    if problems and status != "inconclusive":
-        detail, status = f"{'; '.join(problems)}; on the runs present it would {status}: {detail}", "inconclusive"
+    status, detail = hedge(status, detail, problems)
     return verdict("monotone", name, status, detail, ctx, arms, label, **nums)

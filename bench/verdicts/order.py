@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import stats
-from .common import fmt_p, gather, verdict
+from .common import fmt_p, gather, hedge, verdict
 from .context import CheckContext
 from .params import CheckParams
 from .registry import register_check
@@ -61,6 +61,5 @@ def _one(ctx: CheckContext, a: str, b: str, label: str, metric: str, alpha: floa
     else:
         status, why = "inconclusive", "no significant difference either way"
     detail = f"{rule}; {why}"
-    if problems and status != "inconclusive":
-        detail, status = f"{'; '.join(problems)}; on the runs present it would {status}: {detail}", "inconclusive"
+    status, detail = hedge(status, detail, problems)
     return verdict("order", name, status, detail, ctx, [a, b], label, **nums)

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..baselines import Baselines
 from . import stats
-from .common import fmt_p, gather, verdict
+from .common import fmt_p, gather, hedge, verdict
 from .context import CheckContext, metric_value
 from .params import CheckParams
 from .registry import register_check
@@ -87,6 +87,5 @@ def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: 
     else:
         status, why = "pass", "not significantly worse" if test.pvalue >= alpha else "significant but within the floor"
     detail = f"{rule}; {why}"
-    if g.problems and status != "inconclusive":
-        detail, status = f"{'; '.join(g.problems)}; on the runs present it would {status}: {detail}", "inconclusive"
+    status, detail = hedge(status, detail, g.problems)
     return verdict("regression", name, status, detail, ctx, [arm], label, **nums)
