@@ -8,50 +8,52 @@ stays a convolution; epoch ``e`` means it is attention from the start of epoch `
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any, Callable
 
 from ..registry import Registry
 
-SwitchFn = Callable[[dict[str, Any], int], list[float | None]]
+SwitchFn = Callable[[dict[str, Any], int], list[Fraction | int | None]]
 SCHEDULES: Registry[SwitchFn] = Registry("schedule")
 
 
-def _round(x: float) -> int:
-    return int(math.floor(x + 0.5))
+def _round(x: Fraction | int) -> int:
+    """Half up, exactly: the ramp is rational, so a tie such as 27.5 is never seen as 27.4999..."""
+    return math.floor(Fraction(x) + Fraction(1, 2))
 
 
-def _ramp(n: int) -> list[float]:
-    """0 .. 1 over n layers (a single layer sits at 1: it switches at ``first``)."""
-    return [1.0] * n if n == 1 else [i / (n - 1) for i in range(n)]
+def _ramp(n: int) -> list[Fraction]:
+    """0 .. 1 over n layers, exact (a single layer sits at 1: it switches at ``first``)."""
+    return [Fraction(1)] * n if n == 1 else [Fraction(i, n - 1) for i in range(n)]
 
 
 @SCHEDULES.register("never")
-def _never(spec: dict[str, Any], n: int) -> list[float | None]:
+def _never(spec: dict[str, Any], n: int) -> list[Fraction | int | None]:
     return [None] * n
 
 
 @SCHEDULES.register("zero")
-def _zero(spec: dict[str, Any], n: int) -> list[float | None]:
+def _zero(spec: dict[str, Any], n: int) -> list[Fraction | int | None]:
     return [0] * n
 
 
 @SCHEDULES.register("uniform")
-def _uniform(spec: dict[str, Any], n: int) -> list[float | None]:
+def _uniform(spec: dict[str, Any], n: int) -> list[Fraction | int | None]:
     return [spec["epoch"]] * n
 
 
 @SCHEDULES.register("prs")
-def _prs(spec: dict[str, Any], n: int) -> list[float | None]:
+def _prs(spec: dict[str, Any], n: int) -> list[Fraction | int | None]:
     """METHOD.md 4: e_l = e_last - l/(L-1) (e_last - e_first); the last layer switches first."""
     first, last = spec["first"], spec["last"]
     return [last - r * (last - first) for r in _ramp(n)]
 
 
 @SCHEDULES.register("reversed")
-def _reversed(spec: dict[str, Any], n: int) -> list[float | None]:
-    """The ablation: the first layer switches first, the last layer last."""
-    first, last = spec["first"], spec["last"]
-    return [first + r * (last - first) for r in _ramp(n)]
+def _reversed(spec: dict[str, Any], n: int) -> list[Fraction | int | None]:
+    """The ablation: the first layer switches first, the last layer last (PRS mirrored in depth,
+    so a single layer switches at ``first`` under both)."""
+    return _prs(spec, n)[::-1]
 
 
 REQUIRED = {"never": (), "zero": (), "uniform": ("epoch",), "prs": ("first", "last"), "reversed": ("first", "last")}
