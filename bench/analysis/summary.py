@@ -101,6 +101,10 @@ def summarize(profiles: list[BlockProfile], n_images: int, image_size: int) -> d
         "hf_delta_mean": _mean([b["hf_delta"] for b in blocks]),
         "hf_change_mean": {k: _mean([b["hf_change"] for b in blocks if b["kind"] == k and b["hf_change"] is not None])
                            for k in KINDS},
+        # C3/C4: what the token mixers (conv or attention, whichever phase) do to the high-frequency
+        # amplitude, each measured against its own input, every mixer weighted equally
+        "hf_change_mixer_mean": _mean([b["hf_change"] for b in blocks
+                                       if b["kind"] != "mlp" and b["hf_change"] is not None]),
     }
 
 

@@ -43,6 +43,8 @@ def test_summary_record_field(vit: torch.nn.Module) -> None:
     assert blocks[0]["hf_change"] is None
     assert blocks[1]["hf_change"] == pytest.approx(blocks[1]["hf_delta"] - blocks[0]["hf_delta"])
     assert set(s["hf_change_mean"]) == {"attention", "conv", "mlp"} and s["hf_change_mean"]["conv"] is None
+    mixers = [blocks[i]["hf_change"] for i in (2, 4, 6)]  # attention sites 1..3; site 0 has no change
+    assert s["hf_change_mixer_mean"] == pytest.approx(sum(mixers) / 3)
 
 
 def test_resnet_change_skips_downsampling() -> None:
