@@ -23,9 +23,9 @@ from ..records.atomic import atomic_write_json
 from ..records.provenance import device_name
 from ..runner import resolve_device
 from ..train.perf import PerfSettings, run_perf
+from .run_cmd import ON_OFF
 
 HELP = "measure training throughput (core vs a plain PyTorch loop)"
-ON_OFF = {"auto": None, "on": True, "off": False}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -193,11 +193,11 @@ class Run:
 
     # ---- training ----------------------------------------------------------------------------
 
-    def _sync_check(self, loss: torch.Tensor, stop: StopFlag) -> tuple[bool, bool]:
+    def _sync_check(self, stop: StopFlag) -> tuple[bool, bool]:
         """(a loss since the epoch began was not finite, stop requested), agreed by every rank."""
         flags = torch.stack([(~torch.isfinite(self.sums.t[0])).double(),
                              torch.tensor(float(stop.requested is not None), dtype=torch.float64,
-                                          device=loss.device)])
+                                          device=self.sums.t.device)])
         flags = all_reduce_sum(flags, self.dist)
         bad, stop_now = flags.tolist()
         return bad > 0, stop_now > 0
@@ -227,7 +227,7 @@ class Run:
             p.step_in_epoch += 1
             last = p.step_in_epoch == self.spe
             if p.global_step % self.opts.sync_every == 0 or last:  # type: ignore[operator]
-                bad, stop_now = self._sync_check(loss, stop)
+                bad, stop_now = self._sync_check(stop)
                 if bad:
                     bar.close()
                     return (f"loss became {loss.item()} at epoch {p.epoch + 1} step {p.step_in_epoch} "
@@ -242,7 +242,7 @@ class Run:
         bar.close()
         seconds = timer.stop()
         self._end_epoch(lr, seconds, (p.step_in_epoch - seen0) * r["batch_size"])
-        if stop.requested:
+        if self._sync_check(stop)[1]:  # agreed: a rank-local decision would leave the others in a collective
             self.checkpoint("interrupt")
             raise Interrupted(f"stopped after epoch {p.epoch}; checkpoint written")
         return None

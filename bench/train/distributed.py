@@ -71,11 +71,6 @@ def gather_objects(obj: Any, dist: DistInfo) -> list[Any]:
     return out
 
 
-def barrier(dist: DistInfo) -> None:
-    if dist.active:
-        tdist.barrier()
-
-
 def wrap_ddp(model: torch.nn.Module, device: torch.device, dist: DistInfo,
              find_unused: bool) -> torch.nn.Module:
     """DistributedDataParallel around ``model`` (rebuilt after a switch adds parameters)."""

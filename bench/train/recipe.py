@@ -77,7 +77,7 @@ RECIPE_KEYS: dict[str, tuple[Any, Check, str]] = {
     "nesterov": (False, _bool, "true or false"),
     "betas": ([0.9, 0.999], _pair, "a list of two numbers in [0, 1]"),
     "eps": (1e-8, _num(0), "a number > 0"),
-    "weight_decay": (0.0, _num(0), "a number >= 0 (not applied to norms, biases, positional parameters)"),
+    "weight_decay": (0.0, _num(0), "a number >= 0 (not applied to norms, biases, position embeddings; GPSA pos_proj weights decay, as in timm ConViT)"),
     "lr_schedule": ("cosine", _one_of("cosine", "step", "constant"), "'cosine', 'step' or 'constant'"),
     "warmup_epochs": (0, _num(0), "a number of epochs >= 0 (linear warm-up, per step)"),
     "min_lr": (0.0, _num(0), "the cosine schedule's final learning rate"),

@@ -1,0 +1,69 @@
+"""Issue 3 in the run record: switch events (layer, epoch, step) and per-layer diagnostics per epoch;
+and a stop requested on another rank is honoured at an epoch's end by every rank alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import torch
+
+from bench.data.types import DataBundle
+from bench.models import MODELS
+from bench.records import RecordStore
+from bench.runner import run_all
+from bench.suite.plan import RunSpec
+from bench.train import core, train_run
+from bench.train.checkpoint import decode, list_checkpoints
+from bench.train.progress import Interrupted
+
+CPU = torch.device("cpu")
+
+
+@pytest.mark.skipif("reparam_vit_cpu_tiny" not in MODELS, reason="reparam models not available")
+def test_switch_events_and_diagnostics_reach_the_record(config: Callable[..., dict], tmp_path: Path) -> None:
+    cfg = config("reparam_vit_cpu_tiny", {"kind": "prs", "first": 0, "last": 1}, optimizer="adamw", lr=1e-3,
+                 weight_decay=0.05)
+    spec = RunSpec("s", 1, "smoke", "prs", 0, "synthetic-f1", cfg, "hash-prs")
+    store = RecordStore(tmp_path)
+    assert run_all([spec], store, CPU, progress=False).ran == [spec.run_id]
+    rec = store.read(spec.relpath)
+    switches = [e for e in rec["events"] if e["event"] == "switch"]
+    spe = next(e for e in rec["events"] if e["event"] == "start")["steps_per_epoch"]
+    layers = len(rec["history"][0]["reparam"])
+    assert sorted(e["layer"] for e in switches) == list(range(layers))             # each layer once
+    assert all(e["step"] == e["epoch"] * spe for e in switches)                      # at its epoch's start
+    assert {e["epoch"] for e in switches} == {0, 1}                                  # prs over epochs 0..1
+    for h in rec["history"]:
+        switched = {e["layer"] for e in switches if e["epoch"] < h["epoch"]}
+        for d in h["reparam"]:
+            assert set(d) == {"layer", "phase", "gate", "distance"}
+            if d["layer"] in switched:
+                assert d["phase"] == "attention" and 0 < d["gate"] < 1 and d["distance"] > 0
+            else:
+                assert d["phase"] == "conv" and d["gate"] is None and d["distance"] is None
+
+
+def test_a_stop_on_another_rank_is_agreed_at_the_epoch_end(config: Callable[..., dict], tiny_data: DataBundle,
+                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another rank got SIGTERM during this epoch's evaluation: every rank must checkpoint and stop now
+    (a rank-local decision would send one rank into the checkpoint's gather and the other on training)."""
+    evaluated = [False]
+    real_evaluate = core.Run.evaluate
+
+    def evaluate(self: Any) -> tuple[float, float]:
+        evaluated[0] = True
+        return real_evaluate(self)
+
+    def all_reduce_sum(t: torch.Tensor, dist: Any) -> torch.Tensor:
+        if evaluated[0] and t.shape == (2,):   # the (non-finite, stop) flags: the other rank says stop
+            t[1] += 1
+        return t
+
+    monkeypatch.setattr(core.Run, "evaluate", evaluate)
+    monkeypatch.setattr(core, "all_reduce_sum", all_reduce_sum)
+    with pytest.raises(Interrupted):
+        train_run(config("resnet_tiny"), tiny_data, CPU, 0, progress=False, run_dir=tmp_path)
+    newest = decode(list_checkpoints(tmp_path)[0].read_bytes())
+    assert newest["position"] == {"epoch": 1, "step_in_epoch": 0, "global_step": 4, "applied_epoch": 0}
