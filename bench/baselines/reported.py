@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError
+from ..suite.schema import validate_table
 
 
 def _num(v: Any) -> bool:
@@ -85,15 +86,7 @@ def load_reported(path: Path) -> dict[str, Reported]:
     for rid, entry in raw.items():
         if not isinstance(entry, dict):
             raise BenchError(f"{path}: key {rid!r} must be a table [{rid}] of one reported number")
-        for key in entry:
-            if key not in SCHEMA:
-                raise BenchError(f"{path}: unknown key '{rid}.{key}' (allowed: {', '.join(sorted(SCHEMA))})")
-        for key, (required, pred, what) in SCHEMA.items():
-            if key not in entry:
-                if required:
-                    raise BenchError(f"{path}: missing key '{rid}.{key}': must be {what}")
-            elif not pred(entry[key]):
-                raise BenchError(f"{path}: key '{rid}.{key}' must be {what}, got {entry[key]!r}")
+        validate_table(path, f"{rid}.", entry, SCHEMA)
         kw = dict(entry)
         if "values" in kw:
             kw["values"] = tuple(float(x) for x in kw["values"])

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from pathlib import Path
 
 from ..errors import BenchError
+from ..paths import default_dir
 from .reference import ReferenceStore
 from .reported import Reported, load_reported
 
 
 def default_baselines_dir() -> Path:
-    env = os.environ.get("PRS_BENCH_BASELINES")
-    if env:
-        return Path(env)
-    here = Path("baselines")
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[2] / "baselines"
+    return default_dir("PRS_BENCH_BASELINES", "baselines")
 
 
 class Baselines:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError
+from ..paths import default_dir
 from .schema import ARM, OVERRIDE, TIER, TOP, validate_table
 
 TIER_ORDER = ("smoke", "quick", "full")
@@ -150,13 +151,7 @@ def _check_arms(check: dict[str, Any]) -> list[str]:
 
 def default_suites_dir() -> Path:
     """``$PRS_BENCH_SUITES``, else ./suites, else the suites/ beside the installed package."""
-    env = os.environ.get("PRS_BENCH_SUITES")
-    if env:
-        return Path(env)
-    here = Path("suites")
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[2] / "suites"
+    return default_dir("PRS_BENCH_SUITES", "suites")
 
 
 def discover(suites_dir: Path | None = None) -> dict[str, Path]:
