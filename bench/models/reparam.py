@@ -115,6 +115,8 @@ def switch_layer(model: nn.Module, index: int, optimizer: torch.optim.Optimizer 
     """Switch layer ``index`` of ``model`` and hand its new parameters to ``optimizer``."""
     layer = reparam_layers(model)[index]
     conv = layer.conv
+    if optimizer is not None and _group_index(optimizer, conv.weight) is None:  # check before changing the model
+        raise ValueError(f"reparam layer {index}: its conv weight is not in the optimizer")
     attn = layer.switch()
     if optimizer is not None:
         old = {id(p) for p in conv.parameters()}

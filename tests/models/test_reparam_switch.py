@@ -214,3 +214,11 @@ def test_training_across_a_switch_keeps_loss_finite_and_decreasing() -> None:
     assert [(e["layer"], e["epoch"]) for e in events] == [(3, 1), (1, 2), (2, 2), (0, 3)]
     assert losses[-1] < losses[0] and losses[-1] < losses[1], losses
     assert [d["phase"] for d in layer_diagnostics(model)] == ["attention"] * 4
+
+
+def test_switch_with_a_foreign_optimizer_leaves_the_model_unswitched() -> None:
+    model = create_model("reparam_vit_cpu_tiny", num_classes=4)
+    other = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(ValueError, match="reparam layer 0: its conv weight is not in the optimizer"):
+        switch_layer(model, 0, other)
+    assert reparam_layers(model)[0].phase == "conv"
