@@ -8,7 +8,6 @@ run's directory unless --checkpoint is given; a checkpoint that carries its conf
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from tabulate import tabulate

@@ -8,7 +8,6 @@ Data is random uint8 CIFAR-size images; only speed is measured.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time

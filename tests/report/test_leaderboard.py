@@ -80,7 +80,6 @@ def test_tables_and_plots_side_by_side(stored, baselines, tmp_path) -> None:
 
 
 def test_fourier_plots_from_analysis_summaries(tmp_path) -> None:
-    pytest.importorskip("bench.analysis.plots")
     suite = toy_suite(tmp_path / "s", "")
     blocks = [{"freq": [0.0, 0.25, 0.5], "delta": [0.0, -0.5 * d, -1.0 * d], "depth": d, "attention": d > 0.4,
                "kind": "attention" if d > 0.4 else "conv", "hf_freq": 0.5, "hf_delta": -1.0 * d} for d in (0.0, 0.5, 1.0)]

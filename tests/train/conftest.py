@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -18,6 +22,22 @@ BASE: dict[str, Any] = {
                "batch_size": 16, "augment": {"crop_pad": 4, "flip": True}},
     "data": {"source": "synthetic", "num_classes": 10, "n_train": 128, "n_test": 64},
 }
+
+
+RUN_SCRIPT = Path(__file__).with_name("run_script.py")
+
+
+def launch_script(mode: str, run_dir: Path, *extra: str) -> subprocess.Popen:
+    """run_script.py MODE RUN_DIR ... in a fresh single-threaded process (bitwise results need it)."""
+    env = {**os.environ, "PRS_BENCH_TEST_THREADS": "1"}
+    return subprocess.Popen([sys.executable, str(RUN_SCRIPT), mode, str(run_dir), *extra], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
+def script() -> Callable[..., subprocess.Popen]:
+    """``script(mode, run_dir, *args)`` starts run_script.py in its own process."""
+    return launch_script
 
 
 def make_config(model: str = "resnet_tiny", schedule: dict[str, Any] | None = None, **recipe: Any) -> dict[str, Any]:

@@ -8,9 +8,6 @@ BatchNorm model cannot show equality of the training core's data/gradient/metric
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,20 +15,13 @@ import torch
 
 from bench.train.checkpoint import decode
 
-SCRIPT = Path(__file__).with_name("run_script.py")
 pytestmark = pytest.mark.slow
 
 
-def launch(run_dir: Path, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "PRS_BENCH_TEST_THREADS": "1"}
-    return subprocess.Popen([sys.executable, str(SCRIPT), "ddp", str(run_dir), *extra], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def test_two_gloo_ranks_equal_one_process(tmp_path: Path) -> None:
+def test_two_gloo_ranks_equal_one_process(tmp_path: Path, script) -> None:
     single, multi, init = tmp_path / "single", tmp_path / "multi", tmp_path / "pg-init"
-    procs = [launch(single)] + [launch(multi, "--rank", str(r), "--world", "2", "--init", str(init))
-                                for r in (0, 1)]
+    procs = [script("ddp", single)] + [script("ddp", multi, "--rank", str(r), "--world", "2", "--init", str(init))
+                                       for r in (0, 1)]
     for p in procs:
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-3000:]

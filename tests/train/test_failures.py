@@ -87,14 +87,6 @@ def interrupting(base: str, at_call: int) -> Callable[..., nn.Module]:
     return factory
 
 
-def reparam_available() -> bool:
-    try:
-        from bench.models import reparam  # noqa: F401
-    except ImportError:
-        return False
-    return "reparam_vit_cpu_tiny" in MODELS
-
-
 CASES = {
     "plain-adamw": ("vit_tiny", {"kind": "never"}),
     "reparam-prs": ("reparam_vit_cpu_tiny", {"kind": "prs", "first": 0, "last": 1}),
@@ -105,8 +97,6 @@ CASES = {
 def test_ctrl_c_checkpoints_and_resume_is_exact(case: str, config: Callable[..., dict], tiny_data: DataBundle,
                                                 tmp_path: Path) -> None:
     base, schedule = CASES[case]
-    if base.startswith("reparam") and not reparam_available():
-        pytest.skip("bench.models.reparam (the models issue) is not available yet")
     cfg = config(base, schedule, optimizer="adamw", lr=1e-3, weight_decay=0.05, warmup_epochs=1,
                  augment={"crop_pad": 4, "flip": True, "random_erasing": 0.25})
     ref = train_run(cfg, tiny_data, CPU, 1, progress=False, run_dir=tmp_path / "ref")

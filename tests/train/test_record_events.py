@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from bench.data.types import DataBundle
-from bench.models import MODELS
 from bench.records import RecordStore
 from bench.runner import run_all
 from bench.suite.plan import RunSpec
@@ -21,7 +20,6 @@ from bench.train.progress import Interrupted
 CPU = torch.device("cpu")
 
 
-@pytest.mark.skipif("reparam_vit_cpu_tiny" not in MODELS, reason="reparam models not available")
 def test_switch_events_and_diagnostics_reach_the_record(config: Callable[..., dict], tmp_path: Path) -> None:
     cfg = config("reparam_vit_cpu_tiny", {"kind": "prs", "first": 0, "last": 1}, optimizer="adamw", lr=1e-3,
                  weight_decay=0.05)

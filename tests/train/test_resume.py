@@ -7,10 +7,8 @@ training forward (time to kill it; no effect on the numbers).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,14 +17,7 @@ import torch
 
 from bench.train.checkpoint import decode
 
-SCRIPT = Path(__file__).with_name("run_script.py")
 pytestmark = pytest.mark.slow
-
-
-def start(run_dir: Path, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "PRS_BENCH_TEST_THREADS": "1"}
-    return subprocess.Popen([sys.executable, str(SCRIPT), "resume", str(run_dir), *extra], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120.0) -> None:
@@ -44,17 +35,17 @@ def final_state(run_dir: Path) -> dict[str, torch.Tensor]:
     return decode((run_dir / "final.pt").read_bytes())["model"]
 
 
-def test_sigkill_mid_epoch_then_resume_is_bitwise_identical(tmp_path: Path) -> None:
+def test_sigkill_mid_epoch_then_resume_is_bitwise_identical(tmp_path: Path, script) -> None:
     ref_dir, cut_dir = tmp_path / "ref", tmp_path / "cut"
-    ref = start(ref_dir)                                   # runs alongside the one we kill
-    cut = start(cut_dir, "--delay", "0.3")
+    ref = script("resume", ref_dir)                                   # runs alongside the one we kill
+    cut = script("resume", cut_dir, "--delay", "0.3")
     # 8 steps per epoch, a checkpoint every 3 steps: step 9 is epoch 2, step 1
     wait_for(cut_dir / "checkpoints" / "ckpt-0000000009.pt", cut)
     cut.send_signal(signal.SIGKILL)
     cut.wait(timeout=30)
     assert cut.returncode == -signal.SIGKILL
     assert not (cut_dir / "final.pt").exists()
-    resumed = start(cut_dir, "--resume")
+    resumed = script("resume", cut_dir, "--resume")
     for proc in (ref, resumed):
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-3000:]
