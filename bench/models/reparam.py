@@ -29,8 +29,16 @@ import torch.nn as nn
 from .reparam_attn import ReparamGPSA, check_convertible, conv_to_attention
 from .schedules import switch_epochs
 
-__all__ = ["ReparamLayer", "ReparamGPSA", "conv_to_attention", "reparam_layers", "apply_schedule",
-           "reparam_state", "restore_reparam_state", "layer_diagnostics"]
+__all__ = [
+    "ReparamGPSA",
+    "ReparamLayer",
+    "apply_schedule",
+    "conv_to_attention",
+    "layer_diagnostics",
+    "reparam_layers",
+    "reparam_state",
+    "restore_reparam_state",
+]
 
 LAYOUTS = ("tokens", "nchw")
 
@@ -59,6 +67,7 @@ class ReparamLayer(nn.Module):
     def switch(self) -> ReparamGPSA:
         if self.attn is not None:
             raise RuntimeError("layer is already attention")
+        assert self.conv is not None
         self.attn = conv_to_attention(self.conv, share=True, **self.attn_kwargs)
         self.attn.train(self.training)
         self.conv = None
@@ -67,13 +76,15 @@ class ReparamLayer(nn.Module):
     def forward(self, x: torch.Tensor, hw: tuple[int, int] | None = None) -> torch.Tensor:
         if self.layout == "nchw":
             if self.attn is None:
+                assert self.conv is not None
                 return self.conv(x)
             B, C, H, W = x.shape
             y = self.attn(x.flatten(2).transpose(1, 2), (H, W))
             return y.transpose(1, 2).reshape(B, -1, H, W)
         if self.attn is not None:
             return self.attn(x, hw)
-        B, N, C = x.shape
+        assert self.conv is not None and hw is not None
+        B, _, C = x.shape
         y = self.conv(x.transpose(1, 2).reshape(B, C, hw[0], hw[1]))
         return y.flatten(2).transpose(1, 2)
 
@@ -115,6 +126,8 @@ def switch_layer(model: nn.Module, index: int, optimizer: torch.optim.Optimizer 
     """Switch layer ``index`` of ``model`` and hand its new parameters to ``optimizer``."""
     layer = reparam_layers(model)[index]
     conv = layer.conv
+    if conv is None:
+        raise RuntimeError(f"reparam layer {index} is already attention")
     if optimizer is not None and _group_index(optimizer, conv.weight) is None:  # check before changing the model
         raise ValueError(f"reparam layer {index}: its conv weight is not in the optimizer")
     attn = layer.switch()

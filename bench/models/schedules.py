@@ -8,8 +8,9 @@ stays a convolution; epoch ``e`` means it is attention from the start of epoch `
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from ..registry import Registry
 
@@ -62,7 +63,7 @@ REQUIRED = {"never": (), "zero": (), "uniform": ("epoch",), "prs": ("first", "la
 def validate_schedule(spec: dict[str, Any], epochs: int) -> None:
     """Raise ValueError naming the bad value: unknown kind, missing keys, epochs out of range."""
     kind = spec.get("kind")
-    if kind not in SCHEDULES:
+    if not isinstance(kind, str) or kind not in SCHEDULES:
         raise ValueError(f"unknown schedule kind {kind!r}; choose one of: {', '.join(SCHEDULES.names())}")
     allowed = set(REQUIRED[kind]) | {"kind"}
     extra = set(spec) - allowed

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -95,7 +96,7 @@ class LRSchedule:
         self.recipe = recipe
         self.spe = steps_per_epoch
         self.total = recipe["epochs"] * steps_per_epoch
-        self.warm = int(round(recipe["warmup_epochs"] * steps_per_epoch))
+        self.warm = round(recipe["warmup_epochs"] * steps_per_epoch)
         self.last_step = -1
 
     def lr_at(self, step: int) -> float:

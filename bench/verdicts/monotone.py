@@ -67,7 +67,8 @@ def _one(ctx: CheckContext, arms: list[str], label: str, metric: str, direction:
     if not testable and min_seeds >= 2:
         return verdict("monotone", name, "inconclusive", f"[{curve}]; Welch tests need >= 2 seeds per arm "
                        f"(set min_seeds = 1 for a descriptive verdict)", ctx, arms, label, **nums)
-    sig, soft = [], []
+    sig: list[str] = []
+    soft: list[str] = []
     for g0, g1, m0, m1 in zip(gs, gs[1:], means, means[1:]):
         if s * (m1 - m0) < -tol:
             t = stats.welch(g1.values, g0.values, WRONG[direction])

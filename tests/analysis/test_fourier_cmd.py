@@ -84,10 +84,9 @@ def test_training_core_checkpoint_format(results: Path, tmp_path: Path) -> None:
 
 def test_core_final_checkpoint_of_a_switched_reparam_model(tmp_path: Path) -> None:
     """The core's ``final.pt`` (self-checking, no config): phases are restored from the weights."""
-    from bench.analysis.loading import analyse_checkpoint, read_checkpoint
+    from bench.analysis.loading import analyse_checkpoint, eval_images, read_checkpoint
     from bench.analysis.summary import fourier_summary
     from bench.data import load_data
-    from bench.analysis.loading import eval_images
     from bench.models.reparam import switch_layer
     from bench.records.atomic import atomic_write_bytes
     from bench.train.checkpoint import encode

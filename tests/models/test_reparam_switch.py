@@ -9,8 +9,15 @@ import torch.nn.functional as F
 from timm.optim import param_groups_weight_decay
 
 from bench.models import create_model
-from bench.models.reparam import (ReparamLayer, apply_schedule, layer_diagnostics, reparam_layers, reparam_state,
-                                  restore_reparam_state, switch_layer)
+from bench.models.reparam import (
+    ReparamLayer,
+    apply_schedule,
+    layer_diagnostics,
+    reparam_layers,
+    reparam_state,
+    restore_reparam_state,
+    switch_layer,
+)
 
 
 def small_vit(**kw) -> nn.Module:
