@@ -15,7 +15,7 @@ import torch
 
 from bench.baselines import Baselines
 from bench.verdicts import Verdict, evaluate
-from bench.verdicts.fake import fake_records, toy_suite
+from tests.fakes import fake_records, toy_suite
 
 torch.set_num_threads(int(os.environ.get("PRS_BENCH_TEST_THREADS", "2")))
 

@@ -7,42 +7,29 @@ cannot slip in.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..errors import BenchError
-from ..suite.schema import validate_table
+from ..schema import Key, is_bool, is_finite, is_text, list_of, validate_table
 
-
-def _num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _str(v: Any) -> bool:
-    return isinstance(v, str) and bool(v.strip())
-
-
-# key -> (required, predicate, what it must be)
-SCHEMA: dict[str, tuple[bool, Any, str]] = {
-    "value": (True, _num, "a number (the reported value, in the metric's unit)"),
-    "metric": (True, _str, "the record metric it compares with, e.g. 'test_acc' (top-1 %)"),
-    "dataset": (True, _str, "the data source prefix, e.g. 'cifar100' or 'imagenet'"),
-    "model": (True, _str, "the model as the source names it"),
-    "recipe": (True, _str, "the training recipe the number belongs to"),
-    "source": (True, _str, "who reports it (paper or repository)"),
-    "url": (True, lambda v: _str(v) and v.startswith("https://"), "an https URL a reader can open"),
-    "where": (True, _str, "where in the source: table/row, file, issue"),
-    "fraction": (False, lambda v: _num(v) and 0 < v <= 1, "the training-set fraction, in (0, 1]"),
-    "spread": (False, lambda v: _num(v) and v >= 0, "the per-run standard deviation the source gives"),
-    "n": (False, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "the number of runs"),
-    "values": (False, lambda v: isinstance(v, list) and len(v) >= 2 and all(_num(x) for x in v),
-               "the per-run values the source lists (at least 2)"),
-    "approximate": (False, lambda v: isinstance(v, bool), "true when the source says 'about'"),
-    "hardware": (False, _str, "the hardware the source used"),
-    "note": (False, _str, "a string"),
+SCHEMA: dict[str, Key] = {
+    "value": Key(True, is_finite, "a number (the reported value, in the metric's unit)"),
+    "metric": Key(True, is_text, "the record metric it compares with, e.g. 'test_acc' (top-1 %)"),
+    "dataset": Key(True, is_text, "the data source prefix, e.g. 'cifar100' or 'imagenet'"),
+    "model": Key(True, is_text, "the model as the source names it"),
+    "recipe": Key(True, is_text, "the training recipe the number belongs to"),
+    "source": Key(True, is_text, "who reports it (paper or repository)"),
+    "url": Key(True, lambda v: is_text(v) and v.startswith("https://"), "an https URL a reader can open"),
+    "where": Key(True, is_text, "where in the source: table/row, file, issue"),
+    "fraction": Key(False, lambda v: is_finite(v) and 0 < v <= 1, "the training-set fraction, in (0, 1]"),
+    "spread": Key(False, lambda v: is_finite(v) and v >= 0, "the per-run standard deviation the source gives"),
+    "n": Key(False, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "the number of runs"),
+    "values": Key(False, list_of(is_finite, min_len=2), "the per-run values the source lists (at least 2)"),
+    "approximate": Key(False, is_bool, "true when the source says 'about'"),
+    "hardware": Key(False, is_text, "the hardware the source used"),
+    "note": Key(False, is_text, "a string"),
 }
 
 

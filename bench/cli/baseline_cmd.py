@@ -19,7 +19,8 @@ from tabulate import tabulate
 from ..baselines import Baselines
 from ..errors import BenchError
 from ..records import load_record
-from ..suite import discover, load_suite, plan_runs
+from ..suite import discover, plan_runs
+from ..suite_check import load_checked_suite
 from .common import add_suites_dir
 
 HELP = "add reference runs or list baselines"
@@ -67,7 +68,7 @@ def _stale_check(suites_dir: Path | None) -> Callable[[dict[str, Any]], str | No
     def stale(rec: dict[str, Any]) -> str | None:
         if rec["suite"] not in found:
             return None
-        suite = load_suite(found[rec["suite"]])
+        suite = load_checked_suite(found[rec["suite"]])
         if suite.version != rec["version"]:
             return f"the suite is at v{suite.version} now; reference runs must come from the current version"
         if rec["tier"] not in suite.tiers:

@@ -13,7 +13,7 @@ from ..baselines import Baselines
 from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
 from ..report import FORMATS, build_tables, render, write_tables
-from ..suite import load_suites
+from ..suite_check import load_checked_suites
 from .common import add_out, add_suites_dir
 
 HELP = "render the leaderboard from stored results"
@@ -37,7 +37,7 @@ def main(args: argparse.Namespace) -> int:
     store = RecordStore(args.out)
     if not store.runs.is_dir():
         raise BenchError(f"{store.runs}: no run records; run `prs-bench run` first or pass --out")
-    suites = load_suites(args.suites or None, args.suites_dir)
+    suites = load_checked_suites(args.suites or None, args.suites_dir)
     records = store.all()
     arm_rows, claim_rows = build_tables(suites, records, tiers=args.tier, baselines=Baselines(args.baselines))
     print(render(arm_rows, claim_rows, args.format))

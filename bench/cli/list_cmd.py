@@ -6,7 +6,7 @@ import argparse
 
 from tabulate import tabulate
 
-from ..suite import load_suites
+from ..suite_check import load_checked_suites
 from .common import add_suites_dir
 
 HELP = "list suites, versions, tiers and arms"
@@ -25,7 +25,7 @@ def main(args: argparse.Namespace) -> int:
         print("\n".join(list_models()))
         return 0
     rows = []
-    for s in load_suites(args.suites or None, args.suites_dir):
+    for s in load_checked_suites(args.suites or None, args.suites_dir):
         for tier, t in s.tiers.items():
             arms = s.tier_arms(tier)
             fr = ",".join(f"{f:g}" for f in t.get("fractions", [1.0]))

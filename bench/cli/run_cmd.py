@@ -18,7 +18,8 @@ from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
 from ..report import build_tables, render, write_tables
 from ..runner import resolve_device, run_all
-from ..suite import Suite, load_suites, parse_seeds, plan_runs
+from ..suite import Suite, parse_seeds, plan_runs
+from ..suite_check import load_checked_suites
 from ..train import CoreOptions
 from .common import add_out, add_suites_dir
 
@@ -118,7 +119,7 @@ def main(args: argparse.Namespace) -> int:
 
     if args.launcher:
         return launch(args)
-    suites = suites_with_tier(load_suites(args.suites or None, args.suites_dir), args.tier, named=bool(args.suites))
+    suites = suites_with_tier(load_checked_suites(args.suites or None, args.suites_dir), args.tier, named=bool(args.suites))
     arms = args.arms.split(",") if args.arms else None
     specs = []
     for s in suites:

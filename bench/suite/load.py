@@ -1,4 +1,8 @@
-"""Load a suite file (TOML), validate it, and resolve per-arm configs for a tier."""
+"""Load a suite file (TOML), validate its keys, and resolve per-arm configs for a tier.
+
+Plain data: this layer imports no registry. Whether the names a suite uses exist (models, data
+sources, recipes, check kinds) is checked above it, in bench/suite_check.py.
+"""
 
 from __future__ import annotations
 
@@ -102,51 +106,7 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
         claims=list(raw.get("claims", [])), changelog=list(raw["changelog"]), recipes=raw["recipes"],
         arms=raw["arms"], tiers=raw["tiers"], description=raw.get("description", ""), raw=raw,
     )
-    _validate_semantics(suite)
     return suite
-
-
-def _validate_semantics(suite: Suite) -> None:
-    """Names that must exist in registries: models, schedules, data sources, check kinds."""
-    from ..data import SOURCES
-    from ..models import MODELS
-    from ..models.schedules import validate_schedule
-    from ..train.recipe import resolve_recipe
-    from ..verdicts import CHECKS, validate_checks
-
-    p = suite.path
-    for tier, t in suite.tiers.items():
-        if t["data"]["source"] not in SOURCES:
-            raise BenchError(f"{p}: key 'tiers.{tier}.data.source': unknown data source "
-                             f"{t['data']['source']!r}; choose one of: {', '.join(SOURCES.names())}")
-        for arm in suite.tier_arms(tier):
-            cfg = suite.resolve(arm, tier)
-            if cfg["model"]["name"] not in MODELS:
-                raise BenchError(f"{p}: arm {arm!r} at tier {tier!r}: unknown model {cfg['model']['name']!r}; "
-                                 f"see `prs-bench list --models`")
-            try:
-                resolve_recipe(cfg["recipe"])
-            except BenchError as exc:
-                raise BenchError(f"{p}: arm {arm!r} at tier {tier!r}: {exc}") from None
-            try:
-                validate_schedule(cfg["schedule"], epochs=cfg["recipe"]["epochs"])
-            except (ValueError, BenchError) as exc:
-                raise BenchError(f"{p}: arm {arm!r} at tier {tier!r}: schedule: {exc}") from None
-        for i, check in enumerate(t.get("checks", [])):
-            kind = check.get("kind")
-            if kind not in CHECKS:
-                raise BenchError(f"{p}: key 'tiers.{tier}.checks[{i}].kind': unknown check {kind!r}; "
-                                 f"choose one of: {', '.join(CHECKS.names())}")
-            for arm in _check_arms(check):
-                if arm not in suite.arms:
-                    raise BenchError(f"{p}: key 'tiers.{tier}.checks[{i}]' names unknown arm {arm!r}")
-    validate_checks(suite)  # each check kind validates its own keys (run on no records)
-
-
-def _check_arms(check: dict[str, Any]) -> list[str]:
-    names = list(check.get("arms", []))
-    names += [check[k] for k in ("arm", "a", "b", "reference_arm") if isinstance(check.get(k), str)]
-    return names
 
 
 def default_suites_dir() -> Path:

@@ -1,43 +1,18 @@
-"""The suite-file schema as data: allowed keys and their types, checked with one-line errors."""
+"""The suite-file schema as data: allowed keys and their types (checked by bench.schema.validate_table)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
-from ..errors import BenchError
-
-Check = Callable[[Any], bool]
-
-
-def is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def is_pos_int(v: Any) -> bool:
-    return is_int(v) and v > 0
-
-
-def is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def is_str(v: Any) -> bool:
-    return isinstance(v, str) and bool(v)
-
-
-def is_table(v: Any) -> bool:
-    return isinstance(v, dict)
-
-
-def list_of(pred: Check) -> Check:
-    return lambda v: isinstance(v, list) and all(pred(x) for x in v)
-
-
-def is_fraction(v: Any) -> bool:
-    return is_num(v) and 0 < v <= 1
-
+from ..schema import (  # noqa: F401  (re-exported: suite tables and their predicates live together)
+    Key,
+    is_fraction,
+    is_int,
+    is_num,
+    is_pos_int,
+    is_str,
+    is_table,
+    list_of,
+    validate_table,
+)
 
 # key -> (required, predicate, what the value must be)
 TOP = {
@@ -83,18 +58,3 @@ OVERRIDE = {
     "schedule": (False, is_table, "a schedule table"),
     "recipe": (False, is_table, "a table of recipe overrides"),
 }
-
-
-def validate_table(path: Path, where: str, table: dict[str, Any], schema: dict) -> None:
-    """Raise BenchError naming the file, the dotted key and the problem."""
-    for key in table:
-        if key not in schema:
-            allowed = ", ".join(sorted(schema))
-            raise BenchError(f"{path}: unknown key '{where}{key}' (allowed: {allowed})")
-    for key, (required, pred, what) in schema.items():
-        if key not in table:
-            if required:
-                raise BenchError(f"{path}: missing key '{where}{key}': must be {what}")
-            continue
-        if not pred(table[key]):
-            raise BenchError(f"{path}: key '{where}{key}' must be {what}, got {table[key]!r}")

@@ -7,48 +7,24 @@ points), so an unknown or mistyped key is an error naming the key, never silentl
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import BenchError
-
-Check = Callable[[Any], bool]
-REQUIRED = object()  # marker: the key has no default
-
-
-def _num(lo: float = float("-inf"), hi: float = float("inf")) -> Check:
-    return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
-
-
-def _pos_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v > 0
-
-
-def _nonneg_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-
-def _one_of(*choices: str) -> Check:
-    return lambda v: v in choices
-
-
-def _bool(v: Any) -> bool:
-    return isinstance(v, bool)
+from ..schema import Key, is_bool, is_nonneg_int, is_pos_int, is_table, num_in, one_of, validate_table
 
 
 def _int_list(v: Any) -> bool:
-    return isinstance(v, list) and all(_nonneg_int(x) for x in v)
+    return isinstance(v, list) and all(is_nonneg_int(x) for x in v)
 
 
 def _pair(v: Any) -> bool:
-    return isinstance(v, list) and len(v) == 2 and all(_num(0, 1)(x) for x in v)
+    return isinstance(v, list) and len(v) == 2 and all(num_in(0, 1)(x) for x in v)
 
 
-RANDAUGMENT_KEYS: dict[str, tuple[Any, Check, str]] = {
-    "num_ops": (2, _pos_int, "a positive integer"),
-    "magnitude": (9, _num(0, 30), "a number in 0..30"),
-    "group": (1, _pos_int, "a positive integer (samples sharing one draw of ops; 1 = per sample)"),
+RANDAUGMENT_KEYS: dict[str, Key] = {
+    "num_ops": Key(False, is_pos_int, "a positive integer", 2),
+    "magnitude": Key(False, num_in(0, 30), "a number in 0..30", 9),
+    "group": Key(False, is_pos_int, "a positive integer (samples sharing one draw of ops; 1 = per sample)", 1),
 }
 
 
@@ -56,57 +32,43 @@ def _randaugment(v: Any) -> bool:
     return isinstance(v, bool) or (isinstance(v, dict) and set(v) <= set(RANDAUGMENT_KEYS))
 
 
-# key -> (default, check, what the value must be)
-AUGMENT_KEYS: dict[str, tuple[Any, Check, str]] = {
-    "crop_pad": (0, _nonneg_int, "a non-negative integer (pixels of zero padding before a random crop)"),
-    "flip": (False, _bool, "true or false (random horizontal flip)"),
-    "randaugment": (False, _randaugment, "false, true, or a table with keys num_ops, magnitude, group"),
-    "mixup": (0.0, _num(0), "a mixup alpha >= 0 (0 = off)"),
-    "cutmix": (0.0, _num(0), "a cutmix alpha >= 0 (0 = off)"),
-    "mix_prob": (1.0, _num(0, 1), "a probability"),
-    "mix_switch_prob": (0.5, _num(0, 1), "a probability (cutmix instead of mixup when both are on)"),
-    "random_erasing": (0.0, _num(0, 1), "an erasing probability (0 = off)"),
-    "erasing_mode": ("pixel", _one_of("const", "rand", "pixel"), "'const', 'rand' or 'pixel'"),
+# key -> Key(required, check, what the value must be, default)
+AUGMENT_KEYS: dict[str, Key] = {
+    "crop_pad": Key(False, is_nonneg_int, "a non-negative integer (pixels of zero padding before a random crop)", 0),
+    "flip": Key(False, is_bool, "true or false (random horizontal flip)", False),
+    "randaugment": Key(False, _randaugment, "false, true, or a table with keys num_ops, magnitude, group", False),
+    "mixup": Key(False, num_in(0), "a mixup alpha >= 0 (0 = off)", 0.0),
+    "cutmix": Key(False, num_in(0), "a cutmix alpha >= 0 (0 = off)", 0.0),
+    "mix_prob": Key(False, num_in(0, 1), "a probability", 1.0),
+    "mix_switch_prob": Key(False, num_in(0, 1), "a probability (cutmix instead of mixup when both are on)", 0.5),
+    "random_erasing": Key(False, num_in(0, 1), "an erasing probability (0 = off)", 0.0),
+    "erasing_mode": Key(False, one_of("const", "rand", "pixel"), "'const', 'rand' or 'pixel'", "pixel"),
 }
 
-RECIPE_KEYS: dict[str, tuple[Any, Check, str]] = {
-    "optimizer": (REQUIRED, _one_of("sgd", "adamw"), "'sgd' or 'adamw'"),
-    "lr": (REQUIRED, _num(0), "a learning rate > 0"),
-    "epochs": (REQUIRED, _pos_int, "a positive integer"),
-    "batch_size": (REQUIRED, _pos_int, "a positive integer (the global batch over all ranks)"),
-    "momentum": (0.9, _num(0, 1), "a number in [0, 1]"),
-    "nesterov": (False, _bool, "true or false"),
-    "betas": ([0.9, 0.999], _pair, "a list of two numbers in [0, 1]"),
-    "eps": (1e-8, _num(0), "a number > 0"),
-    "weight_decay": (0.0, _num(0), "a number >= 0 (not applied to norms, biases, position embeddings; GPSA pos_proj weights decay, as in timm ConViT)"),
-    "lr_schedule": ("cosine", _one_of("cosine", "step", "constant"), "'cosine', 'step' or 'constant'"),
-    "warmup_epochs": (0, _num(0), "a number of epochs >= 0 (linear warm-up, per step)"),
-    "min_lr": (0.0, _num(0), "the cosine schedule's final learning rate"),
-    "lr_milestones": ([], _int_list, "a list of epochs at which the step schedule multiplies by lr_gamma"),
-    "lr_gamma": (0.1, _num(0, 1), "a factor in [0, 1]"),
-    "label_smoothing": (0.0, _num(0, 1), "a number in [0, 1)"),
-    "grad_clip": (0.0, _num(0), "a max gradient norm (0 = off)"),
-    "drop_path": (0.0, _num(0, 1), "a stochastic-depth rate, passed to the model as drop_path_rate"),
-    "augment": ({}, lambda v: isinstance(v, dict), "a table of augmentation keys"),
+RECIPE_KEYS: dict[str, Key] = {
+    "optimizer": Key(True, one_of("sgd", "adamw"), "'sgd' or 'adamw'"),
+    "lr": Key(True, num_in(0), "a learning rate > 0"),
+    "epochs": Key(True, is_pos_int, "a positive integer"),
+    "batch_size": Key(True, is_pos_int, "a positive integer (the global batch over all ranks)"),
+    "momentum": Key(False, num_in(0, 1), "a number in [0, 1]", 0.9),
+    "nesterov": Key(False, is_bool, "true or false", False),
+    "betas": Key(False, _pair, "a list of two numbers in [0, 1]", [0.9, 0.999]),
+    "eps": Key(False, num_in(0), "a number > 0", 1e-8),
+    "weight_decay": Key(False, num_in(0), "a number >= 0 (not applied to norms, biases, position embeddings; GPSA pos_proj weights decay, as in timm ConViT)", 0.0),
+    "lr_schedule": Key(False, one_of("cosine", "step", "constant"), "'cosine', 'step' or 'constant'", "cosine"),
+    "warmup_epochs": Key(False, num_in(0), "a number of epochs >= 0 (linear warm-up, per step)", 0),
+    "min_lr": Key(False, num_in(0), "the cosine schedule's final learning rate", 0.0),
+    "lr_milestones": Key(False, _int_list, "a list of epochs at which the step schedule multiplies by lr_gamma", []),
+    "lr_gamma": Key(False, num_in(0, 1), "a factor in [0, 1]", 0.1),
+    "label_smoothing": Key(False, num_in(0, 1), "a number in [0, 1)", 0.0),
+    "grad_clip": Key(False, num_in(0), "a max gradient norm (0 = off)", 0.0),
+    "drop_path": Key(False, num_in(0, 1), "a stochastic-depth rate, passed to the model as drop_path_rate", 0.0),
+    "augment": Key(False, is_table, "a table of augmentation keys", {}),
 }
 
 
-def _fill(where: str, given: dict[str, Any], schema: dict[str, tuple[Any, Check, str]]) -> dict[str, Any]:
-    unknown = sorted(set(given) - set(schema))
-    if unknown:
-        raise BenchError(f"recipe key '{where}{unknown[0]}' is unknown to the training core "
-                         f"(known: {', '.join(sorted(schema))})")
-    out: dict[str, Any] = {}
-    for key, (default, check, what) in schema.items():
-        if key not in given:
-            if default is REQUIRED:
-                raise BenchError(f"recipe key '{where}{key}' is missing: must be {what}")
-            out[key] = copy.deepcopy(default)
-            continue
-        if not check(given[key]):
-            raise BenchError(f"recipe key '{where}{key}' must be {what}, got {given[key]!r}")
-        out[key] = copy.deepcopy(given[key])
-    return out
+def _fill(where: str, given: dict[str, Any], schema: dict[str, Key]) -> dict[str, Any]:
+    return validate_table(None, where, given, schema, noun="recipe key")
 
 
 def resolve_recipe(recipe: dict[str, Any]) -> dict[str, Any]:

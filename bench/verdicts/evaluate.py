@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..schema import validate_table
 from ..suite import Suite, plan_runs
 from .context import CheckContext
+from .params import check_schema
 from .registry import CHECKS
 from .types import Verdict
 
@@ -28,8 +30,10 @@ def evaluate(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: 
     planned = plan_runs(suite, tier, seeds=seeds)
     ctx = CheckContext(suite, tier, planned, fresh, baselines=baselines, stale=stale)
     verdicts: list[Verdict] = []
-    for check in suite.tier(tier).get("checks", []):
-        for v in CHECKS.get(check["kind"])(check, ctx):
+    for i, check in enumerate(suite.tier(tier).get("checks", [])):
+        run_check = CHECKS.get(check["kind"])
+        validate_table(suite.path, f"tiers.{tier}.checks[{i}].", check, check_schema(check["kind"]))
+        for v in run_check(check, ctx):
             v.claim = v.claim or check.get("claim", "")
             verdicts.append(v)
     return verdicts

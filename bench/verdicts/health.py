@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from .context import CheckContext
+from .params import CheckParams
 from .registry import register_check
 from .types import Verdict
 
 
 @register_check("health")
 def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
-    margin = float(check.get("margin", 5.0))
-    arms = list(check.get("arms", ctx.suite.tier_arms(ctx.tier)))
+    params = CheckParams(check, ctx)
+    margin = params.num("margin", 5.0, lo=0.0)
+    arms = params.arms("arms", default=ctx.suite.tier_arms(ctx.tier))
+    params.done()
     out = []
     for arm in arms:
         for label in ctx.data_labels():

@@ -1,7 +1,10 @@
-"""Reading a check table's parameters: typed, with defaults, and one-line errors naming the suite key.
+"""Check-table keys as data (``CHECK_KEYS``) and typed reading of their values.
 
-Check tables in suite files are free-form (``[[tiers.NAME.checks]]``), so each check validates its
-own keys here; an unknown key is an error, not a silent default.
+Every check kind declares the keys its ``[[tiers.NAME.checks]]`` table may hold; ``evaluate``
+validates each table against that declaration (bench.schema: an unknown key or a wrong type is
+a one-line error naming the suite key) before the check runs. ``CheckParams`` then reads the
+values with their ranges and the context a table alone cannot know (arms of the tier, fractions).
+Adding a key to a check is adding an entry here.
 """
 
 from __future__ import annotations
@@ -10,9 +13,56 @@ import math
 from typing import Any
 
 from ..errors import BenchError
+from ..schema import Key, is_bool, is_int, is_num, is_str, list_of
 from .context import CheckContext
 
-COMMON_KEYS = ("kind", "claim", "name")
+_STR = (is_str, "a non-empty string")
+_ARM = (is_str, "an arm name")
+_ARMS = (list_of(is_str, min_len=1), "a list of arm names")
+_NUM = (is_num, "a number")
+_INT = (is_int, "an integer")
+_FLAG = (is_bool, "true or false")
+
+
+def _opt(kind: tuple[Any, str], what: str = "") -> Key:
+    check, base = kind
+    return Key(False, check, f"{base} ({what})" if what else base)
+
+
+COMMON: dict[str, Key] = {
+    "kind": Key(True, is_str, "a registered check kind"),
+    "claim": _opt(_STR, "the claim id it tests, e.g. 'C1'"),
+    "name": _opt(_STR, "a display name"),
+}
+COMMON_KEYS = tuple(COMMON)
+_METRIC = _opt(_STR, "a record metric, default test_acc")
+_ALPHA = _opt(_NUM, "the significance level, default 0.05")
+_FRACTION = _opt(_NUM, "one data fraction of the tier; default every fraction")
+
+# check kind -> the keys its table may hold besides COMMON
+CHECK_KEYS: dict[str, dict[str, Key]] = {
+    "health": {"arms": _opt(_ARMS, "default every arm of the tier"),
+               "margin": _opt(_NUM, "points of top-1 above chance, default 5")},
+    "band": {"arms": _opt(_ARMS), "arm": _opt(_ARM), "metric": _METRIC, "alpha": _ALPHA,
+             "floor": _opt(_NUM), "fraction": _FRACTION, "reference": _opt(_STR, "a reported baseline id"),
+             "reference_arm": _opt(_ARM), "tolerance": _opt(_NUM), "equivalence": _opt(_FLAG)},
+    "order": {"a": _opt(_ARM), "b": _opt(_ARM), "metric": _METRIC, "alpha": _ALPHA, "margin": _opt(_NUM),
+              "fraction": _FRACTION},
+    "monotone": {"arms": _opt(_ARMS), "metric": _METRIC, "direction": _opt(_STR, "increasing or decreasing"),
+                 "tolerance": _opt(_NUM), "alpha": _ALPHA, "between": _opt(_FLAG), "min_seeds": _opt(_INT),
+                 "fraction": _FRACTION},
+    "crossover": {"metric": _METRIC, "alpha": _ALPHA, "scale": _opt(_STR, "log or linear"),
+                  "bootstrap": _opt(_INT), "seed": _opt(_INT), "arms": _opt(_ARMS), "reference_arm": _opt(_ARM),
+                  "a": _opt(_ARM), "b": _opt(_ARM)},
+    "regression": {"arms": _opt(_ARMS), "arm": _opt(_ARM), "metric": _METRIC, "alpha": _ALPHA,
+                   "floor": _opt(_NUM), "alternative": _opt(_STR, "worse or two-sided"),
+                   "higher_is_better": _opt(_FLAG), "fraction": _FRACTION},
+}
+
+
+def check_schema(kind: str) -> dict[str, Key]:
+    """The keys a check table of this kind may hold (COMMON first)."""
+    return {**COMMON, **CHECK_KEYS.get(kind, {})}
 _MISSING = object()
 
 

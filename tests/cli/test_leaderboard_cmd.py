@@ -9,8 +9,8 @@ import pytest
 from bench.cli import main
 from bench.records import RecordStore
 from bench.suite import plan_runs
-from bench.verdicts.fake import check_toml as ck
-from bench.verdicts.fake import fake_records, toy_suite
+from tests.fakes import check_toml as ck
+from tests.fakes import fake_records, toy_suite
 
 VALS = {("resnet", 1.0): [70.0, 70.5, 71.0], ("vit", 1.0): [75.0, 75.5, 76.0]}
 

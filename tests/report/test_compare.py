@@ -8,7 +8,7 @@ from bench.cli import main
 from bench.cli.compare_cmd import compare_rows
 from bench.records import RecordStore
 from bench.suite import plan_runs
-from bench.verdicts.fake import fake_records, toy_suite
+from tests.fakes import fake_records, toy_suite
 
 
 def _store(root, suite, vals, device="GPU X"):

@@ -12,8 +12,8 @@ from bench.records import RecordStore
 from bench.report import build_tables, render, write_tables
 from bench.report.plots import write_plots
 from bench.suite import plan_runs
-from bench.verdicts.fake import check_toml as ck
-from bench.verdicts.fake import fake_records, toy_suite
+from tests.fakes import check_toml as ck
+from tests.fakes import fake_records, toy_suite
 
 FR = (0.1, 1.0)
 CHECKS = (ck("order", a="vit", b="resnet", fraction=1.0, claim="C1")

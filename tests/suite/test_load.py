@@ -8,6 +8,7 @@ import pytest
 
 from bench.errors import BenchError
 from bench.suite import discover, load_suite, load_suites
+from bench.suite_check import load_checked_suite, load_checked_suites
 
 GOOD = """
 name = "{name}"
@@ -46,7 +47,7 @@ def write(tmp_path: Path, text: str, name: str = "demo") -> Path:
 def test_committed_suites_load(suites_dir: Path) -> None:
     """Loading validates every tier: models, schedules, recipes, data sources, check keys and the
     reported baselines the checks name (against the real baselines/ folder)."""
-    suites = load_suites(suites_dir=suites_dir)
+    suites = load_checked_suites(suites_dir=suites_dir)
     assert {s.name for s in suites} >= {"data-scale", "reparam-interp", "cifar100-prs"}
     for s in suites:
         assert "smoke" in s.tiers and s.version >= 1 and s.changelog
@@ -78,13 +79,13 @@ def test_good_file_resolves_with_overrides(tmp_path: Path) -> None:
         (lambda t: t.replace('recipe = "r"\n[tiers', 'recipe = "r"\nschedule = {{ kind = "prs", first = 1, last = 9 }}\n[tiers'),
          "past the end of training"),
         (lambda t: t.replace("[arms.a]", "[arms.a\n"), "not valid TOML"),
-        (lambda t: t.replace("lr = 0.1", "lr = 0.1\nlearning_rate = 1"), "recipe key 'learning_rate' is unknown"),
+        (lambda t: t.replace("lr = 0.1", "lr = 0.1\nlearning_rate = 1"), "unknown recipe key 'learning_rate'"),
     ],
 )
 def test_malformed_file_names_file_and_key(tmp_path: Path, edit, needle: str) -> None:
     path = write(tmp_path, edit(GOOD))
     with pytest.raises(BenchError) as err:
-        load_suite(path)
+        load_checked_suite(path)
     msg = str(err.value)
     assert str(path) in msg and needle in msg and "\n" not in msg
 
@@ -103,3 +104,23 @@ def test_unknown_suite_and_tier(tmp_path: Path) -> None:
         load_suites(["nope"], tmp_path)
     with pytest.raises(BenchError, match="no tier 'full'"):
         load_suites(["demo"], tmp_path)[0].tier("full")
+
+
+def test_every_check_kind_declares_its_keys(tmp_path: Path) -> None:
+    """health goes through the same key table as the statistical checks: a typo is one line, not a default."""
+    path = write(tmp_path, GOOD.replace("margin = 1.0", "marign = 2.0"))
+    with pytest.raises(BenchError) as err:
+        load_checked_suite(path)
+    msg = str(err.value)
+    assert f"{path}: unknown key 'tiers.smoke.checks[0].marign' (allowed: arms, claim, kind, margin, name)" == msg
+    path = write(tmp_path, GOOD.replace("margin = 1.0", 'margin = "2"'))
+    with pytest.raises(BenchError, match=r"key 'tiers.smoke.checks\[0\].margin' must be a number"):
+        load_checked_suite(path)
+
+
+def test_plain_load_needs_no_registry(tmp_path: Path) -> None:
+    """bench.suite reads names as data; whether they exist is bench.suite_check's question."""
+    s = load_suite(write(tmp_path, GOOD.replace('model = "vit_tiny"', 'model = "not_registered"')))
+    assert s.resolve("b", "smoke")["model"]["name"] == "not_registered"
+    with pytest.raises(BenchError, match="unknown model 'not_registered'"):
+        load_checked_suite(s.path)

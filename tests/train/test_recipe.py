@@ -24,13 +24,13 @@ def test_defaults_are_filled() -> None:
 
 
 @pytest.mark.parametrize("recipe, needle", [
-    ({**MIN, "lr_sched": "cosine"}, "'lr_sched' is unknown"),
-    ({**MIN, "augment": {"flips": True}}, "'augment.flips' is unknown"),
+    ({**MIN, "lr_sched": "cosine"}, "unknown recipe key 'lr_sched'"),
+    ({**MIN, "augment": {"flips": True}}, "unknown recipe key 'augment.flips'"),
     ({**MIN, "augment": {"randaugment": {"ops": 2}}}, "augment.randaugment"),
     ({**MIN, "optimizer": "lamb"}, "'optimizer' must be 'sgd' or 'adamw'"),
     ({**MIN, "lr_schedule": "poly"}, "'lr_schedule'"),
     ({**MIN, "epochs": 0}, "'epochs' must be a positive integer"),
-    ({k: v for k, v in MIN.items() if k != "lr"}, "'lr' is missing"),
+    ({k: v for k, v in MIN.items() if k != "lr"}, "missing recipe key 'lr'"),
     ({**MIN, "batch_size": 7, "augment": {"mixup": 0.8}}, "must be even"),
     ({**MIN, "label_smoothing": "0.1"}, "'label_smoothing'"),
 ])

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats as ss
 
 from bench.errors import BenchError
-from bench.verdicts.fake import check_toml as ck
+from tests.fakes import check_toml as ck
 
 RES = [70.0, 70.5, 71.0]
 

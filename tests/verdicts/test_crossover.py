@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench.verdicts.fake import check_toml as ck
+from tests.fakes import check_toml as ck
 
 FR = (0.1, 0.3, 1.0)
 SINGLE = ck("crossover", a="vit", b="resnet", claim="C1")

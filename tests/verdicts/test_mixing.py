@@ -7,8 +7,8 @@ import pytest
 from bench.errors import BenchError
 from bench.suite import plan_runs
 from bench.verdicts import CheckContext, evaluate
-from bench.verdicts.fake import check_toml as ck
-from bench.verdicts.fake import fake_records, toy_suite
+from tests.fakes import check_toml as ck
+from tests.fakes import fake_records, toy_suite
 
 ORDER = ck("order", a="vit", b="resnet")
 VALS = {("vit", 1.0): [75.0, 75.5, 76.0], ("resnet", 1.0): [70.0, 70.5, 71.0]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats as ss
 
-from bench.verdicts.fake import check_toml as ck
+from tests.fakes import check_toml as ck
 
 ARMS = ("e0", "e2", "e4", "never")
 MONO = ck("monotone", arms=list(ARMS), direction="increasing", claim="C4")

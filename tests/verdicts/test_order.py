@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats as ss
 
-from bench.verdicts.fake import check_toml as ck
+from tests.fakes import check_toml as ck
 
 ORDER = ck("order", a="vit", b="resnet", claim="C6")
 

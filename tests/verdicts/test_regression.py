@@ -9,8 +9,8 @@ from scipy import stats as ss
 
 from bench.errors import BenchError
 from bench.verdicts import evaluate
-from bench.verdicts.fake import check_toml as ck
-from bench.verdicts.fake import fake_records, toy_suite
+from tests.fakes import check_toml as ck
+from tests.fakes import fake_records, toy_suite
 
 REG = ck("regression", arms=["resnet"])
 REF = [70.0, 70.4, 70.2, 69.8, 70.6]          # 5 runs: olympic mean 70.2

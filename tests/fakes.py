@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..suite import Suite, load_suite, plan_runs
+from bench.suite import Suite, plan_runs
+from bench.suite_check import load_checked_suite
 
 ARMS = {"resnet": "resnet_tiny", "vit": "vit_tiny", "convit": "vit_tiny", "deit": "vit_tiny",
         "e0": "vit_tiny", "e2": "vit_tiny", "e4": "vit_tiny", "never": "resnet_tiny"}
@@ -31,7 +32,7 @@ def toy_suite(folder: Path, checks: str = "", name: str = "toy", version: int = 
     path = Path(folder) / f"{name}.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return load_suite(path)
+    return load_checked_suite(path)
 
 
 def fake_records(suite: Suite, tier: str, values: dict[tuple[str, float], list[float]],
