@@ -108,10 +108,10 @@ def _one(ctx: CheckContext, arm: str, label: str, metric: str, alpha: float, flo
         assert rep is not None
         status, detail, nums = _single_rule(m, rep, tolerance)
     if rep:
-        nums.update(reference=rep.value, reference_label=rep.short(), source=rep.cite(), url=rep.url)
+        nums.update(reference=rep.value, reference_id=rep.id, reference_label=rep.short(), source=rep.cite(), url=rep.url)
         detail += f"; reference {rep.id}: {rep.cite()}" + (" (the source gives it as approximate)" if rep.approximate else "")
     else:
-        nums.update(reference_label=f"arm {ref_arm}", source="this run")
+        nums.update(reference_arm=ref_arm, reference_label=f"arm {ref_arm}", source="this run")
     status, detail = hedge(status, detail, problems)
     return verdict("band", name, status, detail, ctx, arms, label, **nums)
 
