@@ -21,7 +21,7 @@ from tabulate import tabulate
 
 from ..errors import BenchError
 from ..verdicts import stats
-from ..verdicts.context import metric_value
+from ..verdicts.context import device_of, metric_value
 
 FORMATS = {"github": "github", "md": "pipe", "csv": None, "json": None}
 COLUMNS = ["Suite", "Version", "Tier", "Arm", "Data", "n A", "A", "n B", "B", "B − A", "p (Welch)", "Commit A",
@@ -78,7 +78,7 @@ def compare_rows(a: list[dict[str, Any]], b: list[dict[str, Any]], metric: str =
         ra, rb = ga.get(key, []), gb.get(key, [])
         va, vb = _values(ra, metric), _values(rb, metric)
         notes = []
-        devs = [{r.get("provenance", {}).get("device_name", "?") for r in rs} for rs in (ra, rb)]
+        devs = [{device_of(r) for r in rs} for rs in (ra, rb)]
         if ra and rb and devs[0] != devs[1]:
             notes.append(f"devices differ: {', '.join(sorted(devs[0]))} vs {', '.join(sorted(devs[1]))}")
         if ra and rb and {r["config_hash"] for r in ra} != {r["config_hash"] for r in rb}:

@@ -24,11 +24,13 @@ from ..baselines import Baselines
 from ..records.atomic import atomic_write_bytes
 from ..suite import Suite
 from ..verdicts import Verdict, evaluate, select_records
+from ..verdicts.context import device_of
 
 FORMATS = {"md": "pipe", "github": "github", "csv": None, "json": None}
 TABLES = ("arms", "claims", "checks")
 SEVERITY = ("fail", "inconclusive", "not run", "pass")
 STATS_KEYS = ("params_start", "params_end", "gflops_start", "gflops_end")
+RUNTIME_KEYS = ("device_type", "precision", "compile", "world_size")
 
 
 def worst(statuses: Sequence[str]) -> str:
@@ -71,7 +73,9 @@ class ArmRow:
     values: tuple[float, ...]       # top-1 (%) per seed, in seed order
     seeds: tuple[int, ...]
     verdict: str                    # the worst verdict touching this arm, "-" when none does
-    devices: tuple[str, ...]
+    device: str                     # device and runtime (device_of): runs made differently are separate rows
+    device_name: str
+    runtime: dict[str, Any] = field(default_factory=dict)  # the records' runtime (device_type, precision, ...)
     references: tuple[Reference, ...] = ()
     model_stats: dict[str, float | None] = field(default_factory=dict)  # STATS_KEYS, mean over the runs
     epoch_rule: Any = None          # the tier's epoch rule when the suite declares one
@@ -98,8 +102,8 @@ class ArmRow:
             "reference_id": ref.id if ref else None, "reference_arm": ref.arm if ref else None,
             "reference_source": ref.source if ref else None,
             "reference": ref.value if ref else None, "band_lo": ref.lo if ref else None,
-            "band_hi": ref.hi if ref else None, "verdict": self.verdict, "devices": list(self.devices),
-            "epoch_rule": self.epoch_rule,
+            "band_hi": ref.hi if ref else None, "verdict": self.verdict, "device": self.device_name,
+            **{k: self.runtime.get(k) for k in RUNTIME_KEYS}, "epoch_rule": self.epoch_rule,
         }
 
     def display(self) -> dict[str, str]:
@@ -110,7 +114,7 @@ class ArmRow:
             "GFLOPs": _span(self.model_stats, "gflops", 1.0, "{:.3g}"),
             "Reference": "; ".join(f"{r.label} ({r.source or '-'})" for r in self.references) or "-",
             "Band": "; ".join(r.band or "-" for r in self.references) or "-",
-            "Verdict": self.verdict, "Device": ",".join(self.devices),
+            "Verdict": self.verdict, "Device": self.device,
             "Epoch rule": _text(self.epoch_rule),
         }
 
@@ -179,7 +183,7 @@ CLAIM_COLUMNS = ["Suite", "Version", "Tier", "Claim", "Check", "Verdict", "Detai
 TIDY_COLUMNS = {
     "arms": ["suite", "version", "tier", "arm", "arm_label", "model", "data", "n", "top1_mean", "top1_std",
              "top1_values", "seeds", *STATS_KEYS, "reference_id", "reference_arm", "reference_source", "reference", "band_lo",
-             "band_hi", "verdict", "devices", "epoch_rule"],
+             "band_hi", "verdict", "device", *RUNTIME_KEYS, "epoch_rule"],
     "claims": ["claim", "suite", "version", "tier", "checks", "pass", "fail", "inconclusive", "not_run", "verdict"],
     "checks": ["suite", "version", "tier", "claim", "check", "kind", "status", "decides", "data", "arms", "detail"],
 }
@@ -214,13 +218,13 @@ def build_tables(suites: list[Suite], records: list[dict[str, Any]], tiers: list
 
 
 def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: list[Verdict]) -> list[ArmRow]:
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for r in records:
-        groups.setdefault((r["arm"], r["data_label"]), []).append(r)
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in records:  # one row per device and runtime: records made differently are never averaged
+        groups.setdefault((r["arm"], r["data_label"], device_of(r)), []).append(r)
     rows = []
     order = {a: i for i, a in enumerate(suite.arms)}
     epoch_rule = suite.tiers[tier].get("epoch_rule")
-    for (arm, label), recs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])):
+    for (arm, label, device), recs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1:])):
         recs = sorted(recs, key=lambda r: r["seed"])
         mine = [v for v in verdicts if arm in v.arms and v.data in ("", label)]
         refs = [v for v in mine if v.arms and v.arms[0] == arm and "reference_label" in v.numbers]
@@ -228,8 +232,9 @@ def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: 
             suite=suite.name, version=suite.version, tier=tier, arm=arm, arm_label=suite.arm_label(arm),
             model=recs[0]["config"]["model"]["name"], data=label,
             values=tuple(float(r["metrics"]["test_acc"]) for r in recs), seeds=tuple(int(r["seed"]) for r in recs),
-            verdict=worst([v.status for v in mine]) if mine else "-",
-            devices=tuple(sorted({r["provenance"].get("device_name", "?") for r in recs})),
+            verdict=worst([v.status for v in mine]) if mine else "-", device=device,
+            device_name=str(recs[0].get("provenance", {}).get("device_name", "?")),
+            runtime=dict(recs[0].get("runtime") or {}),
             references=tuple(Reference.from_verdict(v) for v in refs),
             model_stats=_model_stats(recs), epoch_rule=epoch_rule,
         ))
