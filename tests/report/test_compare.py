@@ -10,8 +10,8 @@ import pytest
 from scipy import stats as ss
 
 from bench.cli import main
-from bench.report.compare import compare_rows
 from bench.records import RecordStore
+from bench.report.compare import compare_rows
 from bench.suite import plan_runs
 from bench.verdicts.fake import fake_records, toy_suite
 

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from bench.records import RecordStore
 from bench.errors import BenchError
+from bench.records import RecordStore
 from bench.report import TABLES, build_tables, render, summarize_claims, undecided, write_tables
 from bench.report.plots import write_plots
 from bench.suite import plan_runs
@@ -83,7 +83,7 @@ def test_csv_is_one_tidy_table(stored, baselines, table) -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     expected = json.loads(render(arms, checks, "json"))[table]
     assert len(rows) == len(expected) > 0
-    assert list(rows[0]) == list(csv.reader(io.StringIO(text)))[0]  # exactly one header row
+    assert list(rows[0]) == next(csv.reader(io.StringIO(text)))  # exactly one header row
     assert not any(r == list(rows[0]) for r in csv.reader(io.StringIO(text.split("\n", 1)[1])))
     for row, want in zip(rows, expected):
         assert row["suite"] == "toy" and row["version"] == "1"
