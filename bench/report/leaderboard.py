@@ -246,7 +246,7 @@ def _model_stats(records: list[dict[str, Any]]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for key in STATS_KEYS:
         vals = [(r.get("model_stats") or {}).get(key) for r in records]
-        have: list[float] = [v for v in vals if _num(v) is not None]
+        have: list[float] = [v for v in vals if v is not None and _num(v) is not None]
         out[key] = statistics.mean(have) if have else None  # ints stay ints when the runs agree
     return out
 
