@@ -74,7 +74,7 @@ def test_the_check_catches_outside_paths() -> None:
 @pytest.mark.parametrize("path", markdown_files())
 def test_relative_links_resolve(path: str) -> None:
     body = text(path) or ""
-    body = re.sub(r"```.*?```", "", body, flags=re.S)  # code blocks hold commands, not links
+    body = re.sub(r"```.*?```", "", body, flags=re.DOTALL)  # code blocks hold commands, not links
     broken = []
     for target in MD_LINK.findall(body):
         if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
@@ -88,7 +88,7 @@ def test_relative_links_resolve(path: str) -> None:
 def test_method_sections_cited_exist() -> None:
     """"docs/METHOD.md section N" anywhere in the repo names a numbered section that exists."""
     method = (ROOT / "docs" / "METHOD.md").read_text(encoding="utf-8")
-    have = {int(n) for n in re.findall(r"^## (\d+)\. ", method, flags=re.M)}
+    have = {int(n) for n in re.findall(r"^## (\d+)\. ", method, flags=re.MULTILINE)}
     assert have >= set(range(1, 8)), f"docs/METHOD.md must keep sections 1-7, has {sorted(have)}"
     missing = []
     for path in repo_files():
@@ -100,3 +100,20 @@ def test_method_sections_cited_exist() -> None:
             hi = int(m.group(2) or lo)
             missing += [f"{path}: section {n}" for n in range(lo, hi + 1) if n not in have]
     assert not missing, "cited sections absent from docs/METHOD.md:\n" + "\n".join(missing)
+
+
+def test_method_and_sources_are_cited_where_a_reader_finds_them() -> None:
+    """``METHOD.md``/``SOURCES.md`` alone names no file a reader can find: outside docs/ write
+    docs/METHOD.md; inside docs/ link it ([METHOD.md](METHOD.md))."""
+    bare = []
+    for path in repo_files():
+        body = text(path)
+        if body is None or path == THIS:
+            continue
+        for m in re.finditer(r"(?:METHOD|SOURCES)\.md", body):
+            before = body[max(0, m.start() - 5):m.start()]
+            if before.endswith(("docs/", "[", "](")):
+                continue
+            line = body.count("\n", 0, m.start()) + 1
+            bare.append(f"{path}:{line}: {body.splitlines()[line - 1].strip()[:100]}")
+    assert not bare, "write docs/METHOD.md (docs/SOURCES.md), or link it inside docs/:\n" + "\n".join(bare)

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BenchError
+from ..records.metrics import TEST_ACC, TEST_ACC_BEST
 from ..schema import Key, is_bool, is_finite, is_text, list_of, validate_table
+
+STATISTICS = {"final-epoch": TEST_ACC, "best-epoch": TEST_ACC_BEST, "unstated": TEST_ACC}
 
 SCHEMA: dict[str, Key] = {
     "value": Key(True, is_finite, "a number (the reported value, in the metric's unit)"),
@@ -23,6 +26,8 @@ SCHEMA: dict[str, Key] = {
     "source": Key(True, is_text, "who reports it (paper or repository)"),
     "url": Key(True, lambda v: is_text(v) and v.startswith("https://"), "an https URL a reader can open"),
     "where": Key(True, is_text, "where in the source: table/row, file, issue"),
+    "statistic": Key(True, lambda v: v in STATISTICS,
+                     "'final-epoch', 'best-epoch' or 'unstated' (what the source reports; unstated: compared with the final epoch)"),
     "fraction": Key(False, lambda v: is_finite(v) and 0 < v <= 1, "the training-set fraction, in (0, 1]"),
     "spread": Key(False, lambda v: is_finite(v) and v >= 0, "the per-run standard deviation the source gives"),
     "n": Key(False, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "the number of runs"),
@@ -44,6 +49,7 @@ class Reported:
     source: str
     url: str
     where: str
+    statistic: str = "unstated"
     fraction: float = 1.0
     spread: float | None = None
     n: int | None = None
@@ -74,6 +80,9 @@ def load_reported(path: Path) -> dict[str, Reported]:
         if not isinstance(entry, dict):
             raise BenchError(f"{path}: key {rid!r} must be a table [{rid}] of one reported number")
         validate_table(path, f"{rid}.", entry, SCHEMA)
+        if entry["metric"] in ("test_acc", "test_acc_best") and entry["metric"] != STATISTICS[entry["statistic"]]:
+            raise BenchError(f"{path}: [{rid}] is a {entry['statistic']} figure, so its metric must be "
+                             f"{STATISTICS[entry['statistic']]!r}, not {entry['metric']!r}")
         kw = dict(entry)
         if "values" in kw:
             kw["values"] = tuple(float(x) for x in kw["values"])

@@ -46,8 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, modname in COMMANDS.items():
         mod = importlib.import_module(f"{__name__}.{modname}")
+        # no abbreviated options: a new option must not change what an old command line means
         p = sub.add_parser(name, help=mod.HELP, description=mod.__doc__,
-                           formatter_class=HelpFormatter)
+                           formatter_class=HelpFormatter, allow_abbrev=False)
         mod.add_arguments(p)
         p.set_defaults(_main=mod.main)
     return parser
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv  # as typed, for commands that hand it on (run --launcher forwards it to each shard job)
     if args.command is None:
         parser.print_help()
         return 0

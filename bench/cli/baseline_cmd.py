@@ -18,7 +18,7 @@ from tabulate import tabulate
 
 from ..baselines import Baselines
 from ..errors import BenchError
-from ..records import load_record
+from ..records.store import collect_records
 from ..suite import discover, plan_runs
 from ..suite_check import load_checked_suite
 from .common import add_suites_dir
@@ -41,20 +41,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     for sp in (add, lst):
         sp.add_argument("--baselines", type=Path, default=None, metavar="DIR",
                         help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)")
-
-
-def collect_records(paths: list[Path]) -> list[dict[str, Any]]:
-    """Record dicts from results folders, runs/ folders or single record files."""
-    out = []
-    for p in paths:
-        if p.is_file():
-            out.append(load_record(p))
-        elif p.is_dir():
-            root = p / "runs" if (p / "runs").is_dir() else p
-            out += [load_record(f) for f in sorted(root.rglob("*.json"))]
-        else:
-            raise BenchError(f"{p}: no such results folder or record file")
-    return out
 
 
 def _stale_check(suites_dir: Path | None) -> Callable[[dict[str, Any]], str | None]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+ON_OFF = {"auto": None, "on": True, "off": False}  # --compile auto|on|off -> CoreOptions.compile
+
 
 def add_suites_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--suites-dir", type=Path, default=None,

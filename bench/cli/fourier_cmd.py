@@ -33,8 +33,8 @@ def main(args: argparse.Namespace) -> int:
     from ..analysis.plots import plot_delta_vs_freq, plot_hf_vs_depth
     from ..data import load_data
     from ..records.atomic import atomic_write_json
-    from ..runner import resolve_device
     from ..suite.hashing import content_hash
+    from ..train.distributed import resolve_device
 
     if args.run is None and args.checkpoint is None:
         raise BenchError("give a run record (RUN) or --checkpoint PATH")

@@ -20,9 +20,9 @@ from ..errors import BenchError
 from ..models import MODELS
 from ..records.atomic import atomic_write_json
 from ..records.provenance import device_name
-from ..runner import resolve_device
+from ..train.distributed import resolve_device
 from ..train.perf import PerfSettings, run_perf
-from .run_cmd import ON_OFF
+from .common import ON_OFF
 
 HELP = "measure training throughput (core vs a plain PyTorch loop)"
 

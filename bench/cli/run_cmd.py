@@ -17,14 +17,14 @@ from pathlib import Path
 from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
 from ..report import build_tables, render, write_tables
-from ..runner import resolve_device, run_all
+from ..runner import run_all
 from ..suite import Suite, parse_seeds, plan_runs
 from ..suite_check import load_checked_suites
 from ..train import CoreOptions
-from .common import add_out, add_suites_dir
+from ..train.distributed import resolve_device
+from .common import ON_OFF, add_out, add_suites_dir
 
 HELP = "run suites (default: every suite's smoke tier)"
-ON_OFF = {"auto": None, "on": True, "off": False}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,7 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rerun", action="store_true", help="repeat finished runs (old records are archived)")
     p.add_argument("--resume", action="store_true", help="continue interrupted runs from their checkpoints")
     p.add_argument("--dry-run", action="store_true", help="print the planned runs and exit")
-    p.add_argument("--format", default="github", choices=["md", "github", "csv", "json"], help="leaderboard format")
+    p.add_argument("--format", default="github", choices=["md", "github", "csv", "json"],
+                   help="leaderboard format (csv: the arms table; `prs-bench leaderboard --table` for the others)")
     g = p.add_argument_group("training core")
     g.add_argument("--compile", default="auto", choices=list(ON_OFF), help="torch.compile (auto: on for CUDA)")
     g.add_argument("--precision", default=None, choices=["fp32", "bf16", "fp16"],
@@ -85,15 +86,26 @@ def suites_with_tier(suites: list[Suite], tier: str, named: bool) -> list[Suite]
     return chosen
 
 
-def shard_argv(args: argparse.Namespace) -> list[str]:
-    """This command line for a shard job, without the launcher options."""
-    argv = ["run", *args.suites, "--tier", args.tier, "--device", args.device, "--format", args.format,
-            "--out", str(args.out), "--compile", args.compile, "--checkpoint-every", str(args.checkpoint_every),
-            "--checkpoint-steps", str(args.checkpoint_steps), "--workers", str(args.workers)]
-    optional = {"--seeds": args.seeds, "--seed-list": args.seed_list, "--arms": args.arms, "--precision": args.precision,
-                "--suites-dir": args.suites_dir}
-    argv += [x for k, v in optional.items() if v is not None for x in (k, str(v))]
-    return argv + [flag for flag, on in (("--rerun", args.rerun), ("--resume", args.resume)) if on]
+# options of `run` that belong to the launcher (value: takes an argument); a shard job gets everything else
+LAUNCHER_OPTIONS = {"--launcher": True, "--jobs": True, "--launcher-params": True, "--launcher-folder": True,
+                    "--no-wait": False, "--shard": True}
+
+
+def shard_argv(argv: list[str]) -> list[str]:
+    """The command line as the user typed it, minus the launcher's options: a flag added to ``run``
+    later reaches the shard jobs without anyone listing it here."""
+    out: list[str] = []
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        name, eq, _ = token.partition("=")
+        if name in LAUNCHER_OPTIONS:
+            skip = LAUNCHER_OPTIONS[name] and not eq
+            continue
+        out.append(token)
+    return out
 
 
 def launch(args: argparse.Namespace) -> int:
@@ -102,7 +114,10 @@ def launch(args: argparse.Namespace) -> int:
     if args.shard:
         raise BenchError("--shard and --launcher do not combine: the launcher assigns the shards")
     folder = args.launcher_folder or Path(args.out) / "submitit"
-    jobs = submit_shards(shard_argv(args), args.jobs, args.launcher, folder, parse_params(args.launcher_params))
+    from . import main as cli_main
+
+    jobs = submit_shards(shard_argv(args.argv), args.jobs, args.launcher, folder, parse_params(args.launcher_params),
+                         entry=cli_main)
     print(f"submitted {len(jobs)} job(s) ({args.launcher}): {', '.join(str(j.job_id) for j in jobs)}; "
           f"logs in {folder}", file=sys.stderr)
     if args.no_wait:
@@ -149,7 +164,7 @@ def main(args: argparse.Namespace) -> int:
         board = Path(args.out) / "leaderboard" / args.tier
         written = write_tables(board, arm_rows, claim_rows) + write_plots(suites, records, board, tiers=[args.tier])
         print(f"\nwrote {len(written)} file(s) (tables and plots) under {board}", file=sys.stderr)
-    failed_checks = [] if args.shard else [r for r in claim_rows if r["Verdict"] == "fail"]
+    failed_checks = [] if args.shard else [r for r in claim_rows if r.status == "fail"]
     if args.shard:
         print(f"shard {args.shard}: {len(specs)} run(s); verdicts wait for all shards "
               f"(`prs-bench leaderboard --out {args.out}`)", file=sys.stderr)

@@ -15,13 +15,6 @@ from typing import Any
 from ..errors import BenchError
 
 
-def run_shard(argv: list[str]) -> int:
-    """The job body: the ordinary CLI with the job's ``--shard``."""
-    from ..cli import main
-
-    return main(argv)
-
-
 def _submitit() -> Any:
     try:
         import submitit
@@ -60,11 +53,15 @@ def parse_params(text: str | None) -> dict[str, Any]:
     return out
 
 
-def submit_shards(argv: list[str], jobs: int, launcher: str, folder: Path, params: dict[str, Any]) -> list[Any]:
-    """One job per shard 1..jobs, each running ``prs-bench`` with ``argv + ['--shard', 'k/jobs']``."""
+def submit_shards(argv: list[str], jobs: int, launcher: str, folder: Path, params: dict[str, Any],
+                  entry: Callable[[list[str]], int]) -> list[Any]:
+    """One job per shard 1..jobs, each calling ``entry(argv + ['--shard', 'k/jobs'])``.
+
+    ``entry`` is the CLI's ``main`` (passed in, so this library layer does not import the CLI).
+    """
     if launcher not in EXECUTORS:
         raise BenchError(f"--launcher {launcher!r}: choose one of {', '.join(EXECUTORS)}")
     if jobs < 1:
         raise BenchError(f"--jobs {jobs}: need at least 1")
     ex = EXECUTORS[launcher](folder, params)
-    return [ex.submit(run_shard, [*argv, "--shard", f"{k}/{jobs}"]) for k in range(1, jobs + 1)]
+    return [ex.submit(entry, [*argv, "--shard", f"{k}/{jobs}"]) for k in range(1, jobs + 1)]

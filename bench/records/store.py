@@ -36,9 +36,18 @@ class RecordStore:
         p = self.path(relpath)
         return load_record(p) if p.exists() else None
 
-    def is_complete(self, relpath: str, config_hash: str) -> bool:
+    def is_complete(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> bool:
+        """Done = a complete record of this config and, when ``runtime`` is given, made with that
+        runtime (precision, compile, world size, device type): a bf16 record does not stand in for fp32."""
+        return self.status(relpath, config_hash, runtime) == "done"
+
+    def status(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> str:
+        """"done", "pending" (no record, or a failed one) or "stale" (complete, other config or runtime)."""
         rec = self.read(relpath)
-        return bool(rec and rec["status"] == "complete" and rec["config_hash"] == config_hash)
+        if not rec or rec["status"] != "complete":
+            return "pending"
+        same = rec["config_hash"] == config_hash and (runtime is None or rec.get("runtime") == runtime)
+        return "done" if same else "stale"
 
     def write(self, relpath: str, record: dict[str, Any], replace: bool = False) -> Path:
         p = self.path(relpath)
@@ -74,7 +83,7 @@ def load_record(path: Path) -> dict[str, Any]:
 
 
 def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s: float,
-                data_meta: dict[str, Any]) -> dict[str, Any]:
+                data_meta: dict[str, Any], runtime: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "suite": spec.suite,
@@ -91,7 +100,23 @@ def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s:
         "metrics": result.metrics,
         "history": result.history,
         "events": result.events,
+        "model_stats": getattr(result, "model_stats", None),
         "provenance": provenance,
+        "runtime": runtime,
         "wall_time_s": round(wall_time_s, 3),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def collect_records(paths: list[Path]) -> list[dict[str, Any]]:
+    """Record dicts from results folders, runs/ folders or single record files."""
+    out = []
+    for p in paths:
+        if p.is_file():
+            out.append(load_record(p))
+        elif p.is_dir():
+            root = p / "runs" if (p / "runs").is_dir() else p
+            out += [load_record(f) for f in sorted(root.rglob("*.json"))]
+        else:
+            raise BenchError(f"{p}: no such results folder or record file")
+    return out

@@ -23,12 +23,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.types import DataBundle
-from ..models import create_model
+from ..models import create_model, model_input_size
+from ..models.stats import size_stats
 from ..suite.hashing import content_hash
 from .augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
 from .checkpoint import capture_rng, clear_checkpoints, load_latest, restore_rng, save_checkpoint
 from .distributed import DistInfo, all_reduce_sum, gather_objects
-from .engine import CoreOptions, Engine, resolve_options
+from .engine import CoreOptions, Engine, fast_kernels, resolve_options
 from .feed import make_feed
 from .final import save_final
 from .optim import LRSchedule, group_layout
@@ -101,6 +102,8 @@ class Run:
         self.events_log = EventLog(run_dir / "events.jsonl" if run_dir is not None and self.writes else None)
         seed_everything(seed)
         self.model = build_model(config, data.num_classes, self.recipe)
+        self.image_size = model_input_size(config["model"]["name"])
+        self.stats_start = size_stats(self.model, self.image_size)   # before any switch (also on resume)
         if dist.rank:
             seed_everything(seed + 100_003 * dist.rank)   # distinct dropout/RandAugment streams per rank
         self.reparam = Reparam(self.model, config.get("schedule", {}), config["model"]["name"])
@@ -226,6 +229,7 @@ class Run:
         batches = self.train.train_batches(self.seed, p.epoch, r["batch_size"], p.step_in_epoch, self.dist)
         for xb, yb, n_global, sl in batches:
             lr = self.sched.apply(eng.opt, p.global_step)
+            self.reparam.soften(self.model, r["epochs"], p.epoch, p.step_in_epoch, self.spe)
             x, target, y = self.aug(xb, yb, n_global, sl)
             loss, correct = eng.train_step(x, target, y)
             self.sums.add(loss, correct, y.shape[0])
@@ -272,7 +276,7 @@ class Run:
                  "img_per_s": round(images / seconds, 1) if seconds > 0 else None}
         diag = self.reparam.diagnostics(self.model)
         if diag is not None:
-            entry["reparam"] = diag
+            entry["layers"] = diag
         p.history.append(entry)
         self.events_log.write("epoch", **entry)
         p.epoch += 1
@@ -310,7 +314,10 @@ class Run:
             save_final(Path(self.run_dir), self.model, model_name=self.config["model"]["name"],  # type: ignore[arg-type]
                        model_kwargs=model_kwargs(self.config, self.recipe), num_classes=self.data.num_classes,
                        reparam=self.reparam.state(self.model), config_hash=self.config_hash, metrics=metrics)
-        return TrainResult("complete", metrics=metrics, history=p.history, events=p.events)
+        end = size_stats(self.model, self.image_size)
+        stats = {"params_start": self.stats_start["params"], "params_end": end["params"],
+                 "gflops_start": self.stats_start["gflops"], "gflops_end": end["gflops"]}
+        return TrainResult("complete", metrics=metrics, history=p.history, events=p.events, model_stats=stats)
 
 
 def train_run(config: dict[str, Any], data: DataBundle, device: torch.device, seed: int, progress: bool = True, *,
@@ -324,12 +331,13 @@ def train_run(config: dict[str, Any], data: DataBundle, device: torch.device, se
     """
     dist = dist or DistInfo.current()
     opts = resolve_options(options or CoreOptions(), device)
-    run = Run(config, data, device, seed, progress, Path(run_dir) if run_dir is not None else None, opts, dist,
-              config_hash or content_hash(config), log)
-    run.start(resume)
-    with StopFlag() as stop:
-        while run.pos.epoch < run.recipe["epochs"]:
-            error = run.run_epoch(stop)
-            if error:
-                return run.finish(error)
-    return run.finish(None)
+    with fast_kernels(device):
+        run = Run(config, data, device, seed, progress, Path(run_dir) if run_dir is not None else None, opts, dist,
+                  config_hash or content_hash(config), log)
+        run.start(resume)
+        with StopFlag() as stop:
+            while run.pos.epoch < run.recipe["epochs"]:
+                error = run.run_epoch(stop)
+                if error:
+                    return run.finish(error)
+        return run.finish(None)

@@ -13,6 +13,8 @@ from typing import Any
 import torch
 import torch.distributed as tdist
 
+from ..errors import BenchError
+
 
 @dataclass(frozen=True)
 class DistInfo:
@@ -80,3 +82,14 @@ def wrap_ddp(model: torch.nn.Module, device: torch.device, dist: DistInfo,
 
     ids = [device.index] if device.type == "cuda" else None
     return DDP(model, device_ids=ids, find_unused_parameters=find_unused)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise BenchError(f"--device {name}: no CUDA device is visible; use --device cpu or auto")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise BenchError(f"--device {name!r}: not a torch device; use cpu, cuda, cuda:N or auto") from None

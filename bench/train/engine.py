@@ -3,12 +3,18 @@
 Shared by ``train_run`` and ``prs-bench perf`` so the command measures the step runs use.
 "Auto" options resolve per device type from ``AUTO`` (data, not branches): on CUDA bf16
 autocast, channels_last, fused optimizers, ``torch.compile`` and ``cudnn.benchmark``; on the CPU
-plain fp32 eager, which is what makes bitwise resume tests meaningful.
+plain fp32 eager, which is what makes bitwise resume tests meaningful. ``CoreOptions(defaults=
+"cuda")`` takes the CUDA column on any device: that is how the CPU tests run the GPU path.
+
+``runtime_of`` is what a run record carries as ``runtime``: the execution settings that change
+the numbers (device type, precision, compile, world size). Runs that differ in it are never
+pooled, and a run counts as done only when its config hash *and* its runtime match.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -40,6 +46,7 @@ class CoreOptions:
     eval_batch: int = 1024
     workers: int = 8                     # DataLoader workers for streamed (Dataset) data
     sync_every: int | None = None        # steps between NaN/stop checks (a host sync)
+    defaults: str | None = None          # whose AUTO column fills the None fields; None = the device's own
 
 
 AUTO: dict[str, dict[str, Any]] = {
@@ -49,7 +56,9 @@ AUTO: dict[str, dict[str, Any]] = {
 
 
 def resolve_options(opts: CoreOptions, device: torch.device) -> CoreOptions:
-    auto = AUTO.get(device.type, AUTO["cpu"])
+    if opts.defaults is not None and opts.defaults not in AUTO:
+        raise BenchError(f"core defaults {opts.defaults!r} are unknown; choose one of: {', '.join(AUTO)}")
+    auto = AUTO[opts.defaults] if opts.defaults else AUTO.get(device.type, AUTO["cpu"])
     filled = {f.name: auto[f.name] for f in fields(opts) if getattr(opts, f.name) is None and f.name in auto}
     out = replace(opts, **filled)
     if out.precision not in PRECISIONS:
@@ -57,8 +66,36 @@ def resolve_options(opts: CoreOptions, device: torch.device) -> CoreOptions:
     return out
 
 
+def runtime_of(opts: CoreOptions, device: torch.device, world_size: int) -> dict[str, Any]:
+    """The record's ``runtime`` block from resolved options: part of the "is this run done" key."""
+    return {"device_type": device.type, "precision": opts.precision, "compile": bool(opts.compile),
+            "world_size": int(world_size)}
+
+
 def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.sum(-target * F.log_softmax(logits, dim=-1), dim=-1).mean()
+
+
+@contextmanager
+def fast_kernels(device: torch.device) -> Iterator[dict[str, bool]]:
+    """On CUDA, cuDNN autotuning and TF32 matmuls for the block's duration only; the previous
+    settings come back on exit, so code that runs after (``prs-bench perf``'s plain fp32 loop)
+    measures what it says. Yields what is on, for labels."""
+    old = torch.backends.cudnn.benchmark, torch.get_float32_matmul_precision()
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.set_float32_matmul_precision("high")
+    try:
+        yield kernel_settings()
+    finally:
+        torch.backends.cudnn.benchmark = old[0]
+        torch.set_float32_matmul_precision(old[1])
+
+
+def kernel_settings() -> dict[str, bool]:
+    """The process-wide math settings in force now (TF32 matmuls, cuDNN autotuning)."""
+    return {"tf32": torch.get_float32_matmul_precision() != "highest",
+            "cudnn_benchmark": bool(torch.backends.cudnn.benchmark)}
 
 
 class Engine:
@@ -71,9 +108,6 @@ class Engine:
         assert opts.precision is not None, "resolve_options() fills the precision"
         self.dtype = PRECISIONS[opts.precision]
         self.memory_format = torch.channels_last if opts.channels_last else torch.contiguous_format
-        if device.type == "cuda":
-            torch.backends.cudnn.benchmark = True
-            torch.set_float32_matmul_precision("high")
         self.model = model.to(device).to(memory_format=self.memory_format)
         self.opt = build_optimizer(self.model, recipe, fused=bool(opts.fused), groups=groups)
         self.scaler = torch.amp.GradScaler(device.type, enabled=opts.precision == "fp16")

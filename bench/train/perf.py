@@ -27,7 +27,7 @@ from ..data.types import ImageArrays
 from ..models import create_model
 from .augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
 from .distributed import DistInfo
-from .engine import CoreOptions, Engine, resolve_options
+from .engine import CoreOptions, Engine, fast_kernels, kernel_settings, resolve_options
 from .feed import DeviceData
 from .recipe import resolve_recipe
 from .timing import DeviceTimer
@@ -107,6 +107,12 @@ def _result(loop: str, rates: list[float], s: PerfSettings, engine: dict[str, An
 
 
 def measure_core(s: PerfSettings, data: ImageArrays) -> PerfResult:
+    """The core's loop, with the core's kernel settings (TF32, cuDNN autotuning on CUDA) for its duration."""
+    with fast_kernels(torch.device(s.device)):
+        return _measure_core(s, data)
+
+
+def _measure_core(s: PerfSettings, data: ImageArrays) -> PerfResult:
     device = torch.device(s.device)
     torch.manual_seed(s.seed)
     recipe = recipe_for(s)
@@ -122,7 +128,7 @@ def measure_core(s: PerfSettings, data: ImageArrays) -> PerfResult:
         engine.train_step(x, target, y)
 
     info = {k: getattr(opts, k) for k in ("compile", "precision", "channels_last", "fused")}
-    return _result("prs-bench core", timed(step, s, device), s, info)
+    return _result("prs-bench core", timed(step, s, device), s, {**info, **kernel_settings()})
 
 
 class PILArrays(Dataset):
@@ -169,7 +175,8 @@ def measure_plain(s: PerfSettings, data: ImageArrays) -> PerfResult:
         opt.step()
 
     model.train()
-    return _result("plain PyTorch", timed(step, s, device), s, {"compile": False, "precision": "fp32"})
+    return _result("plain PyTorch", timed(step, s, device), s,
+                   {"compile": False, "precision": "fp32", **kernel_settings()})
 
 
 def run_perf(s: PerfSettings, plain: bool = True) -> dict[str, Any]:

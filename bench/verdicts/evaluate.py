@@ -33,8 +33,10 @@ def evaluate(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: 
     for i, check in enumerate(suite.tier(tier).get("checks", [])):
         run_check = CHECKS.get(check["kind"])
         validate_table(suite.path, f"tiers.{tier}.checks[{i}].", check, check_schema(check["kind"]))
+        decides = check.get("decides", True)
         for v in run_check(check, ctx):
             v.claim = v.claim or check.get("claim", "")
+            v.decides = decides
             verdicts.append(v)
     return verdicts
 

@@ -33,6 +33,7 @@ COMMON: dict[str, Key] = {
     "kind": Key(True, is_str, "a registered check kind"),
     "claim": _opt(_STR, "the claim id it tests, e.g. 'C1'"),
     "name": _opt(_STR, "a display name"),
+    "decides": _opt(_FLAG, "false: the tier does not expect this check to decide"),
 }
 COMMON_KEYS = tuple(COMMON)
 _METRIC = _opt(_STR, "a record metric, default test_acc")
@@ -45,18 +46,20 @@ CHECK_KEYS: dict[str, dict[str, Key]] = {
                "margin": _opt(_NUM, "points of top-1 above chance, default 5")},
     "band": {"arms": _opt(_ARMS), "arm": _opt(_ARM), "metric": _METRIC, "alpha": _ALPHA,
              "floor": _opt(_NUM), "fraction": _FRACTION, "reference": _opt(_STR, "a reported baseline id"),
-             "reference_arm": _opt(_ARM), "tolerance": _opt(_NUM), "equivalence": _opt(_FLAG)},
+             "reference_arm": _opt(_ARM), "tolerance": _opt(_NUM), "equivalence": _opt(_FLAG),
+             "margin": _opt(_NUM, "the equivalence margin")},
     "order": {"a": _opt(_ARM), "b": _opt(_ARM), "metric": _METRIC, "alpha": _ALPHA, "margin": _opt(_NUM),
               "fraction": _FRACTION},
     "monotone": {"arms": _opt(_ARMS), "metric": _METRIC, "direction": _opt(_STR, "increasing or decreasing"),
                  "tolerance": _opt(_NUM), "alpha": _ALPHA, "between": _opt(_FLAG), "min_seeds": _opt(_INT),
                  "fraction": _FRACTION},
     "crossover": {"metric": _METRIC, "alpha": _ALPHA, "scale": _opt(_STR, "log or linear"),
-                  "bootstrap": _opt(_INT), "seed": _opt(_INT), "arms": _opt(_ARMS), "reference_arm": _opt(_ARM),
+                  "bootstrap": _opt(_INT), "permutations": _opt(_INT), "seed": _opt(_INT), "arms": _opt(_ARMS), "reference_arm": _opt(_ARM),
                   "a": _opt(_ARM), "b": _opt(_ARM)},
     "regression": {"arms": _opt(_ARMS), "arm": _opt(_ARM), "metric": _METRIC, "alpha": _ALPHA,
                    "floor": _opt(_NUM), "alternative": _opt(_STR, "worse or two-sided"),
-                   "higher_is_better": _opt(_FLAG), "fraction": _FRACTION},
+                   "higher_is_better": _opt(_FLAG), "fraction": _FRACTION, "collapse": _opt(_NUM),
+                   "effect": _opt(_NUM), "min_power": _opt(_NUM)},
 }
 
 

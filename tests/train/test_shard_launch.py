@@ -95,3 +95,12 @@ def test_local_executor_runs_every_shard(tmp_path: Path, monkeypatch: pytest.Mon
     records = RecordStore(out).all()
     assert len(records) == 4 and {r["status"] for r in records} == {"complete"}
     assert len(list((out / "submitit").glob("*_result.pkl"))) == 2
+
+
+def test_shard_jobs_get_the_command_line_as_typed() -> None:
+    """Every flag the user gave reaches the shard jobs, including ones the launcher has never heard of."""
+    from bench.cli.run_cmd import shard_argv
+
+    typed = ["run", "tiny", "--tier", "quick", "--launcher", "slurm", "--jobs=4", "--some-new-flag", "x",
+             "--launcher-params", "slurm_partition=gpu", "--no-wait", "--launcher-folder=/tmp/l", "--rerun"]
+    assert shard_argv(typed) == ["run", "tiny", "--tier", "quick", "--some-new-flag", "x", "--rerun"]
