@@ -9,8 +9,16 @@ import torch.nn.functional as F
 from timm.optim import param_groups_weight_decay
 
 from bench.models import create_model
-from bench.models.reparam import (ReparamLayer, apply_schedule, layer_diagnostics, reparam_layers, reparam_state,
-                                  restore_reparam_state, soften_layers, switch_layer)
+from bench.models.reparam import (
+    ReparamLayer,
+    apply_schedule,
+    layer_diagnostics,
+    reparam_layers,
+    reparam_state,
+    restore_reparam_state,
+    soften_layers,
+    switch_layer,
+)
 from bench.models.reparam_attn import local_init_target_mass
 
 
