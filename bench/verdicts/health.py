@@ -19,7 +19,7 @@ from .types import Verdict
 @register_check("health")
 def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
     params = CheckParams(check, ctx)
-    margin = params.num("margin", 5.0, lo=0.0)
+    margin = params.num("margin", 5.0)
     arms = params.arms("arms", default=ctx.suite.tier_arms(ctx.tier))
     params.done()
     out = []

@@ -202,7 +202,7 @@ def test_shard_jobs_get_the_same_run_options() -> None:
             "--checkpoint-every", "2", "--checkpoint-steps", "5", "--workers", "3"]
     launcher = ["--launcher", "local", "--jobs", "2", "--no-wait"]
     args = parser.parse_args(argv + launcher)
-    again = parser.parse_args(shard_argv(args))
+    again = parser.parse_args(shard_argv(argv + launcher))
     skip = {"launcher", "jobs", "no_wait", "launcher_params", "launcher_folder", "_main"}
     assert {k: v for k, v in vars(again).items() if k not in skip} == {k: v for k, v in vars(args).items() if k not in skip}
-    assert parser.parse_args(shard_argv(parser.parse_args(["run", "--seeds", "3"]))).seeds == "3"
+    assert parser.parse_args(shard_argv(["run", "--seeds", "3"])).seeds == "3"
