@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "data": "data_cmd",
     "fourier": "fourier_cmd",
     "perf": "perf_cmd",
+    "validate": "validate_cmd",
 }
 
 

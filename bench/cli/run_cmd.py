@@ -119,6 +119,9 @@ def main(args: argparse.Namespace) -> int:
     summary = run_all(specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist)
     if not dist.is_main:
         return 0
+    if summary.held:
+        print(f"{len(summary.held)} run(s) were held by another process and skipped here; their records appear "
+              f"when that process finishes (`prs-bench leaderboard --out {args.out}`)", file=sys.stderr)
     records = store.all()
     arm_rows, claim_rows = build_tables(suites, records, tiers=[args.tier])
     print(render(arm_rows, claim_rows, args.format))
