@@ -1,7 +1,7 @@
 """Planned runs -> training core -> run records. Finished runs are skipped unless rerun.
 
 Each run trains in its scratch folder ``store.run_dir(relpath)`` (checkpoints, events.jsonl,
-final.pt). ``resume`` continues an interrupted run from its newest valid checkpoint. Under
+final.safetensors + final.json). ``resume`` continues an interrupted run from its newest valid checkpoint. Under
 torchrun every rank trains and only rank 0 logs and writes records.
 """
 
@@ -113,7 +113,7 @@ def _train_one(i: int, n: int, spec: RunSpec, store: RecordStore, device: torch.
         if result.status == "complete" and spec.config.get("analysis"):
             record["analysis"] = analyse(spec.config, data, run_dir, device, say)
         store.write(spec.relpath, record, replace=True)
-        clear_checkpoints(run_dir)  # the record (and final.pt) now hold the outcome
+        clear_checkpoints(run_dir)  # the record (and the final weights) now hold the outcome
     if result.status == "complete":
         summary.ran.append(spec.run_id)
         say(f"    top-1 {result.metrics['test_acc']:.2f}%  ({wall:.1f} s)")

@@ -1,4 +1,4 @@
-"""Fourier analysis of feature maps (METHOD.md sec 5): claims C3 and C4."""
+"""Fourier analysis of feature maps (docs/METHOD.md section 5): claims C3 and C4."""
 
 from .capture import (CAPTURE_RULES, Captured, FeatureCapture, NoCaptureRule, Site, capture_features, capture_rule,
                       capture_sites)

@@ -1,4 +1,4 @@
-"""Feature maps at sub-block granularity, captured with forward hooks (METHOD.md sec 5).
+"""Feature maps at sub-block granularity, captured with forward hooks (docs/METHOD.md section 5).
 
 Each model class has a capture rule: a function listing the *sites* of that model, in depth
 order. A site says which module to hook, whether its input or its output is the feature map,

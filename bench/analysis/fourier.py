@@ -1,4 +1,4 @@
-"""Relative log amplitude of feature maps (METHOD.md sec 5, after Park & Kim 2022).
+"""Relative log amplitude of feature maps (docs/METHOD.md section 5, after Park & Kim 2022).
 
 Convolutions raise the high-frequency amplitude of feature maps and self-attention lowers it
 (claim C3); this module measures that, one number per frequency along the diagonal.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-EPS = 1e-6  # inside the log, as in METHOD.md sec 5 step 1
+EPS = 1e-6  # inside the log, as in docs/METHOD.md section 5 step 1
 
 
 def _check_map(fmap: torch.Tensor) -> None:

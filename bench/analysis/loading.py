@@ -1,9 +1,11 @@
 """Find a run's record and checkpoint, rebuild its model, and prepare test images for analysis.
 
-Checkpoints: the training core's self-checking files (``bench.train.checkpoint``: newest valid
-``<run dir>/checkpoints/ckpt-*.pt``), or a plain ``torch.save`` dict with ``"model"`` (a state
-dict) and optionally ``"config"``; a bare state dict is accepted too. A checkpoint given without
-a run record must carry its config.
+Checkpoints: the training core's final weights (``final.safetensors`` checked against its
+``final.json`` sidecar, ``bench.train.final``), its self-checking resume files
+(``bench.train.checkpoint``: newest valid ``<run dir>/checkpoints/ckpt-*.pt``), any other
+``.safetensors`` file, or a plain ``torch.save`` dict with ``"model"`` (a state dict) and
+optionally ``"config"``; a bare state dict is accepted too. A checkpoint given without a run
+record must carry its config.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import torch.nn as nn
 from ..errors import BenchError
 from ..records import RecordStore, load_record
 
-CHECKPOINT_NAMES = ("final.pt", "last.pt", "checkpoint.pt", "model.pt")  # first match wins
+CHECKPOINT_NAMES = ("final.safetensors", "final.pt", "last.pt", "checkpoint.pt", "model.pt")  # first match wins
 
 
 @dataclass
@@ -65,7 +67,8 @@ def find_checkpoint(run_dir: Path) -> Path:
     latest = load_latest(run_dir, log=lambda msg: print(msg, file=sys.stderr))
     if latest is not None:
         return latest[1]
-    found = sorted([*run_dir.glob("*.pt"), *run_dir.glob("*.pth")]) if run_dir.is_dir() else []
+    found = sorted([*run_dir.glob("*.pt"), *run_dir.glob("*.pth"), *run_dir.glob("*.safetensors")]) \
+        if run_dir.is_dir() else []
     if len(found) == 1:
         return found[0]
     what = f"several ({', '.join(f.name for f in found)})" if found else "none"
@@ -82,9 +85,11 @@ class Checkpoint:
 
 
 def read_checkpoint(path: Path) -> Checkpoint:
-    """Decode the core's self-checking format or load a plain ``torch.save`` file."""
+    """Decode the core's final weights or self-checking format, or load a plain file."""
     from ..train.checkpoint import MAGIC, CorruptCheckpoint, decode
 
+    if path.suffix == ".safetensors":
+        return _read_safetensors(path)
     try:
         blob = path.read_bytes()
         ckpt = decode(blob) if blob.startswith(MAGIC) else torch.load(io.BytesIO(blob), map_location="cpu",
@@ -99,6 +104,26 @@ def read_checkpoint(path: Path) -> Checkpoint:
     if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
         return Checkpoint(path, ckpt, None, None)
     raise BenchError(f"{path}: checkpoint has no 'model' state dict (keys: {sorted(map(str, ckpt))[:8]})")
+
+
+def _read_safetensors(path: Path) -> Checkpoint:
+    """With a sidecar (the core's ``final.json``) the file is verified against it; the core's
+    ``final.safetensors`` without its sidecar is refused, another ``.safetensors`` file loads as is."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from ..train.final import SIDECAR, WEIGHTS, CorruptWeights, read_final, sidecar_of
+
+    if sidecar_of(path).is_file() or path.name == WEIGHTS:
+        try:
+            final = read_final(path)
+        except CorruptWeights as exc:
+            raise BenchError(f"{path}: unusable final weights ({exc}); rerun the run with --rerun") from None
+        return Checkpoint(path, final.state, None, final.config_hash)
+    try:
+        return Checkpoint(path, load_file(path), None, None)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise BenchError(f"{path}: unreadable safetensors file ({exc}); the core writes it with {SIDECAR}") from None
 
 
 def restore_phases(model: nn.Module, state: dict[str, torch.Tensor]) -> None:

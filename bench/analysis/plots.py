@@ -1,4 +1,4 @@
-"""The two Fourier plots of METHOD.md sec 5, drawn from summary dicts (``summary.summarize``).
+"""The two Fourier plots of docs/METHOD.md section 5, drawn from summary dicts (``summary.summarize``).
 
 Plots read the JSON summary, not live tensors, so a suite can redraw them from run records.
 The x axis of the first plot is the true frequency in units of pi: its last point is

@@ -25,7 +25,7 @@ class BlockProfile:
 
     site: Site
     index: int
-    depth: float          # index / (sites - 1): METHOD.md sec 5 step 5
+    depth: float          # index / (sites - 1): docs/METHOD.md section 5 step 5
     channels: int
     map_size: int
     freq: torch.Tensor    # units of pi
@@ -91,7 +91,7 @@ def summarize(profiles: list[BlockProfile], n_images: int, image_size: int) -> d
         prev = p
     return {
         "schema": SUMMARY_SCHEMA,
-        "procedure": f"METHOD.md sec 5: mean over images and channels of log(|fft2| + {EPS:g}), "
+        "procedure": f"docs/METHOD.md section 5: mean over images and channels of log(|fft2| + {EPS:g}), "
                      "fftshifted, half diagonal from the centre, minus its zero-frequency value; freq in units of pi",
         "images": n_images,
         "image_size": image_size,

@@ -1,6 +1,6 @@
 """Reported numbers (baselines/reported.toml): each entry carries where a reader can check it.
 
-Only numbers read in a public source enter (docs/STATISTICS.md, SOURCES.md); the loader refuses an
+Only numbers read in a public source enter (docs/STATISTICS.md, docs/SOURCES.md); the loader refuses an
 entry without source, URL, place in the source (table/row/file) and recipe, so an unsourced number
 cannot slip in.
 """

@@ -1,4 +1,4 @@
-"""Fourier analysis of a trained run (METHOD.md sec 5): relative log amplitude of every block's
+"""Fourier analysis of a trained run (docs/METHOD.md section 5): relative log amplitude of every block's
 feature map, averaged over test images; writes fourier.json and the two plots.
 
 RUN is a run record (a file, or its path under RESULTS/runs/). The checkpoint is looked up in the

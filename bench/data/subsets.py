@@ -5,7 +5,7 @@ Two rules, chosen per source (``registry.SOURCES``):
 - ``seeded``: from each class c, a seeded draw of floor(r * n_c) indices (CIFAR-100, synthetic).
   The draw depends only on (labels, fraction, seed), so the same labels give the same subset on
   any machine.
-- ``convit``: ConViT's ImageNet rule (METHOD.md section 6): for each class in sorted order, the
+- ``convit``: ConViT's ImageNet rule (docs/METHOD.md section 6): for each class in sorted order, the
   first floor(r * n_c) files in sorted filename order.
 
 A subset is identified by ``index_hash``: sha256 of the sorted indices as little-endian int64

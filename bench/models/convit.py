@@ -2,7 +2,7 @@
 
 timm's ``local_init`` puts the heads on a sqrt(H) x sqrt(H) grid of offsets centred on the query:
 with 4 heads the centres are (+-0.5, +-0.5), between pixels, so only 9 heads give the true 3x3
-neighbourhood {-1, 0, 1}^2 (METHOD.md section 2). ``locality_strength`` (alpha, default 1 as in
+neighbourhood {-1, 0, 1}^2 (docs/METHOD.md section 2). ``locality_strength`` (alpha, default 1 as in
 ConViT) sets how sharp each head is: ~0.32 of the mass on its target pixel at alpha=1.
 """
 

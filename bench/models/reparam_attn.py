@@ -1,12 +1,12 @@
-"""Gated positional self-attention that starts out as an exact convolution (METHOD.md sections 2-3).
+"""Gated positional self-attention that starts out as an exact convolution (docs/METHOD.md sections 2-3).
 
 ``conv_to_attention(conv)`` turns a stride-1, odd-square-kernel, zero-padded ``nn.Conv2d`` into a
 ``ReparamGPSA`` whose output on a token grid equals the convolution's, borders included.
 
 Design (why it is exact at the switch and still a trainable self-attention):
 
-* One positional head per kernel offset D_h (K*K heads, METHOD.md form (b)): head h attends with
-  ``softmax_j(v_h . r_ij)``, r_ij = (dx, dy, dx^2 + dy^2), v_h initialised to
+* One positional head per kernel offset D_h (K*K heads, docs/METHOD.md section 3, form (b)): head h
+  attends with ``softmax_j(v_h . r_ij)``, r_ij = (dx, dy, dx^2 + dy^2), v_h initialised to
   ``alpha * (2 Dx, 2 Dy, -1)`` as ConViT's ``local_init`` does. With ``alpha = locality_strength``
   large the map is one-hot up to ``~4 exp(-alpha)`` of leaked mass (alpha=16: ~5e-7).
 * The heads' attended copies are concatenated and mapped by the *convolution's own kernel*

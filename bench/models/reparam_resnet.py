@@ -1,6 +1,6 @@
 """T-CNN-style ResNets: the late stages' stride-1 3x3 convolutions can be switched to attention.
 
-T-CNN (d'Ascoli et al. 2021, METHOD.md section 3) recasts a trained ResNet's late convolutions as
+T-CNN (d'Ascoli et al. 2021, docs/METHOD.md section 3) recasts a trained ResNet's late convolutions as
 GPSA. Here every stride-1, groups-1 3x3 convolution in the chosen stages (default the last two,
 on 8x8 and 4x4 maps at 32 px) is wrapped in a ``ReparamLayer`` (NCHW layout); stride-2
 convolutions stay convolutions (they have no attention form). Until a switch the model is the

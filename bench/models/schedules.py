@@ -44,7 +44,7 @@ def _uniform(spec: dict[str, Any], n: int) -> list[Fraction | int | None]:
 
 @SCHEDULES.register("prs")
 def _prs(spec: dict[str, Any], n: int) -> list[Fraction | int | None]:
-    """METHOD.md 4: e_l = e_last - l/(L-1) (e_last - e_first); the last layer switches first."""
+    """docs/METHOD.md section 4: e_l = e_last - l/(L-1) (e_last - e_first); the last layer switches first."""
     first, last = spec["first"], spec["last"]
     return [last - r * (last - first) for r in _ramp(n)]
 

@@ -151,7 +151,7 @@ def training_curves(suite: Suite, tier: str, records: list[dict[str, Any]], fold
 
 @register_plot("fourier")
 def fourier(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path) -> list[Path]:
-    """Fourier plots (METHOD.md sec 5) from the analysis summaries records carry; none without them.
+    """Fourier plots (docs/METHOD.md section 5) from the analysis summaries records carry; none without them.
 
     Per data fraction: high-frequency Δ against depth with one line per arm (sweep order = suite
     order, lowest seed's summary), and Δ against frequency for each arm.

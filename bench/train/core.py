@@ -22,14 +22,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.types import DataBundle
-from ..records.atomic import atomic_write_bytes
 from ..models import create_model
 from ..suite.hashing import content_hash
 from .augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
-from .checkpoint import capture_rng, clear_checkpoints, encode, load_latest, restore_rng, save_checkpoint
+from .checkpoint import capture_rng, clear_checkpoints, load_latest, restore_rng, save_checkpoint
 from .distributed import DistInfo, all_reduce_sum, gather_objects
 from .engine import CoreOptions, Engine, resolve_options
 from .feed import make_feed
+from .final import save_final
 from .optim import LRSchedule, group_layout
 from .progress import EventLog, Interrupted, StopFlag, epoch_bar, plain
 from .recipe import resolve_recipe
@@ -48,11 +48,16 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_model(config: dict[str, Any], num_classes: int, recipe: dict[str, Any]) -> nn.Module:
+def model_kwargs(config: dict[str, Any], recipe: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments ``create_model`` gets: the config's, plus the recipe's drop-path rate."""
     kwargs = dict(config["model"].get("kwargs", {}))
     if recipe["drop_path"]:
         kwargs.setdefault("drop_path_rate", recipe["drop_path"])
-    return create_model(config["model"]["name"], num_classes=num_classes, **kwargs)
+    return kwargs
+
+
+def build_model(config: dict[str, Any], num_classes: int, recipe: dict[str, Any]) -> nn.Module:
+    return create_model(config["model"]["name"], num_classes=num_classes, **model_kwargs(config, recipe))
 
 
 @dataclass
@@ -301,9 +306,9 @@ class Run:
                    "train_acc": last["train_acc"], "num_classes": self.data.num_classes, "epochs": p.epoch,
                    "steps": p.global_step}
         if self.writes:
-            final = {"config_hash": self.config_hash, "model": self.model.state_dict(),
-                     "reparam": self.reparam.state(self.model), "metrics": metrics}
-            atomic_write_bytes(Path(self.run_dir) / "final.pt", encode(final))  # type: ignore[arg-type]
+            save_final(Path(self.run_dir), self.model, model_name=self.config["model"]["name"],  # type: ignore[arg-type]
+                       model_kwargs=model_kwargs(self.config, self.recipe), num_classes=self.data.num_classes,
+                       reparam=self.reparam.state(self.model), config_hash=self.config_hash, metrics=metrics)
         return TrainResult("complete", metrics=metrics, history=p.history, events=p.events)
 
 

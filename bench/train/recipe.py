@@ -1,6 +1,6 @@
 """The recipe keys the training core understands, as data: default, check, meaning.
 
-A suite pins the whole recipe (METHOD.md 7: recipe changes swing a ViT on CIFAR-100 by 30
+A suite pins the whole recipe (docs/METHOD.md section 7: recipe changes swing a ViT on CIFAR-100 by 30
 points), so an unknown or mistyped key is an error naming the key, never silently ignored.
 ``resolve_recipe`` returns a plain dict with every default filled in.
 """

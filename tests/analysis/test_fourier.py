@@ -51,7 +51,7 @@ def test_float32_input(h: int) -> None:
 
 @pytest.mark.parametrize("h,last", [(16, 0.875), (8, 0.75), (4, 0.5), (7, 6 / 7)])
 def test_highest_frequency_is_not_pi(h: int, last: float) -> None:
-    """METHOD.md sec 5: the highest plotted point is (h/2 - 1) 2pi/h for even h."""
+    """docs/METHOD.md section 5: the highest plotted point is (h/2 - 1) 2pi/h for even h."""
     assert math.isclose(float(frequencies(h)[-1]), last)
     assert float(frequencies(h)[0]) == 0.0
 

@@ -84,22 +84,22 @@ def test_training_core_checkpoint_format(results: Path, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "o" / "fourier.json").read_text())["source"]["checkpoint"] == str(newest)
 
 
-def test_core_final_checkpoint_of_a_switched_reparam_model(tmp_path: Path) -> None:
-    """The core's ``final.pt`` (self-checking, no config): phases are restored from the weights."""
-    from bench.analysis.loading import analyse_checkpoint, read_checkpoint
+def test_core_final_weights_of_a_switched_reparam_model(tmp_path: Path) -> None:
+    """The core's ``final.safetensors`` (checked against ``final.json``): phases are restored from the weights."""
+    from bench.analysis.loading import analyse_checkpoint, eval_images, find_checkpoint, read_checkpoint
     from bench.analysis.summary import fourier_summary
     from bench.data import load_data
-    from bench.analysis.loading import eval_images
-    from bench.models.reparam import switch_layer
-    from bench.records.atomic import atomic_write_bytes
-    from bench.train.checkpoint import encode
+    from bench.models.reparam import reparam_state, switch_layer
+    from bench.train.final import save_final
 
     config = {**CONFIG, "model": {"name": "reparam_vit_cpu_tiny", "kwargs": {}}}
     torch.manual_seed(0)
     model = create_model("reparam_vit_cpu_tiny", num_classes=10).eval()
     switch_layer(model, 2)
-    path = tmp_path / "final.pt"
-    atomic_write_bytes(path, encode({"config_hash": "abc", "model": model.state_dict(), "reparam": {}}))
+    save_final(tmp_path, model, model_name="reparam_vit_cpu_tiny", model_kwargs={}, num_classes=10,
+               reparam=reparam_state(model), config_hash="abc", metrics={})
+    path = find_checkpoint(tmp_path)
+    assert path.name == "final.safetensors"
     data = load_data(config["data"])
     got = analyse_checkpoint(config, data, read_checkpoint(path), images=4)
     want = fourier_summary(model, eval_images(data, 4))
@@ -107,12 +107,22 @@ def test_core_final_checkpoint_of_a_switched_reparam_model(tmp_path: Path) -> No
     assert got["hf_delta"] == pytest.approx(want["hf_delta"], abs=1e-9)
 
 
-def test_checkpoint_of_another_config_is_refused(results: Path, capsys: pytest.CaptureFixture) -> None:
-    from bench.records.atomic import atomic_write_bytes
-    from bench.train.checkpoint import encode
+def test_damaged_final_weights_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from bench.train.final import save_final
 
-    final = RecordStore(results).run_dir(RELPATH) / "final.pt"
-    state = torch.load(final)["model"]
-    atomic_write_bytes(final, encode({"config_hash": "0123456789abcdef", "model": state}))
+    path = save_final(tmp_path, create_model("vit_tiny", num_classes=10), model_name="vit_tiny", model_kwargs={},
+                      num_classes=10, reparam=None, config_hash="abc", metrics={})
+    path.write_bytes(path.read_bytes()[:-10])
+    assert main(["fourier", "--checkpoint", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "sha256" in err and len(err.strip().splitlines()) == 1
+
+
+def test_checkpoint_of_another_config_is_refused(results: Path, capsys: pytest.CaptureFixture) -> None:
+    from bench.train.final import save_final
+
+    run_dir = RecordStore(results).run_dir(RELPATH)
+    save_final(run_dir, create_model("vit_tiny", num_classes=10), model_name="vit_tiny", model_kwargs={},
+               num_classes=10, reparam=None, config_hash="0123456789abcdef", metrics={})
     assert main(["fourier", RELPATH, "--results", str(results)]) == 2
     assert "0123456789ab" in capsys.readouterr().err

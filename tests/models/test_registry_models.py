@@ -68,5 +68,5 @@ def head_offsets(name: str) -> set[tuple[float, float]]:
 
 def test_convit_9_heads_cover_the_3x3_neighbourhood() -> None:
     assert head_offsets("convit_tiny_9h_p4") == {(dx, dy) for dx in (-1.0, 0.0, 1.0) for dy in (-1.0, 0.0, 1.0)}
-    # 4 heads sit between pixels (METHOD.md section 2)
+    # 4 heads sit between pixels (docs/METHOD.md section 2)
     assert head_offsets("convit_cpu_tiny") == {(dx, dy) for dx in (-0.5, 0.5) for dy in (-0.5, 0.5)}

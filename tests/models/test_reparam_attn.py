@@ -44,7 +44,7 @@ def test_equals_conv_on_every_grid(k: int, bias: bool) -> None:
 
 
 def test_border_mask_is_what_makes_it_zero_padding() -> None:
-    """Without the mask the sharp softmax gives a replicate-padded conv (METHOD.md section 3)."""
+    """Without the mask the sharp softmax gives a replicate-padded conv (docs/METHOD.md section 3)."""
     torch.manual_seed(0)
     conv = nn.Conv2d(4, 4, 3, padding=1, bias=False)
     rep = nn.Conv2d(4, 4, 3, padding=1, bias=False, padding_mode="replicate")

@@ -62,7 +62,7 @@ def chain(n: int) -> nn.Module:
     ({"kind": "never"}, 4, {}),
     ({"kind": "zero"}, 4, {0: 0, 1: 0, 2: 0, 3: 0}),
     ({"kind": "uniform", "epoch": 3}, 4, {0: 3, 1: 3, 2: 3, 3: 3}),
-    # METHOD.md 4: e_l = e_last - (l-1)/(L-1) (e_last - e_first): last layer at e_first
+    # docs/METHOD.md section 4: e_l = e_last - (l-1)/(L-1) (e_last - e_first): last layer at e_first
     ({"kind": "prs", "first": 2, "last": 8}, 4, {0: 8, 1: 6, 2: 4, 3: 2}),
     ({"kind": "reversed", "first": 2, "last": 8}, 4, {0: 2, 1: 4, 2: 6, 3: 8}),
     ({"kind": "prs", "first": 1, "last": 6}, 6, {0: 6, 1: 5, 2: 4, 3: 3, 4: 2, 5: 1}),

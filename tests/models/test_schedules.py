@@ -11,7 +11,7 @@ from bench.models.schedules import switch_epochs
 
 
 def exact_prs(first: int, last: int, n: int) -> list[int]:
-    """METHOD.md 4 in rational arithmetic, ties (x.5) rounded up."""
+    """docs/METHOD.md section 4 in rational arithmetic, ties (x.5) rounded up."""
     if n == 1:
         return [first]
     return [math.floor(last - Fraction(i, n - 1) * (last - first) + Fraction(1, 2)) for i in range(n)]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench.train.checkpoint import decode
+from bench.train.final import WEIGHTS, read_final
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,7 @@ def test_two_gloo_ranks_equal_one_process(tmp_path: Path, script) -> None:
     for key in ("train_loss", "test_loss"):
         assert b["metrics"][key] == pytest.approx(a["metrics"][key], rel=1e-4, abs=1e-5)
     assert abs(b["metrics"]["test_acc"] - a["metrics"]["test_acc"]) <= 100 / 64 + 1e-9   # at most one image
-    wa, wb = (decode((d / "final.pt").read_bytes())["model"] for d in (single, multi))
+    wa, wb = (read_final(d / WEIGHTS).state for d in (single, multi))
     for k in wa:
         torch.testing.assert_close(wb[k], wa[k], rtol=1e-4, atol=1e-5, msg=k)
     assert not (multi / "checkpoints").exists() or all(  # only rank 0 wrote

@@ -20,6 +20,7 @@ from bench.suite.hashing import content_hash
 from bench.suite.plan import RunSpec
 from bench.train import train_run
 from bench.train.checkpoint import decode, list_checkpoints
+from bench.train.final import WEIGHTS, read_final
 from bench.train.progress import Interrupted
 
 CPU = torch.device("cpu")
@@ -55,7 +56,7 @@ def test_nonfinite_loss_fails_the_run(config: Callable[..., dict], tiny_data: Da
     result = train_run(config(name), tiny_data, CPU, 0, progress=False, run_dir=tmp_path)
     assert result.status == "failed" and not result.metrics
     assert re.match(r"loss became (nan|inf|-inf) at epoch 1 step 3 \(global step 3", result.error), result.error
-    assert not (tmp_path / "final.pt").exists()
+    assert not (tmp_path / WEIGHTS).exists()
 
 
 def test_failed_run_gets_a_failed_record(config: Callable[..., dict], tmp_path: Path) -> None:
@@ -111,7 +112,7 @@ def test_ctrl_c_checkpoints_and_resume_is_exact(case: str, config: Callable[...,
     strip = lambda h: [{k: v for k, v in e.items() if k not in ("time_s", "img_per_s")} for e in h]  # noqa: E731
     assert got.status == "complete" and got.metrics == ref.metrics and strip(got.history) == strip(ref.history)
     assert [e for e in got.events if e["event"] == "switch"] == [e for e in ref.events if e["event"] == "switch"]
-    a, b = (decode((tmp_path / d / "final.pt").read_bytes())["model"] for d in ("ref", "cut"))
+    a, b = (read_final(tmp_path / d / WEIGHTS).state for d in ("ref", "cut"))
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 

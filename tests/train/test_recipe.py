@@ -50,7 +50,7 @@ def test_warmup_then_cosine() -> None:
 
 
 def test_step_schedule_is_the_cnn_recipe() -> None:
-    """METHOD.md 7: steps at 60/120/160, x0.2."""
+    """docs/METHOD.md section 7: steps at 60/120/160, x0.2."""
     r = resolve_recipe({**MIN, "epochs": 200, "lr_schedule": "step", "lr_milestones": [60, 120, 160], "lr_gamma": 0.2})
     s = LRSchedule(r, steps_per_epoch=5)
     got = [s.lr_at(e * 5) for e in (0, 59, 60, 119, 120, 160, 199)]

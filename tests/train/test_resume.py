@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench.train.checkpoint import decode
+from bench.train.final import WEIGHTS, read_final
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120.0) -> None
 
 
 def final_state(run_dir: Path) -> dict[str, torch.Tensor]:
-    return decode((run_dir / "final.pt").read_bytes())["model"]
+    return read_final(run_dir / WEIGHTS).state
 
 
 def test_sigkill_mid_epoch_then_resume_is_bitwise_identical(tmp_path: Path, script) -> None:
@@ -44,7 +44,7 @@ def test_sigkill_mid_epoch_then_resume_is_bitwise_identical(tmp_path: Path, scri
     cut.send_signal(signal.SIGKILL)
     cut.wait(timeout=30)
     assert cut.returncode == -signal.SIGKILL
-    assert not (cut_dir / "final.pt").exists()
+    assert not (cut_dir / WEIGHTS).exists()
     resumed = script("resume", cut_dir, "--resume")
     for proc in (ref, resumed):
         out, err = proc.communicate(timeout=300)
