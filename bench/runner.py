@@ -21,6 +21,7 @@ from .records import RecordStore, RunHeld, collect_provenance, make_record
 from .suite import RunSpec
 from .suite.hashing import content_hash
 from .train import CoreOptions, train_run
+from .train.engine import resolve_options, runtime_of
 from .train.checkpoint import clear_checkpoints
 from .train.distributed import DistInfo
 
@@ -64,7 +65,7 @@ def analyse(config: dict[str, Any], data: DataBundle, run_dir: Any, device: torc
 def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, rerun: bool = False,
             progress: bool | None = None, trainer: Callable[..., Any] = train_run, resume: bool = False,
             options: CoreOptions | None = None, dist: DistInfo | None = None) -> RunSummary:
-    """Train every spec not already complete (same config hash) and write its record.
+    """Train every spec not already done (same config hash and runtime) and write its record.
 
     Each run trains under its lock (``store.lock``): a run another live process holds is skipped
     with one line naming that process, so two invocations on one results folder share the work
@@ -76,18 +77,19 @@ def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, reru
     summary = RunSummary()
     data_cache: dict[str, DataBundle] = {}
     provenance = {**collect_provenance(device), "world_size": dist.world}
-    todo = [s for s in specs if rerun or not store.is_complete(s.relpath, s.config_hash)]
+    runtime = runtime_of(resolve_options(options or CoreOptions(), device), device, dist.world)
+    todo = [s for s in specs if rerun or not store.is_complete(s.relpath, s.config_hash, runtime)]
     summary.skipped = [s.run_id for s in specs if s not in todo]
     if summary.skipped:
         say(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")
     for i, spec in enumerate(todo, 1):
         try:
             with store.lock(spec.relpath) if not dist.active else nullcontext():
-                if not dist.active and not rerun and store.is_complete(spec.relpath, spec.config_hash):
+                if not dist.active and not rerun and store.is_complete(spec.relpath, spec.config_hash, runtime):
                     summary.skipped.append(spec.run_id)  # another process finished it meanwhile
                     continue
                 data_cache = _train_one(i, len(todo), spec, store, device, data_cache, summary, say, trainer,
-                                        progress, resume, options, dist, provenance)
+                                        progress, resume, options, dist, provenance, runtime)
         except RunHeld as exc:
             summary.held.append(spec.run_id)
             say(f"[{i}/{len(todo)}] skipping {spec.run_id}: {exc}")
@@ -97,7 +99,7 @@ def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, reru
 def _train_one(i: int, n: int, spec: RunSpec, store: RecordStore, device: torch.device,
                data_cache: dict[str, DataBundle], summary: RunSummary, say: Callable[[str], None],
                trainer: Callable[..., Any], progress: bool, resume: bool, options: CoreOptions | None,
-               dist: DistInfo, provenance: dict[str, Any]) -> dict[str, DataBundle]:
+               dist: DistInfo, provenance: dict[str, Any], runtime: dict[str, Any]) -> dict[str, DataBundle]:
     dkey = content_hash(spec.config["data"])
     if dkey not in data_cache:
         data_cache = {dkey: load_data(spec.config["data"])}  # one dataset in memory at a time
@@ -109,7 +111,7 @@ def _train_one(i: int, n: int, spec: RunSpec, store: RecordStore, device: torch.
                      options=options, dist=dist, config_hash=spec.config_hash, log=say)
     wall = time.perf_counter() - t0
     if dist.is_main:
-        record = make_record(spec, result, provenance, wall, data.meta)
+        record = make_record(spec, result, provenance, wall, data.meta, runtime)
         if result.status == "complete" and spec.config.get("analysis"):
             record["analysis"] = analyse(spec.config, data, run_dir, device, say)
         store.write(spec.relpath, record, replace=True)

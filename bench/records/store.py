@@ -82,13 +82,21 @@ class RecordStore:
         p = self.path(relpath)
         return load(p, relpath) if p.exists() else None
 
-    def is_complete(self, relpath: str, config_hash: str) -> bool:
-        """A trusted, complete record with this config hash exists (a bad record counts as missing)."""
+    def is_complete(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> bool:
+        """Done = a complete record of this config and, when ``runtime`` is given, made with that
+        runtime (precision, compile, world size, device type): a bf16 record does not stand in for fp32."""
+        return self.status(relpath, config_hash, runtime) == "done"
+
+    def status(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> str:
+        """"done", "pending" (no record, or a failed one) or "stale" (complete, other config or runtime)."""
         try:
             rec = self.read(relpath)
         except BadRecord:
-            return False
-        return bool(rec and rec["status"] == "complete" and rec["config_hash"] == config_hash)
+            return "pending"  # an untrusted record counts as missing: the run is trained again
+        if not rec or rec["status"] != "complete":
+            return "pending"
+        same = rec["config_hash"] == config_hash and (runtime is None or rec.get("runtime") == runtime)
+        return "done" if same else "stale"
 
     def write(self, relpath: str, record: dict[str, Any], replace: bool = False) -> Path:
         """Write ``record`` (adding its digest) under the run's lock; archive what it replaces."""
@@ -155,7 +163,7 @@ def load_record(path: Path, relpath: str | None = None) -> dict[str, Any]:
 
 
 def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s: float,
-                data_meta: dict[str, Any]) -> dict[str, Any]:
+                data_meta: dict[str, Any], runtime: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "suite": spec.suite,
@@ -173,6 +181,7 @@ def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s:
         "history": result.history,
         "events": result.events,
         "provenance": provenance,
+        "runtime": runtime,
         "wall_time_s": round(wall_time_s, 3),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
     }
