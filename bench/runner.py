@@ -7,6 +7,7 @@ torchrun every rank trains and only rank 0 logs and writes records.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from contextlib import nullcontext
@@ -26,11 +27,19 @@ from .train.checkpoint import clear_checkpoints
 from .train.distributed import DistInfo
 
 
+DEVICE_NAME = re.compile(r"^(auto|cpu|cuda(:[0-9]{1,3})?)$")
+
+
 def resolve_device(name: str) -> torch.device:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``: the devices the training core supports (not meta, mps, ...)."""
+    if not DEVICE_NAME.match(name):
+        raise BenchError(f"--device {name!r}: prs-bench trains on cpu, cuda, cuda:N or auto; choose one of those")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise BenchError(f"--device {name}: no CUDA device is visible; use --device cpu or auto")
+    if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+        raise BenchError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) are visible")
     try:
         return torch.device(name)
     except RuntimeError:

@@ -64,6 +64,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def core_options(args: argparse.Namespace) -> CoreOptions:
     if args.checkpoint_every < 0 or args.checkpoint_steps < 0:
         raise BenchError("--checkpoint-every and --checkpoint-steps must be >= 0")
+    if args.workers < 0:
+        raise BenchError(f"--workers {args.workers}: must be >= 0 (0 decodes in the main process)")
     return CoreOptions(compile=ON_OFF[args.compile], precision=args.precision, checkpoint_every=args.checkpoint_every,
                        checkpoint_steps=args.checkpoint_steps, workers=args.workers)
 

@@ -23,7 +23,7 @@ def _record(status: str = "complete") -> dict:
     return {"schema": 1, "suite": "demo", "version": 1, "tier": "smoke", "arm": "vit", "seed": 0,
             "data_label": "synthetic-f1", "status": status, "error": None, "config": CONFIG,
             "config_hash": content_hash({"suite": "demo", "version": 1, "config": CONFIG}),
-            "metrics": {"test_acc": 10.0}, "history": [{"epoch": 1, "test_acc": 10.0}], "provenance": {}}
+            "metrics": {"test_acc": 10.0}, "history": [{"epoch": 1, "train_loss": 2.0, "test_acc": 10.0}], "provenance": {}}
 
 
 @pytest.fixture
