@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -22,10 +23,9 @@ from .records import RecordStore, RunHeld, collect_provenance, make_record
 from .suite import RunSpec
 from .suite.hashing import content_hash
 from .train import CoreOptions, train_run
-from .train.engine import resolve_options, runtime_of
 from .train.checkpoint import clear_checkpoints
 from .train.distributed import DistInfo
-
+from .train.engine import resolve_options, runtime_of
 
 DEVICE_NAME = re.compile(r"^(auto|cpu|cuda(:[0-9]{1,3})?)$")
 

@@ -10,8 +10,9 @@ import io
 import json
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def _unpickle(path: Path) -> dict[bytes, Any]:
     try:
         with open(path, "rb") as fh:
             obj = pickle.load(fh, encoding="bytes")
-    except Exception as exc:  # noqa: BLE001 - an untrusted pickle can raise anything (missing module, bad opcode)
+    except Exception as exc:
         raise BenchError(f"{path}: truncated or corrupt CIFAR-100 pickle ({type(exc).__name__}); "
                          f"{PICKLE_HOW.replace('ROOT', str(path.parent.parent))}") from None
     if not isinstance(obj, dict):
@@ -247,7 +248,7 @@ def load_cifar100_parquet(root: str | None = None, label: str = "fine", verify_s
 def load_cifar100_hub(repo: str = HUB_REPO, name: str | None = None, revision: str | None = None,
                       label: str = "fine", verify_sizes: bool = True, num_classes: int | None = None) -> DataBundle:
     """CIFAR-100 from the Hugging Face hub through ``datasets`` (honours HF_HOME, HF_*_OFFLINE)."""
-    from .hub import hub_load, hub_fingerprint
+    from .hub import hub_fingerprint, hub_load
 
     dsd = hub_load(repo, name=name, revision=revision)
     for split in ("train", "test"):

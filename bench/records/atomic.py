@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+
 def _fsync_dir(path: Path) -> None:
     """Make a rename durable; some filesystems cannot open a directory, which is fine to skip."""
     try:

@@ -20,14 +20,15 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..errors import BenchError
+from ..suite.hashing import canonical_json
 from .atomic import atomic_write_json, exclusive_write_bytes
 from .lock import RunLock
-from ..suite.hashing import canonical_json
 from .validate import BadRecord, check, load, refuse_duplicates, with_digest
 
 SCHEMA = 1
@@ -122,7 +123,7 @@ class RecordStore:
         stem = self.root / "archive" / relpath.removesuffix(".json")
         while True:
             self._archived += 1
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
             dest = stem.parent / f"{stem.name}.{stamp}-p{os.getpid()}-{self._archived}.json"
             try:
                 exclusive_write_bytes(dest, data)
@@ -184,5 +185,5 @@ def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s:
         "provenance": provenance,
         "runtime": runtime,
         "wall_time_s": round(wall_time_s, 3),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
     }

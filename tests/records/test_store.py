@@ -50,7 +50,7 @@ def test_provenance_is_complete() -> None:
 def test_write_read_roundtrip_and_no_silent_overwrite(tmp_path: Path) -> None:
     store = RecordStore(tmp_path)
     rec = record()
-    p = store.write(Spec.relpath, rec)
+    store.write(Spec.relpath, rec)
     assert store.read(Spec.relpath) == with_digest(json.loads(json.dumps(rec)))
     assert store.read(Spec.relpath)["digest"] == digest_of(store.read(Spec.relpath))
     assert store.is_complete(Spec.relpath, Spec.config_hash)
@@ -126,9 +126,9 @@ def test_run_lock_names_the_live_holder_and_dead_holders_release(tmp_path: Path)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
         store = RecordStore(tmp_path)
-        with pytest.raises(RunHeld, match=rf"run s/v1/smoke/a/synthetic-f1/seed0 is held by pid {proc.pid} on host "):
-            with store.lock(Spec.relpath):
-                pass
+        held = rf"run s/v1/smoke/a/synthetic-f1/seed0 is held by pid {proc.pid} on host "
+        with pytest.raises(RunHeld, match=held), store.lock(Spec.relpath):
+            pass
         proc.send_signal(signal.SIGKILL)  # a crashed holder leaves its lock file behind ...
         proc.wait(10)
         assert store.path(Spec.relpath).with_suffix(".lock").exists()
