@@ -53,8 +53,15 @@ def is_finite(v: Any) -> bool:
     return is_num(v) and math.isfinite(v)
 
 
-def num_in(lo: float = float("-inf"), hi: float = float("inf")) -> Check:
-    return lambda v: is_num(v) and lo <= v <= hi
+def num_in(lo: float = float("-inf"), hi: float = float("inf"), open_lo: bool = False, open_hi: bool = False) -> Check:
+    """A finite number in [lo, hi] (``open_lo`` excludes lo, ``open_hi`` excludes hi)."""
+
+    def check(v: Any) -> bool:
+        if not is_finite(v):
+            return False
+        return (lo < v if open_lo else lo <= v) and (v < hi if open_hi else v <= hi)
+
+    return check
 
 
 def is_str(v: Any) -> bool:
@@ -115,6 +122,11 @@ def validate_table(path: Path | str | None, where: str, table: Mapping[str, Any]
                 out[key] = copy.deepcopy(spec.default)
             continue
         if not spec.check(table[key]):
-            raise BenchError(f"{origin}{noun} '{where}{key}' must be {spec.what}, got {table[key]!r}")
+            raise BenchError(f"{origin}{noun} '{where}{key}' must be {spec.what}, got {_short(table[key])}")
         out[key] = copy.deepcopy(table[key])
     return out
+
+
+def _short(value: Any, n: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= n else text[: n - 3] + "..."

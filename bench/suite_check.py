@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .data import SOURCES
+from .data.registry import check_options as check_data_options
 from .errors import BenchError
 from .models import MODELS
 from .models.schedules import validate_schedule
@@ -42,6 +43,8 @@ def check_suite(suite: Suite) -> None:
     p = suite.path
     for tier, t in suite.tiers.items():
         _ask(f"{p}: key 'tiers.{tier}.data.source'", SOURCES.get, t["data"]["source"])
+        for fraction in t.get("fractions", [1.0]):
+            _ask(f"{p}: key 'tiers.{tier}.data'", check_data_options, {**t["data"], "fraction": fraction})
         for arm in suite.tier_arms(tier):
             cfg = suite.resolve(arm, tier)
             at = f"{p}: arm {arm!r} at tier {tier!r}"

@@ -83,8 +83,14 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BenchError(f"{path}: suite file not found") from None
+    except IsADirectoryError:
+        raise BenchError(f"{path}: is a folder, not a suite file; rename it or give the .toml file") from None
+    except OSError as exc:
+        raise BenchError(f"{path}: cannot read the suite file ({exc.strerror}); check its permissions") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BenchError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise BenchError(f"{path}: not valid TOML: nested too deeply") from None
     validate_table(path, "", raw, TOP)
     if raw["name"] != path.stem:
         raise BenchError(f"{path}: key 'name' is {raw['name']!r} but the file is named {path.stem!r}; make them equal")
@@ -118,7 +124,7 @@ def discover(suites_dir: Path | None = None) -> dict[str, Path]:
     d = suites_dir or default_suites_dir()
     if not d.is_dir():
         raise BenchError(f"suites folder {d} not found; run from the prs-bench checkout or set PRS_BENCH_SUITES")
-    return {p.stem: p for p in sorted(d.glob("*.toml"))}
+    return {p.stem: p for p in sorted(d.glob("*.toml")) if not p.is_dir()}  # a folder named x.toml is no suite
 
 
 def load_suites(names: list[str] | None = None, suites_dir: Path | None = None) -> list[Suite]:

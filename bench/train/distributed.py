@@ -7,6 +7,7 @@ all-reduced over ranks, so they are the same numbers a single process would coun
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,11 +85,19 @@ def wrap_ddp(model: torch.nn.Module, device: torch.device, dist: DistInfo,
     return DDP(model, device_ids=ids, find_unused_parameters=find_unused)
 
 
+DEVICE_NAME = re.compile(r"^(auto|cpu|cuda(:[0-9]{1,3})?)$")
+
+
 def resolve_device(name: str) -> torch.device:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``: the devices the training core supports (not meta, mps, ...)."""
+    if not DEVICE_NAME.match(name):
+        raise BenchError(f"--device {name!r}: prs-bench trains on cpu, cuda, cuda:N or auto; choose one of those")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise BenchError(f"--device {name}: no CUDA device is visible; use --device cpu or auto")
+    if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+        raise BenchError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) are visible")
     try:
         return torch.device(name)
     except RuntimeError:

@@ -47,22 +47,22 @@ AUGMENT_KEYS: dict[str, Key] = {
 
 RECIPE_KEYS: dict[str, Key] = {
     "optimizer": Key(True, one_of("sgd", "adamw"), "'sgd' or 'adamw'"),
-    "lr": Key(True, num_in(0), "a learning rate > 0"),
-    "epochs": Key(True, is_pos_int, "a positive integer"),
+    "lr": Key(True, num_in(0, open_lo=True), "a finite learning rate > 0"),
+    "epochs": Key(True, lambda v: is_pos_int(v) and v <= 100_000, "an integer in 1..100000"),
     "batch_size": Key(True, is_pos_int, "a positive integer (the global batch over all ranks)"),
     "momentum": Key(False, num_in(0, 1), "a number in [0, 1]", 0.9),
     "nesterov": Key(False, is_bool, "true or false", False),
     "betas": Key(False, _pair, "a list of two numbers in [0, 1]", [0.9, 0.999]),
-    "eps": Key(False, num_in(0), "a number > 0", 1e-8),
+    "eps": Key(False, num_in(0, open_lo=True), "a number > 0", 1e-8),
     "weight_decay": Key(False, num_in(0), "a number >= 0 (not applied to norms, biases, position embeddings; GPSA pos_proj weights decay, as in timm ConViT)", 0.0),
     "lr_schedule": Key(False, one_of("cosine", "step", "constant"), "'cosine', 'step' or 'constant'", "cosine"),
     "warmup_epochs": Key(False, num_in(0), "a number of epochs >= 0 (linear warm-up, per step)", 0),
     "min_lr": Key(False, num_in(0), "the cosine schedule's final learning rate", 0.0),
     "lr_milestones": Key(False, _int_list, "a list of epochs at which the step schedule multiplies by lr_gamma", []),
     "lr_gamma": Key(False, num_in(0, 1), "a factor in [0, 1]", 0.1),
-    "label_smoothing": Key(False, num_in(0, 1), "a number in [0, 1)", 0.0),
+    "label_smoothing": Key(False, num_in(0, 1, open_hi=True), "a number in [0, 1)", 0.0),
     "grad_clip": Key(False, num_in(0), "a max gradient norm (0 = off)", 0.0),
-    "drop_path": Key(False, num_in(0, 1), "a stochastic-depth rate, passed to the model as drop_path_rate", 0.0),
+    "drop_path": Key(False, num_in(0, 1, open_hi=True), "a stochastic-depth rate in [0, 1), passed to the model as drop_path_rate", 0.0),
     "augment": Key(False, is_table, "a table of augmentation keys", {}),
 }
 

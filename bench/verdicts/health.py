@@ -18,10 +18,10 @@ from .types import Verdict
 
 @register_check("health")
 def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
-    params = CheckParams(check, ctx)
-    margin = params.num("margin", 5.0)
-    arms = params.arms("arms", default=ctx.suite.tier_arms(ctx.tier))
-    params.done()
+    P = CheckParams(check, ctx)
+    margin = P.num("margin", 5.0)
+    arms = P.arms("arms", default=ctx.suite.tier_arms(ctx.tier))
+    P.done()
     out = []
     for arm in arms:
         for label in ctx.data_labels():
