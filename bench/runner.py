@@ -82,7 +82,7 @@ def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, reru
         say(f"[{i}/{len(todo)}] {spec.run_id} ({spec.config['model']['name']}, {device})")
         t0 = time.perf_counter()
         result = trainer(spec.config, data, device, spec.seed, progress=progress, run_dir=run_dir, resume=resume,
-                         options=options, dist=dist, config_hash=spec.config_hash, log=say)
+                         options=options, dist=dist, config_hash=spec.config_hash, log=say, run_name=spec.run_id)
         wall = time.perf_counter() - t0
         if dist.is_main:
             record = make_record(spec, result, provenance, wall, data.meta)

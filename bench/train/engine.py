@@ -40,6 +40,7 @@ class CoreOptions:
     eval_batch: int = 1024
     workers: int = 8                     # DataLoader workers for streamed (Dataset) data
     sync_every: int | None = None        # steps between NaN/stop checks (a host sync)
+    log_to: tuple[str, ...] = ()         # experiment trackers (bench.train.tracking): tensorboard, wandb
 
 
 AUTO: dict[str, dict[str, Any]] = {
