@@ -20,6 +20,7 @@ from .records import RecordStore, collect_provenance, make_record
 from .suite import RunSpec
 from .suite.hashing import content_hash
 from .train import CoreOptions, train_run
+from .train.engine import resolve_options, runtime_of
 from .train.checkpoint import clear_checkpoints
 from .train.distributed import DistInfo
 
@@ -62,14 +63,15 @@ def analyse(config: dict[str, Any], data: DataBundle, run_dir: Any, device: torc
 def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, rerun: bool = False,
             progress: bool | None = None, trainer: Callable[..., Any] = train_run, resume: bool = False,
             options: CoreOptions | None = None, dist: DistInfo | None = None) -> RunSummary:
-    """Train every spec not already complete (same config hash) and write its record."""
+    """Train every spec not already done (same config hash and runtime) and write its record."""
     dist = dist or DistInfo.current()
     say = log if dist.is_main else (lambda msg: None)
     progress = (sys.stderr.isatty() and dist.is_main) if progress is None else progress
     summary = RunSummary()
     data_cache: dict[str, DataBundle] = {}
     provenance = {**collect_provenance(device), "world_size": dist.world}
-    todo = [s for s in specs if rerun or not store.is_complete(s.relpath, s.config_hash)]
+    runtime = runtime_of(resolve_options(options or CoreOptions(), device), device, dist.world)
+    todo = [s for s in specs if rerun or not store.is_complete(s.relpath, s.config_hash, runtime)]
     summary.skipped = [s.run_id for s in specs if s not in todo]
     if summary.skipped:
         say(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")
@@ -85,7 +87,7 @@ def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, reru
                          options=options, dist=dist, config_hash=spec.config_hash, log=say, run_name=spec.run_id)
         wall = time.perf_counter() - t0
         if dist.is_main:
-            record = make_record(spec, result, provenance, wall, data.meta)
+            record = make_record(spec, result, provenance, wall, data.meta, runtime)
             if result.status == "complete" and spec.config.get("analysis"):
                 record["analysis"] = analyse(spec.config, data, run_dir, device, say)
             store.write(spec.relpath, record, replace=True)

@@ -1,6 +1,7 @@
 """``prs-bench``: one module per subcommand, registered here as data.
 
 Exit codes: 0 ok, 1 a check failed, 2 bad input (one line on stderr, no traceback).
+A bare ``prs-bench`` prints the help and exits 0; it never starts training.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from .. import __version__
 from ..errors import BenchError, CheckFailed
 
 # subcommand -> module under bench.cli; each module has add_arguments(parser) and main(args) -> int
@@ -25,17 +27,28 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: X)" once: not when the help already says its default, nor for None/False."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS) or action.nargs == 0:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prs-bench",
         description="Benchmark suites for Progressive Reparameterization Scheduling (arXiv 2210.01370). "
-        "With no command, runs every suite's smoke tier and prints the leaderboard.",
+        "Start with `prs-bench run` (every suite's smoke tier on the CPU) and `prs-bench leaderboard`.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, modname in COMMANDS.items():
         mod = importlib.import_module(f"{__name__}.{modname}")
         p = sub.add_parser(name, help=mod.HELP, description=mod.__doc__,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           formatter_class=HelpFormatter)
         mod.add_arguments(p)
         p.set_defaults(_main=mod.main)
     return parser
@@ -44,12 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not argv:
-        argv = ["run"]
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return 2
+        return 0
     try:
         return int(args._main(args) or 0)
     except BenchError as exc:

@@ -18,7 +18,7 @@ from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
 from ..report import build_tables, render, write_tables
 from ..runner import resolve_device, run_all
-from ..suite import load_suites, parse_seeds, plan_runs
+from ..suite import Suite, load_suites, parse_seeds, plan_runs
 from ..train import CoreOptions
 from .common import add_out, add_suites_dir
 
@@ -27,9 +27,13 @@ ON_OFF = {"auto": None, "on": True, "off": False}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("suites", nargs="*", metavar="SUITE", help="suites to run (default: all)")
-    p.add_argument("--tier", default="smoke", help="smoke (CPU, synthetic), quick or full (GPU, real data)")
-    p.add_argument("--seeds", default=None, help="a count (3 -> seeds 0,1,2) or a list (0,4); default: the tier's")
+    p.add_argument("suites", nargs="*", metavar="SUITE",
+                   help="suites to run (default: every suite that has the --tier)")
+    p.add_argument("--tier", default="smoke", help="smoke (CPU, synthetic), quick or full (GPU, real data), "
+                   "or any other tier a suite defines (see `prs-bench list`)")
+    p.add_argument("--seeds", default=None, metavar="N",
+                   help="run seeds 0..N-1 (default: the tier's list; every shipped tier lists seeds from 0)")
+    p.add_argument("--seed-list", default=None, metavar="S,S,...", help="run exactly these seeds, e.g. 0,4")
     p.add_argument("--arms", default=None, help="comma-separated arms to run (default: the tier's)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--rerun", action="store_true", help="repeat finished runs (old records are archived)")
@@ -70,12 +74,28 @@ def core_options(args: argparse.Namespace) -> CoreOptions:
                        log_to=check_backends(args.log_to or ()))
 
 
+def suites_with_tier(suites: list[Suite], tier: str, named: bool) -> list[Suite]:
+    """Suites named on the command line must all have the tier; otherwise those that have it run."""
+    if named:
+        for s in suites:
+            s.tier(tier)  # one-line error naming the suite's tiers
+        return suites
+    chosen = [s for s in suites if tier in s.tiers]
+    if not chosen:
+        tiers = sorted({t for s in suites for t in s.tiers})
+        raise BenchError(f"no suite has tier {tier!r}; tiers: {', '.join(tiers) or 'none'}")
+    skipped = [s.name for s in suites if tier not in s.tiers]
+    if skipped:
+        print(f"tier {tier!r}: skipping suite(s) without it: {', '.join(skipped)}", file=sys.stderr)
+    return chosen
+
+
 def shard_argv(args: argparse.Namespace) -> list[str]:
     """This command line for a shard job, without the launcher options."""
     argv = ["run", *args.suites, "--tier", args.tier, "--device", args.device, "--format", args.format,
             "--out", str(args.out), "--compile", args.compile, "--checkpoint-every", str(args.checkpoint_every),
             "--checkpoint-steps", str(args.checkpoint_steps), "--workers", str(args.workers)]
-    optional = {"--seeds": args.seeds, "--arms": args.arms, "--precision": args.precision,
+    optional = {"--seeds": args.seeds, "--seed-list": args.seed_list, "--arms": args.arms, "--precision": args.precision,
                 "--suites-dir": args.suites_dir}
     argv += [x for k, v in optional.items() if v is not None for x in (k, str(v))]
     argv += [x for name in args.log_to or () for x in ("--log-to", name)]
@@ -105,11 +125,11 @@ def main(args: argparse.Namespace) -> int:
 
     if args.launcher:
         return launch(args)
-    suites = load_suites(args.suites or None, args.suites_dir)
+    suites = suites_with_tier(load_suites(args.suites or None, args.suites_dir), args.tier, named=bool(args.suites))
     arms = args.arms.split(",") if args.arms else None
     specs = []
     for s in suites:
-        seeds = parse_seeds(args.seeds, s.tier(args.tier)["seeds"])
+        seeds = parse_seeds(s.tier(args.tier)["seeds"], count=args.seeds, listed=args.seed_list)
         specs += plan_runs(s, args.tier, seeds=seeds, arms=arms)
     if args.shard:
         k, n = parse_shard(args.shard)

@@ -35,9 +35,18 @@ class RecordStore:
         p = self.path(relpath)
         return load_record(p) if p.exists() else None
 
-    def is_complete(self, relpath: str, config_hash: str) -> bool:
+    def is_complete(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> bool:
+        """Done = a complete record of this config and, when ``runtime`` is given, made with that
+        runtime (precision, compile, world size, device type): a bf16 record does not stand in for fp32."""
+        return self.status(relpath, config_hash, runtime) == "done"
+
+    def status(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> str:
+        """"done", "pending" (no record, or a failed one) or "stale" (complete, other config or runtime)."""
         rec = self.read(relpath)
-        return bool(rec and rec["status"] == "complete" and rec["config_hash"] == config_hash)
+        if not rec or rec["status"] != "complete":
+            return "pending"
+        same = rec["config_hash"] == config_hash and (runtime is None or rec.get("runtime") == runtime)
+        return "done" if same else "stale"
 
     def write(self, relpath: str, record: dict[str, Any], replace: bool = False) -> Path:
         p = self.path(relpath)
@@ -73,7 +82,7 @@ def load_record(path: Path) -> dict[str, Any]:
 
 
 def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s: float,
-                data_meta: dict[str, Any]) -> dict[str, Any]:
+                data_meta: dict[str, Any], runtime: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "suite": spec.suite,
@@ -91,6 +100,7 @@ def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s:
         "history": result.history,
         "events": result.events,
         "provenance": provenance,
+        "runtime": runtime,
         "wall_time_s": round(wall_time_s, 3),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

@@ -17,6 +17,7 @@ from ..baselines import Baselines
 from ..records.atomic import atomic_write_bytes
 from ..suite import Suite
 from ..verdicts import Verdict, evaluate, select_records
+from ..verdicts.context import device_of
 
 FORMATS = {"md": "pipe", "github": "github", "csv": None, "json": None}
 EXTENSIONS = {"md": "md", "csv": "csv", "json": "json"}
@@ -66,12 +67,12 @@ def build_tables(suites: list[Suite], records: list[dict[str, Any]], tiers: list
 
 
 def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: list[Verdict]) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for r in records:
-        groups.setdefault((r["arm"], r["data_label"]), []).append(r)
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in records:  # one row per device and runtime: records made differently are never averaged
+        groups.setdefault((r["arm"], r["data_label"], device_of(r)), []).append(r)
     rows = []
     order = {a: i for i, a in enumerate(suite.arms)}
-    for (arm, label), recs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])):
+    for (arm, label, device), recs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1], kv[0][2])):
         accs = [r["metrics"]["test_acc"] for r in sorted(recs, key=lambda r: r["seed"])]
         mine = [v for v in verdicts if arm in v.arms and v.data in ("", label)]
         refs = [v for v in mine if v.arms and v.arms[0] == arm and "reference_label" in v.numbers]
@@ -82,7 +83,7 @@ def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: 
             "Reference": "; ".join(f"{v.numbers['reference_label']} ({v.numbers.get('source', '-')})" for v in refs) or "-",
             "Band": "; ".join(str(v.numbers.get("band", "-")) for v in refs) or "-",
             "Verdict": worst([v.status for v in mine]) if mine else "-",
-            "Device": ",".join(sorted({r["provenance"].get("device_name", "?") for r in recs})),
+            "Device": device,
             "_values": accs,
         })
     return rows

@@ -42,23 +42,38 @@ def config_hash(suite: Suite, config: dict[str, Any]) -> str:
     return content_hash({"suite": suite.name, "version": suite.version, "config": config})
 
 
-def parse_seeds(text: str | None, default: list[int]) -> list[int]:
-    """``None`` keeps the tier's seeds; ``"3"`` means the first 3 seeds 0..2; ``"0,4"`` a list."""
-    if text is None:
-        return list(default)
-    try:
-        if "," in text:
-            seeds = [int(s) for s in text.split(",") if s.strip()]
-        else:
-            n = int(text)
-            if n < 1:
-                raise ValueError
-            seeds = list(range(n))
-    except ValueError:
-        raise BenchError(f"--seeds {text!r}: give a count such as 3 or a list such as 0,1,2") from None
-    if len(set(seeds)) != len(seeds):
-        raise BenchError(f"--seeds {text!r}: seeds repeat")
-    return seeds
+MAX_SEED_COUNT = 100
+MAX_SEED = 2**31 - 1  # seeds feed torch.manual_seed(seed * 1_000_003 + epoch) and numpy; keep them well inside 64 bits
+
+
+def parse_seeds(default: list[int], *, count: str | None = None, listed: str | None = None) -> list[int]:
+    """The seeds to run: the tier's (``default``) unless ``count`` or ``listed`` is given.
+
+    ``count`` "3" means seeds 0, 1, 2 (every shipped tier lists seeds from 0, so this is the first
+    three of the tier's, and it may go beyond the tier's list); ``listed`` "0,4" means exactly
+    seeds 0 and 4. Anything else is a one-line BenchError.
+    """
+    if count is not None and listed is not None:
+        raise BenchError("--seeds and --seed-list do not combine: --seeds N runs seeds 0..N-1, "
+                         "--seed-list 0,4 runs exactly those")
+    if count is not None:
+        n = int(count) if count.strip().isascii() and count.strip().isdigit() else 0
+        if not 1 <= n <= MAX_SEED_COUNT:
+            raise BenchError(f"--seeds {count!r}: give how many seeds to run, 1 to {MAX_SEED_COUNT} "
+                             f"(runs seeds 0..N-1); for exact seeds use --seed-list, e.g. --seed-list 0,4")
+        return list(range(n))
+    if listed is not None:
+        parts = [x.strip() for x in listed.split(",")]
+        if not all(x.isascii() and x.isdigit() and int(x) <= MAX_SEED for x in parts):
+            raise BenchError(f"--seed-list {listed!r}: give seeds separated by commas, each 0 to {MAX_SEED}, "
+                             f"e.g. --seed-list 0,4")
+        seeds = [int(x) for x in parts]
+        if len(set(seeds)) != len(seeds):
+            raise BenchError(f"--seed-list {listed!r}: seeds repeat")
+        if len(seeds) > MAX_SEED_COUNT:
+            raise BenchError(f"--seed-list {listed!r}: at most {MAX_SEED_COUNT} seeds")
+        return seeds
+    return list(default)
 
 
 def plan_runs(suite: Suite, tier: str, seeds: list[int] | None = None,

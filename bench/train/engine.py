@@ -3,7 +3,12 @@
 Shared by ``train_run`` and ``prs-bench perf`` so the command measures the step runs use.
 "Auto" options resolve per device type from ``AUTO`` (data, not branches): on CUDA bf16
 autocast, channels_last, fused optimizers, ``torch.compile`` and ``cudnn.benchmark``; on the CPU
-plain fp32 eager, which is what makes bitwise resume tests meaningful.
+plain fp32 eager, which is what makes bitwise resume tests meaningful. ``CoreOptions(defaults=
+"cuda")`` takes the CUDA column on any device: that is how the CPU tests run the GPU path.
+
+``runtime_of`` is what a run record carries as ``runtime``: the execution settings that change
+the numbers (device type, precision, compile, world size). Runs that differ in it are never
+pooled, and a run counts as done only when its config hash *and* its runtime match.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class CoreOptions:
     workers: int = 8                     # DataLoader workers for streamed (Dataset) data
     sync_every: int | None = None        # steps between NaN/stop checks (a host sync)
     log_to: tuple[str, ...] = ()         # experiment trackers (bench.train.tracking): tensorboard, wandb
+    defaults: str | None = None          # whose AUTO column fills the None fields; None = the device's own
 
 
 AUTO: dict[str, dict[str, Any]] = {
@@ -50,12 +56,20 @@ AUTO: dict[str, dict[str, Any]] = {
 
 
 def resolve_options(opts: CoreOptions, device: torch.device) -> CoreOptions:
-    auto = AUTO.get(device.type, AUTO["cpu"])
+    if opts.defaults is not None and opts.defaults not in AUTO:
+        raise BenchError(f"core defaults {opts.defaults!r} are unknown; choose one of: {', '.join(AUTO)}")
+    auto = AUTO[opts.defaults] if opts.defaults else AUTO.get(device.type, AUTO["cpu"])
     filled = {f.name: auto[f.name] for f in fields(opts) if getattr(opts, f.name) is None and f.name in auto}
     out = replace(opts, **filled)
     if out.precision not in PRECISIONS:
         raise BenchError(f"precision {out.precision!r} is unknown; choose one of: {', '.join(PRECISIONS)}")
     return out
+
+
+def runtime_of(opts: CoreOptions, device: torch.device, world_size: int) -> dict[str, Any]:
+    """The record's ``runtime`` block from resolved options: part of the "is this run done" key."""
+    return {"device_type": device.type, "precision": opts.precision, "compile": bool(opts.compile),
+            "world_size": int(world_size)}
 
 
 def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

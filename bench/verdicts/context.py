@@ -90,7 +90,13 @@ class CheckContext:
 
 
 def device_of(record: dict[str, Any]) -> str:
-    return str(record.get("provenance", {}).get("device_name", "?"))
+    """The device name, plus the runtime (precision, compile, ranks) when the record has one: records
+    that differ in either are never pooled (a bf16 and an fp32 run are different measurements)."""
+    name = str(record.get("provenance", {}).get("device_name", "?"))
+    rt = record.get("runtime")
+    if not rt:
+        return name
+    return f"{name} [{rt.get('precision')}, {'compiled' if rt.get('compile') else 'eager'}, {rt.get('world_size')} rank(s)]"
 
 
 def metric_value(record: dict[str, Any], path: str) -> Any:

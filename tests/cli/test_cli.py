@@ -81,6 +81,13 @@ def test_dry_run_and_list(tiny, capsys) -> None:
         (["run", "nope"], "unknown suite 'nope'"),
         (["run", "tiny", "--tier", "full"], "no tier 'full'"),
         (["run", "tiny", "--seeds", "x"], "--seeds 'x'"),
+        (["run", "tiny", "--seeds", "0"], "--seeds '0'"),
+        (["run", "tiny", "--seeds", "4,"], "--seed-list"),
+        (["run", "tiny", "--seeds", "1000000"], "1 to 100"),
+        (["run", "tiny", "--seed-list", ","], "--seed-list ','"),
+        (["run", "tiny", "--seed-list", "-1"], "--seed-list '-1'"),
+        (["run", "tiny", "--seeds", "2", "--seed-list", "0"], "do not combine"),
+        (["run", "--tier", "nosuch"], "no suite has tier 'nosuch'; tiers: smoke"),
         (["leaderboard"], "no run records"),
     ],
 )
@@ -136,3 +143,45 @@ def test_tier_analysis_lands_in_the_record_and_plots(tmp_path: Path, capsys) -> 
     pngs = sorted(p.name for p in (out / "leaderboard/smoke").glob("*fourier*.png"))
     assert pngs and all(p.startswith("fourier-v1-smoke") for p in pngs)
     assert "Fourier analysis of 8 test images" in capsys.readouterr().err
+
+
+def test_bare_command_prints_help_and_trains_nothing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "bench.cli"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: prs-bench")
+    assert "run" in proc.stdout and "leaderboard" in proc.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_version(capsys) -> None:
+    from bench import __version__
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"prs-bench {__version__}"
+
+
+@pytest.mark.parametrize("command", ["run", "leaderboard", "compare", "list", "data", "fourier", "perf", "baseline"])
+def test_help_says_each_default_once(command: str, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    for line in text.split("--"):
+        assert line.count("(default") <= 1 and "default: None" not in line and "default: []" not in line, line
+
+
+def test_seed_list_runs_exactly_those_seeds(tiny, capsys) -> None:
+    sd, out = tiny
+    assert main(["run", "--suites-dir", str(sd), "--out", str(out), "--dry-run", "--seed-list", "4"]) == 0
+    assert [ln.split()[0] for ln in capsys.readouterr().out.splitlines()] == ["tiny/v1/smoke/cnn/synthetic-f1/seed4"]
+
+
+def test_tier_selects_the_suites_that_have_it(tiny, capsys) -> None:
+    sd, out = tiny
+    (sd / "wide.toml").write_text(TINY.replace('name = "tiny"', 'name = "wide"').replace("[tiers.smoke", "[tiers.big"))
+    assert main(["run", "--suites-dir", str(sd), "--out", str(out), "--dry-run", "--tier", "big"]) == 0
+    captured = capsys.readouterr()
+    assert [ln.split()[0] for ln in captured.out.splitlines()] == ["wide/v1/big/cnn/synthetic-f1/seed0"]
+    assert "skipping suite(s) without it: tiny" in captured.err
+    assert main(["run", "tiny", "--suites-dir", str(sd), "--out", str(out), "--dry-run", "--tier", "big"]) == 2
+    assert "suite 'tiny' has no tier 'big'" in capsys.readouterr().err

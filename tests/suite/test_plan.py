@@ -40,12 +40,19 @@ def test_hash_depends_on_config_not_seed(tmp_path: Path, suite) -> None:
 
 
 def test_seeds_and_arms_selection(suite) -> None:
-    assert parse_seeds(None, [3, 4]) == [3, 4]
-    assert parse_seeds("3", [0]) == [0, 1, 2]
-    assert parse_seeds("0,5", [0]) == [0, 5]
-    for bad in ("x", "0", "1,1"):
-        with pytest.raises(BenchError, match="--seeds"):
-            parse_seeds(bad, [0])
+    assert parse_seeds([3, 4]) == [3, 4]
+    assert parse_seeds([0], count="3") == [0, 1, 2]
+    assert parse_seeds([0, 1], count="5") == [0, 1, 2, 3, 4]  # a count may go beyond the tier's list
+    assert parse_seeds([0], listed="4") == [4]
+    assert parse_seeds([0], listed="0, 5") == [0, 5]
+    for bad in ("x", "0", "-1", "4,", ",", "101", "99999999999999999999", "３"):
+        with pytest.raises(BenchError, match="^--seeds .*--seed-list"):
+            parse_seeds([0], count=bad)
+    for bad in (",", "4,", "1,1", "-1", "0,x", "2147483648", ""):
+        with pytest.raises(BenchError, match="^--seed-list"):
+            parse_seeds([0], listed=bad)
+    with pytest.raises(BenchError, match="do not combine"):
+        parse_seeds([0], count="2", listed="0,4")
     assert {r.arm for r in plan_runs(suite, "smoke", seeds=[0], arms=["b"])} == {"b"}
     with pytest.raises(BenchError, match="no arm 'zz'"):
         plan_runs(suite, "smoke", arms=["zz"])
