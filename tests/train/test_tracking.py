@@ -57,8 +57,8 @@ def test_tensorboard_gets_the_record_history_and_switches(config: Callable[..., 
         assert [s for s, _ in got] == [s for s, _ in want]
         assert [v for _, v in got] == pytest.approx([v for _, v in want], rel=1e-6)
     switches = {e.step: int(e.value) for e in acc.Scalars("events/switch")}
-    assert switches == _switches_by_step(result) and sum(switches.values()) == len(result.history[0]["reparam"])
-    gates = [t for t in tags if t.startswith("reparam/") and t.endswith("/gate")]
+    assert switches == _switches_by_step(result) and sum(switches.values()) == len(result.history[0]["layers"])
+    gates = [t for t in tags if t.startswith("layers/") and t.endswith("/gate")]
     assert gates, tags                                    # per-layer diagnostics of switched layers
     texts = acc.Tags()["tensors"]
     assert "events/switch/text_summary" in texts
@@ -123,10 +123,10 @@ def test_wandb_offline_gets_the_record_history_and_switches(config: Callable[...
 
 def test_scalars_flatten_layers_and_drop_non_numbers() -> None:
     entry = {"epoch": 2, "test_acc": 50.0, "img_per_s": None, "loss": float("nan"),
-             "reparam": [{"layer": 0, "phase": "attention", "gate": 0.4, "distance": 1.5},
-                         {"layer": 1, "phase": "conv", "gate": None, "distance": None}]}
-    assert scalars(entry) == {"test_acc": 50.0, "reparam/0/gate": 0.4, "reparam/0/distance": 1.5,
-                              "reparam/0/attention": 1.0, "reparam/1/attention": 0.0}
+             "layers": [{"layer": 0, "phase": "attention", "gate": 0.4, "attn_distance": 1.5},
+                        {"layer": 1, "phase": "conv", "gate": None, "attn_distance": None}]}
+    assert scalars(entry) == {"test_acc": 50.0, "layers/0/gate": 0.4, "layers/0/attn_distance": 1.5,
+                              "layers/0/attention": 1.0, "layers/1/attention": 0.0}
 
 
 def test_unknown_backend_is_one_line(capsys: pytest.CaptureFixture) -> None:
