@@ -88,10 +88,10 @@ def _slug(*parts: Any) -> str:
     return "-".join("".join(ch if ch.isalnum() else "-" for ch in str(p)) for p in parts)
 
 
-def _plots(suite: Suite, tier: str, records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def _plots(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: Any) -> list[tuple[str, str]]:
     """(caption, data URI) of every registered plot of this suite tier, drawn by ``write_plots``."""
     with tempfile.TemporaryDirectory(prefix="prs-bench-report-") as tmp:
-        paths = write_plots([suite], records, Path(tmp), tiers=[tier])
+        paths = write_plots([suite], records, Path(tmp), tiers=[tier], baselines=baselines)
         out = []
         for p in paths:
             uri = "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode("ascii")
@@ -165,7 +165,7 @@ def build_html(suites: list[Suite], records: list[dict[str, Any]], tiers: list[s
         check_cols = [c for c in CLAIM_COLUMNS if c not in ("Suite", "Version", "Tier")] + ["Numbers"]
         parts += ["<h3>Checks</h3>", _table(check_cols, checks, extra={"Numbers": _numbers})
                   if checks else '<p class="muted">this tier declares no checks</p>']
-        plots = _plots(suite, tier, records)
+        plots = _plots(suite, tier, records, baselines)
         parts.append("<h3>Plots</h3>")
         figures = "".join(f'<figure><img class="plot" alt="{_e(c)}" src="{uri}"><figcaption>{_e(c)}</figcaption>'
                           "</figure>" for c, uri in plots)
