@@ -137,7 +137,7 @@ def test_tier_analysis_lands_in_the_record_and_plots(tmp_path: Path, capsys) -> 
     assert main(["run", "--suites-dir", str(sd), "--out", str(out), "--device", "cpu"]) == 0
     rec = json.loads((out / "runs/fourier/v1/smoke/prs/synthetic-f1/seed0.json").read_text())
     fourier = rec["analysis"]["fourier"]
-    assert fourier["images"] == 8 and len(fourier["blocks"]) == 9  # the embedding, then 4 blocks x (mixer, mlp)
+    assert fourier["images"] == 8 and len(fourier["blocks"]) == 9  # site 0 (embedding) + 4 blocks x (mixer, mlp)
     assert [b["attention"] for b in fourier["blocks"][1::2]] == [True] * 4  # every mixer switched by epoch 1
     assert rec["config"]["analysis"] == {"fourier_images": 8}
     pngs = sorted(p.name for p in (out / "leaderboard/smoke").glob("*fourier*.png"))
