@@ -61,7 +61,11 @@ def test_run_skip_and_leaderboard(tiny, capsys) -> None:
     assert board.strip() == second.out.strip()
     assert main(["leaderboard", "--suites-dir", str(sd), "--out", str(out), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["arms"][0]["values"] == [rec["metrics"]["test_acc"]]
+    assert data["arms"][0]["top1_values"] == [rec["metrics"]["test_acc"]]
+    stats = rec["model_stats"]   # the record's model size reaches the Arms table
+    assert data["arms"][0]["params_start"] == stats["params_start"] > 0
+    assert data["arms"][0]["gflops_end"] == pytest.approx(stats["gflops_end"])
+    assert f"{stats['params_start'] / 1e6:.2f}" in board
 
 
 def test_dry_run_and_list(tiny, capsys) -> None:
