@@ -14,13 +14,14 @@ import importlib.metadata as md
 import json
 import tempfile
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..records.atomic import atomic_write_bytes
 from ..suite import Suite
-from ..verdicts import select_records
+from ..verdicts import Verdict, select_records
 from .leaderboard import ARM_COLUMNS, CLAIM_COLUMNS, SUMMARY_COLUMNS, build_tables, summarize_claims
 from .plots import write_plots
 
@@ -38,28 +39,30 @@ nav a{margin-right:12px}ul.changelog{margin:4px 0}
 """
 
 
+NUMERIC = {"Version", "n", "Checks", "pass", "fail", "inconclusive", "not run", "Top-1 (%)", "Params (M)", "GFLOPs"}
+
+
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _verdict(status: str) -> str:
-    return f'<span class="v v-{_e(status.replace(" ", "-"))}">{_e(status)}</span>'
-
-
-def _table(columns: list[str], rows: Iterable[dict[str, Any]], verdict_col: str = "Verdict",
-           extra: dict[str, Any] | None = None) -> str:
-    """Rows of dicts as a table; ``extra`` maps a column to a function(row) giving its HTML."""
+def _table(columns: list[str], rows: Iterable[dict[str, str]], statuses: Iterable[str] | None = None,
+           extra: dict[str, list[str]] | None = None) -> str:
+    """Display rows (``ArmRow.display()`` etc.) as a table; the Verdict cell is coloured by ``statuses``
+    (one per row), and ``extra`` adds ready-made HTML cells per column."""
+    rows = list(rows)
+    stats = list(statuses) if statuses is not None else [None] * len(rows)
     extra = extra or {}
     head = "".join(f"<th>{_e(c)}</th>" for c in columns)
     body = []
-    for r in rows:
+    for i, (r, status) in enumerate(zip(rows, stats)):
         cells = []
         for c in columns:
             if c in extra:
-                cells.append(f"<td>{extra[c](r)}</td>")
-            elif c == verdict_col:
-                cells.append(f"<td>{_verdict(str(r[c]))}</td>")
-            elif isinstance(r[c], (int, float)):
+                cells.append(f"<td>{extra[c][i]}</td>")
+            elif c == "Verdict" and status is not None:
+                cells.append(f'<td><span class="v v-{_e(status.replace(" ", "-"))}">{_e(r[c])}</span></td>')
+            elif c in NUMERIC:
                 cells.append(f'<td class="num">{_e(r[c])}</td>')
             else:
                 cells.append(f"<td>{_e(r[c])}</td>")
@@ -77,9 +80,8 @@ def _number(v: Any) -> str:
     return str(v)
 
 
-def _numbers(row: dict[str, Any]) -> str:
-    v = row.get("_verdict")
-    if v is None or not v.numbers:
+def _numbers(v: Verdict) -> str:
+    if not v.numbers:
         return '<span class="muted">-</span>'
     return "<br>".join(f"<code>{_e(k)}</code> = {_e(_number(x))}" for k, x in v.numbers.items())
 
@@ -130,15 +132,15 @@ def _provenance(records: list[dict[str, Any]]) -> str:
 def build_html(suites: list[Suite], records: list[dict[str, Any]], tiers: list[str] | None = None,
                baselines: Any = None, source: str = "") -> str:
     """The whole page as a string."""
-    arm_rows, claim_rows = build_tables(suites, records, tiers=tiers, baselines=baselines)
-    summary = summarize_claims(claim_rows)
-    shown = sorted({(r["Suite"], r["Version"], r["Tier"]) for r in [*arm_rows, *claim_rows]})
+    arm_rows, check_rows = build_tables(suites, records, tiers=tiers, baselines=baselines)
+    summary = summarize_claims(check_rows)
+    shown = sorted({(r.suite, r.version, r.tier) for r in arm_rows} | {(r.suite, r.version, r.tier) for r in check_rows})
     by_name = {s.name: s for s in suites}
     try:
         version = md.version("prs-bench")
     except md.PackageNotFoundError:
         version = "unknown"
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -146,24 +148,27 @@ def build_html(suites: list[Suite], records: list[dict[str, Any]], tiers: list[s
         "<h1>prs-bench report</h1>",
         f'<p class="muted">{_e(source)} &middot; {len(records)} record(s) &middot; prs-bench {_e(version)} '
         f"&middot; generated {_e(now)}. Verdicts: pass, fail, inconclusive (too few seeds, missing runs, mixed "
-        "devices: the detail says which), not run.</p>",
+        "devices: the detail says which), not run; \"(informative)\" checks do not decide their claim.</p>",
         "<nav>" + '<a href="#claims">Claims</a>'
         + "".join(f'<a href="#{_slug(s, v, t)}">{_e(s)} v{_e(v)} {_e(t)}</a>' for s, v, t in shown)
         + '<a href="#versions">Suite versions</a></nav>',
         '<h2 id="claims">Claims</h2>',
-        _table(SUMMARY_COLUMNS, summary) if summary else '<p class="muted">no checks: no results yet</p>',
+        _table(SUMMARY_COLUMNS, [r.display() for r in summary], [r.verdict for r in summary])
+        if summary else '<p class="muted">no checks: no results yet</p>',
     ]
     for name, ver, tier in shown:
         suite = by_name[name]
         fresh, _stale = select_records(suite, tier, records)
         parts += [f'<h2 id="{_slug(name, ver, tier)}">{_e(name)} v{_e(ver)} &middot; tier {_e(tier)}</h2>',
                   f"<p>{_e(suite.title)}</p>"]
-        arms = [r for r in arm_rows if (r["Suite"], r["Version"], r["Tier"]) == (name, ver, tier)]
-        checks = [r for r in claim_rows if (r["Suite"], r["Version"], r["Tier"]) == (name, ver, tier)]
-        parts += ["<h3>Arms</h3>", _table([c for c in ARM_COLUMNS if c not in ("Suite", "Version", "Tier")], arms)
+        arms = [r for r in arm_rows if (r.suite, r.version, r.tier) == (name, ver, tier)]
+        checks = [r for r in check_rows if (r.suite, r.version, r.tier) == (name, ver, tier)]
+        arm_cols = [c for c in ARM_COLUMNS if c not in ("Suite", "Version", "Tier")]
+        parts += ["<h3>Arms</h3>", _table(arm_cols, [r.display() for r in arms], [r.verdict for r in arms])
                   if arms else '<p class="muted">no complete records of this tier</p>']
         check_cols = [c for c in CLAIM_COLUMNS if c not in ("Suite", "Version", "Tier")] + ["Numbers"]
-        parts += ["<h3>Checks</h3>", _table(check_cols, checks, extra={"Numbers": _numbers})
+        parts += ["<h3>Checks</h3>", _table(check_cols, [r.display() for r in checks], [r.status for r in checks],
+                                            extra={"Numbers": [_numbers(r.verdict) for r in checks]})
                   if checks else '<p class="muted">this tier declares no checks</p>']
         plots = _plots(suite, tier, records, baselines)
         parts.append("<h3>Plots</h3>")

@@ -22,8 +22,9 @@ import inspect
 import math
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -145,17 +146,20 @@ def _save(fig: Any, path: Path, dpi: int = 120) -> Path:
 
 
 def reported_points(verdicts: list[Verdict], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Band checks against a reported number: arm, fraction, value, band (lo, hi) and short label."""
+    """Band checks against a reported number (the leaderboard's ``Reference``): arm, fraction, value,
+    band (lo, hi; None when the check's band is a test rather than an interval) and label."""
+    from .leaderboard import Reference
+
     fractions = {r["data_label"]: _fraction(r) for r in records}
     out = []
-    for v in verdicts or []:
-        n = v.numbers
-        if v.check != "band" or not isinstance(n.get("reference"), (int, float)) or n.get("source") == "this run":
+    for v in verdicts:
+        if v.check != "band" or "reference_label" not in v.numbers or not v.arms or v.data not in fractions:
             continue
-        if not v.arms or v.data not in fractions:
+        ref = Reference.from_verdict(v)
+        if ref.arm is not None or ref.value is None or ref.source == "this run":
             continue
-        out.append({"arm": v.arms[0], "fraction": fractions[v.data], "value": float(n["reference"]),
-                    "lo": n.get("lo"), "hi": n.get("hi"), "label": str(n.get("reference_label", ""))})
+        out.append({"arm": v.arms[0], "fraction": fractions[v.data], "value": ref.value, "lo": ref.lo, "hi": ref.hi,
+                    "label": ref.label})
     return out
 
 

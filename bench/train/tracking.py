@@ -18,8 +18,9 @@ import json
 import math
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from ..errors import BenchError
 from ..registry import Registry

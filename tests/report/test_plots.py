@@ -10,8 +10,15 @@ import pytest
 from scipy import stats
 
 import bench.report.plots as plots
-from bench.report.plots import (arm_label, chance_level, mean_ci, reported_points, switch_epochs, training_curves,
-                                write_plots)
+from bench.report.plots import (
+    arm_label,
+    chance_level,
+    mean_ci,
+    reported_points,
+    switch_epochs,
+    training_curves,
+    write_plots,
+)
 from bench.verdicts import evaluate
 from bench.verdicts.fake import check_toml as ck
 from bench.verdicts.fake import fake_records, toy_suite

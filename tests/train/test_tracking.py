@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import torch
 
 from bench.cli import main
 from bench.data.types import DataBundle
+from bench.errors import BenchError
 from bench.train import train_run
 from bench.train.engine import CoreOptions
 from bench.train.tracking import check_backends, scalars
-from bench.errors import BenchError
 
 CPU = torch.device("cpu")
 SCHEDULE = {"kind": "prs", "first": 0, "last": 1}
