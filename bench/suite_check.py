@@ -34,7 +34,8 @@ def _ask(where: str, validate: Callable[..., Any], *args: Any, **kwargs: Any) ->
 
 def check_arm_names(check: dict[str, Any]) -> list[str]:
     """The arm names a check table refers to."""
-    names = list(check.get("arms", []))
+    arms = check.get("arms", [])
+    names = [a for a in arms if isinstance(a, str)] if isinstance(arms, list) else []  # the check's own keys say more
     return names + [check[k] for k in ARM_KEYS if isinstance(check.get(k), str)]
 
 
