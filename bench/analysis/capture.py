@@ -1,9 +1,11 @@
 """Feature maps at sub-block granularity, captured with forward hooks (docs/METHOD.md section 5).
 
 Each model class has a capture rule: a function listing the *sites* of that model, in depth
-order. A site says which module to hook, whether its input or its output is the feature map,
-whether that map is a token sequence (and how many prefix tokens to drop) and what kind of
-sub-block produced it. Rules are data keyed by the exact model class, so a new model (or a
+order. Site 0 is the map entering the first block (patch embedding plus position embedding, or
+the CNN stem's output), so the first token mixer's change is measured against its own input
+and every mixer counts in ``hf_change_mixer_mean``. A site says which module to hook, whether
+its input or its output is the feature map, whether that map is a token sequence (and how many
+prefix tokens to drop) and what kind of sub-block produced it. Rules are data keyed by the exact model class, so a new model (or a
 subclass that may change ``forward``) has no rule until someone writes one and fails loudly
 instead of being analysed wrongly.
 
@@ -15,14 +17,16 @@ block's output: two hooks, no change to the model.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal, TypeVar, cast
 
 import torch
 import torch.nn as nn
 
-KINDS = ("attention", "conv", "mlp")
-Kind = Literal["attention", "conv", "mlp"]
+KINDS = ("embed", "attention", "conv", "mlp")
+Kind = Literal["embed", "attention", "conv", "mlp"]
+MIXERS = ("attention", "conv")  # token mixers: what C3/C4 compare
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,8 @@ class Site:
     name: str                      # module path in the model, e.g. "blocks.3.attn"
     module: nn.Module
     when: Literal["input", "output"]
-    kind: Kind                     # attention or conv (a token mixer or a whole CNN block), or MLP
+    kind: Kind                     # embed (site 0: the stream entering the first block), attention or
+                                   # conv (a token mixer or a whole CNN block), or MLP
     label: str                     # short human label: "GPSA", "MHSA", "MLP", "BasicBlock", ...
     tokens: bool = False           # (B, N, C) token sequence rather than a (B, C, H, W) map
     prefix: int = 0
@@ -50,16 +55,17 @@ class Captured:
 
 Rule = Callable[[nn.Module], list[Site]]
 CAPTURE_RULES: dict[type, Rule] = {}
+M = TypeVar("M", bound=nn.Module)
 
 
-def capture_rule(*model_types: type) -> Callable[[Rule], Rule]:
+def capture_rule(*model_types: type) -> Callable[[Callable[[M], list[Site]]], Callable[[M], list[Site]]]:
     """Register ``rule`` for these exact model classes."""
 
-    def deco(rule: Rule) -> Rule:
+    def deco(rule: Callable[[M], list[Site]]) -> Callable[[M], list[Site]]:
         for t in model_types:
             if t in CAPTURE_RULES:
                 raise ValueError(f"capture rule for {t.__qualname__} registered twice")
-            CAPTURE_RULES[t] = rule
+            CAPTURE_RULES[t] = cast(Rule, rule)
         return rule
 
     return deco
@@ -131,13 +137,13 @@ class FeatureCapture:
             if self.maps[i] is not None:
                 raise RuntimeError(f"{site.name}: module ran twice in one forward; the capture rule cannot tell "
                                    f"which call is the sub-block output")
-            self.maps[i] = _as_map(site, x)
+            self.maps[i] = _as_map(site, cast(torch.Tensor, x))
 
         if site.when == "input":
             return lambda mod, args: store(args)
         return lambda mod, args, out: store(out)
 
-    def __enter__(self) -> "FeatureCapture":
+    def __enter__(self) -> FeatureCapture:
         for i, site in enumerate(self.sites):
             reg = site.module.register_forward_pre_hook if site.when == "input" else site.module.register_forward_hook
             self._handles.append(reg(self._hook(i)))

@@ -7,16 +7,17 @@ The x axis of the first plot is the true frequency in units of pi: its last poin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter
 
 Summary = Mapping[str, Any]
 
@@ -51,7 +52,7 @@ def plot_delta_vs_freq(summary: Summary, path: str | Path, title: str = "") -> P
     cmap = depth_cmap()
     for b in blocks:
         ax.plot(b["freq"], b["delta"], color=cmap(b["depth"]), lw=1.2,
-                ls="-" if b["attention"] else "--" if b["kind"] == "mlp" else "-.")
+                ls="-" if b["attention"] else "--" if b["kind"] == "mlp" else ":" if b["kind"] == "embed" else "-.")
     max_f = max(b["hf_freq"] for b in blocks)
     ax.xaxis.set_major_locator(FixedLocator(pi_ticks(max_f)))
     ax.xaxis.set_major_formatter(FuncFormatter(pi_label))
@@ -61,7 +62,7 @@ def plot_delta_vs_freq(summary: Summary, path: str | Path, title: str = "") -> P
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
     fig.colorbar(sm, ax=ax, label="normalised depth", ticks=[0, 0.5, 1])
     kinds = sorted({b["kind"] for b in blocks})
-    style = {"attention": "-", "mlp": "--", "conv": "-."}
+    style = {"attention": "-", "mlp": "--", "conv": "-.", "embed": ":"}
     for k in kinds:
         ax.plot([], [], color="gray", ls=style[k], label=k)
     ax.legend(fontsize=8, loc="lower left")
@@ -74,7 +75,7 @@ def plot_hf_vs_depth(summaries: Summary | Mapping[str, Summary], path: str | Pat
 
     Give one summary, or several by label (e.g. one per switch epoch); shading then follows the first.
     """
-    many = dict(summaries) if "blocks" not in summaries else {"": summaries}
+    many: dict[str, Any] = dict(summaries) if "blocks" not in summaries else {"": summaries}
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
     first = next(iter(many.values()))["blocks"]
     half = 0.5 / max(len(first) - 1, 1)

@@ -34,8 +34,18 @@ import torch.nn as nn
 from .reparam_attn import ReparamGPSA, check_convertible, conv_to_attention
 from .schedules import softening, switch_epochs
 
-__all__ = ["ReparamLayer", "ReparamGPSA", "conv_to_attention", "reparam_layers", "apply_schedule",
-           "soften_layers", "reparam_state", "restore_reparam_state", "layer_diagnostics", "no_decay_names"]
+__all__ = [
+    "ReparamGPSA",
+    "ReparamLayer",
+    "apply_schedule",
+    "conv_to_attention",
+    "layer_diagnostics",
+    "no_decay_names",
+    "reparam_layers",
+    "reparam_state",
+    "restore_reparam_state",
+    "soften_layers",
+]
 
 NO_DECAY = ("pos_proj.weight", "gating_param")  # per ReparamGPSA: positional vectors and gates
 
@@ -67,6 +77,7 @@ class ReparamLayer(nn.Module):
     def switch(self) -> ReparamGPSA:
         if self.attn is not None:
             raise RuntimeError("layer is already attention")
+        assert self.conv is not None
         self.attn = conv_to_attention(self.conv, share=True, **self.attn_kwargs)
         self.attn.train(self.training)
         self.conv = None
@@ -75,13 +86,15 @@ class ReparamLayer(nn.Module):
     def forward(self, x: torch.Tensor, hw: tuple[int, int] | None = None) -> torch.Tensor:
         if self.layout == "nchw":
             if self.attn is None:
+                assert self.conv is not None
                 return self.conv(x)
             B, C, H, W = x.shape
             y = self.attn(x.flatten(2).transpose(1, 2), (H, W))
             return y.transpose(1, 2).reshape(B, -1, H, W)
         if self.attn is not None:
             return self.attn(x, hw)
-        B, N, C = x.shape
+        assert self.conv is not None and hw is not None
+        B, _, C = x.shape
         y = self.conv(x.transpose(1, 2).reshape(B, C, hw[0], hw[1]))
         return y.flatten(2).transpose(1, 2)
 
@@ -103,9 +116,13 @@ def _group_index(opt: torch.optim.Optimizer, p: torch.Tensor) -> int | None:
 
 def _add_to_optimizer(model: nn.Module, opt: torch.optim.Optimizer, conv: nn.Conv2d, attn: ReparamGPSA,
                       layer_index: int) -> None:
-    weight_group = _group_index(opt, conv.weight)
-    if weight_group is None:
+    kernel_group = _group_index(opt, conv.weight)
+    if kernel_group is None:
         raise ValueError(f"reparam layer {layer_index}: its conv weight is not in the optimizer")
+    # new matrices: the kernel's weight decay but not its lr scale (a scaled kernel group holds kernels only)
+    decay = opt.param_groups[kernel_group].get("weight_decay", 0.0)
+    weight_group = next((gi for gi, g in enumerate(opt.param_groups)
+                         if g.get("weight_decay", 0.0) == decay and g.get("lr_scale", 1.0) == 1.0), kernel_group)
     bias_group = None if conv.bias is None else _group_index(opt, conv.bias)
     if bias_group is None:
         one_d = {id(p) for p in model.parameters() if p.ndim <= 1}
@@ -113,7 +130,8 @@ def _add_to_optimizer(model: nn.Module, opt: torch.optim.Optimizer, conv: nn.Con
                            if any(id(q) in one_d for q in g["params"])), weight_group)
     mine = {id(q) for q in model.parameters()}
     no_decay_group = next((gi for gi, g in enumerate(opt.param_groups) if not g.get("weight_decay", 0.0)
-                           and any(id(q) in mine for q in g["params"])), bias_group)
+                           and g.get("lr_scale", 1.0) == 1.0 and any(id(q) in mine for q in g["params"])),
+                          bias_group)
     old = {id(p) for p in conv.parameters()}
     new = [p for p in attn.parameters() if id(p) not in old]
     positional = {id(attn.get_parameter(n)) for n in NO_DECAY}
@@ -130,6 +148,8 @@ def switch_layer(model: nn.Module, index: int, optimizer: torch.optim.Optimizer 
     """Switch layer ``index`` of ``model`` and hand its new parameters to ``optimizer``."""
     layer = reparam_layers(model)[index]
     conv = layer.conv
+    if conv is None:
+        raise RuntimeError(f"reparam layer {index} is already attention")
     if optimizer is not None and _group_index(optimizer, conv.weight) is None:  # check before changing the model
         raise ValueError(f"reparam layer {index}: its conv weight is not in the optimizer")
     attn = layer.switch()

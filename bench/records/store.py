@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import BenchError
 from .atomic import atomic_write_json
@@ -99,6 +100,7 @@ def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s:
         "metrics": result.metrics,
         "history": result.history,
         "events": result.events,
+        "model_stats": getattr(result, "model_stats", None),
         "provenance": provenance,
         "runtime": runtime,
         "wall_time_s": round(wall_time_s, 3),

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -53,6 +54,7 @@ def build_optimizer(model: nn.Module, recipe: dict[str, Any], fused: bool = Fals
     if groups is None:
         param_groups = param_groups_weight_decay(model, recipe["weight_decay"],
                                                  no_weight_decay_list=no_decay_names(model))
+        param_groups = split_lr_scales(model, param_groups)
     else:
         named = dict(model.named_parameters())
         param_groups = [{**{k: v for k, v in g.items() if k != "names"}, "params": [named[n] for n in g["names"]]}
@@ -60,10 +62,31 @@ def build_optimizer(model: nn.Module, recipe: dict[str, Any], fused: bool = Fals
     return OPTIMIZERS[recipe["optimizer"]](param_groups, recipe, fused)
 
 
+def split_lr_scales(model: nn.Module, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parameters the model names in ``param_lr_scales()`` (name -> factor) move to their own groups
+    with ``lr_scale`` (appended after the others); e.g. the reparam ViT's 3x3 kernels learn at 1/9."""
+    scales: dict[str, float] = dict(getattr(model, "param_lr_scales", dict)())
+    if not scales:
+        return groups
+    by_id = {id(p): scales[n] for n, p in model.named_parameters() if n in scales and scales[n] != 1.0}
+    out: list[dict[str, Any]] = []
+    extra: dict[tuple[Any, float], dict[str, Any]] = {}
+    for g in groups:
+        keep = [p for p in g["params"] if id(p) not in by_id]
+        for p in g["params"]:
+            if id(p) in by_id:
+                key = (g.get("weight_decay"), by_id[id(p)])
+                extra.setdefault(key, {**{k: v for k, v in g.items() if k != "params"}, "lr_scale": key[1],
+                                       "params": []})["params"].append(p)
+        out.append({**g, "params": keep})
+    return out + list(extra.values())
+
+
 def group_layout(model: nn.Module, opt: torch.optim.Optimizer) -> list[dict[str, Any]]:
-    """Parameter names per optimizer group (and the group's weight decay), for checkpoints."""
+    """Parameter names per optimizer group (and the group's weight decay and lr scale), for checkpoints."""
     name_of = {id(p): n for n, p in model.named_parameters()}
-    return [{"names": [name_of[id(p)] for p in g["params"]], "weight_decay": g.get("weight_decay", 0.0)}
+    return [{"names": [name_of[id(p)] for p in g["params"]], "weight_decay": g.get("weight_decay", 0.0),
+             **({"lr_scale": g["lr_scale"]} if "lr_scale" in g else {})}
             for g in opt.param_groups]
 
 
@@ -95,7 +118,7 @@ class LRSchedule:
         self.recipe = recipe
         self.spe = steps_per_epoch
         self.total = recipe["epochs"] * steps_per_epoch
-        self.warm = int(round(recipe["warmup_epochs"] * steps_per_epoch))
+        self.warm = round(recipe["warmup_epochs"] * steps_per_epoch)
         self.last_step = -1
 
     def lr_at(self, step: int) -> float:
