@@ -231,6 +231,20 @@ def test_switch_under_torch_compile() -> None:
     assert reparam_layers(compiled)[1].attn.gating_param.grad is not None
 
 
+def test_softening_reaches_a_compiled_model() -> None:
+    """locality and the mask fade are buffers: a compiled graph reads the new values (no stale constant)."""
+    torch.manual_seed(0)
+    model = small_vit(depth=1).eval()
+    compiled = torch.compile(model, backend="aot_eager")
+    x = torch.randn(2, 3, 32, 32)
+    switch_layer(model, 0)
+    with torch.no_grad():
+        exact = compiled(x)
+        reparam_layers(model)[0].attn.soften(1.0, 1.0)
+        soft, eager = compiled(x), model(x)
+    assert rel(soft, exact) > 1e-3 and rel(soft, eager) <= 1e-6
+
+
 def test_training_across_a_switch_keeps_loss_finite_and_decreasing() -> None:
     """A tiny learnable task; PRS switches the 4 layers over epochs 1-3; the loss is continuous at each switch."""
     torch.manual_seed(0)
