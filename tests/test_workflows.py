@@ -87,7 +87,8 @@ def test_verdict_job_merges_gates_compares_and_reports(workflow: dict[Any, Any])
     assert re.search(r"prs-bench report .*--html", script)
     last = job["steps"][-1]
     assert "exit 1" in last["run"] and last["if"].startswith("always()"), "the last step fails the job"
-    for step_id in ("board", "report", "compare"):
+    assert re.search(r"prs-bench validate ", script)
+    for step_id in ("validate", "board", "report", "compare"):
         assert f"steps.{step_id}.outcome" in last["if"], f"a failed {step_id} must fail the job"
 
 
@@ -128,7 +129,7 @@ def prs_bench_commands(workflow: dict[Any, Any]) -> list[tuple[str, list[str]]]:
 
 def test_every_prs_bench_command_parses(workflow: dict[Any, Any]) -> None:
     commands = prs_bench_commands(workflow)
-    assert {argv[0] for _, argv in commands} >= {"run", "leaderboard", "compare", "report"}
+    assert {argv[0] for _, argv in commands} >= {"run", "validate", "leaderboard", "compare", "report"}
     parser = build_parser()
     for job, argv in commands:
         try:
