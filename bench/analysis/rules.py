@@ -13,6 +13,7 @@ from timm.models import vision_transformer as timm_vit
 from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from ..models.reparam import ReparamLayer, reparam_layers
+from ..models.resnet import CifarResNet
 from ..models.reparam_vit import ReparamBlock, ReparamViT
 from .capture import Kind, NoCaptureRule, Site, capture_rule, expect_type
 
@@ -76,4 +77,15 @@ def _resnet(model: ResNet) -> list[Site]:
     covered = sum(isinstance(m, ReparamLayer) for site in sites for m in site.module.modules())
     if covered != len(reparam_layers(model)):
         raise NoCaptureRule("ResNet: a switchable layer lies outside the layer1..4 blocks; extend the capture rule")
+    return sites
+
+
+@capture_rule(CifarResNet)
+def _cifar_resnet(model: CifarResNet) -> list[Site]:
+    """He et al.'s CIFAR ResNet (ResNet-56): the output of every residual block of its three stages."""
+    sites: list[Site] = []
+    for s, stage in enumerate(model.stages):
+        for j, blk in enumerate(stage):
+            expect_type(blk, (BasicBlock,), f"stages.{s}.{j}")
+            sites.append(_resnet_block_site(f"stages.{s}.{j}", blk))
     return sites

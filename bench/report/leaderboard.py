@@ -21,7 +21,7 @@ from ..verdicts.context import device_of
 
 FORMATS = {"md": "pipe", "github": "github", "csv": None, "json": None}
 EXTENSIONS = {"md": "md", "csv": "csv", "json": "json"}
-ARM_COLUMNS = ["Suite", "Version", "Tier", "Arm", "Model", "Data", "n", "Top-1 (%)", "Reference", "Band", "Verdict",
+ARM_COLUMNS = ["Suite", "Version", "Tier", "Arm", "Model", "Data", "Epochs", "n", "Top-1 (%)", "Reference", "Band", "Verdict",
                "Device"]
 SUMMARY_COLUMNS = ["Claim", "Suite", "Version", "Tier", "Checks", "pass", "fail", "inconclusive", "not run", "Verdict"]
 CLAIM_COLUMNS = ["Suite", "Version", "Tier", "Claim", "Check", "Verdict", "Detail"]
@@ -78,9 +78,14 @@ def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: 
         refs = [v for v in mine if v.arms and v.arms[0] == arm and "reference_label" in v.numbers]
         rows.append({
             "Suite": suite.name, "Version": suite.version, "Tier": tier, "Arm": suite.arm_label(arm),
-            "Model": recs[0]["config"]["model"]["name"], "Data": label, "n": len(recs),
+            "Model": recs[0]["config"]["model"]["name"], "Data": label,
+            "Epochs": f"{recs[0]['config']['recipe']['epochs']} ({suite.epoch_rule(tier)})"
+            if "fractions" in suite.tier(tier) else str(recs[0]["config"]["recipe"]["epochs"]),
+            "n": len(recs),
             "Top-1 (%)": _mean_std(accs),
-            "Reference": "; ".join(f"{v.numbers['reference_label']} ({v.numbers.get('source', '-')})" for v in refs) or "-",
+            "Reference": "; ".join(f"{v.numbers['reference_label']} ({v.numbers.get('source', '-')}"
+                                   + (f"; {v.numbers['statistic']}, vs {v.numbers.get('metric', 'test_acc')}"
+                                      if "statistic" in v.numbers else "") + ")" for v in refs) or "-",
             "Band": "; ".join(str(v.numbers.get("band", "-")) for v in refs) or "-",
             "Verdict": worst([v.status for v in mine]) if mine else "-",
             "Device": device,
