@@ -88,8 +88,8 @@ def _resnet(model: ResNet) -> list[Site]:
 
 @capture_rule(CifarResNet)
 def _cifar_resnet(model: CifarResNet) -> list[Site]:
-    """He et al.'s CIFAR ResNet (ResNet-56): the output of every residual block of its three stages."""
-    sites: list[Site] = []
+    """He et al.'s CIFAR ResNet (ResNet-56): the stem's output, then every residual block's."""
+    sites = [embed_site(model.stages, 0, "stem", tokens=False)]
     for s, stage in enumerate(model.stages):
         for j, blk in enumerate(stage):
             expect_type(blk, (BasicBlock,), f"stages.{s}.{j}")
