@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import itertools
 import statistics
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -179,7 +180,7 @@ def run_perf(s: PerfSettings, plain: bool = True) -> dict[str, Any]:
     rows = []
     for r in results:
         rows.append({**asdict(r), "achieved_flops_per_s": flops["train"] * r.images_per_s})
-    out = {"settings": asdict(s), "flops_per_image": flops, "results": rows}
+    out: dict[str, Any] = {"settings": asdict(s), "flops_per_image": flops, "results": rows}
     if plain:
         out["speedup"] = results[0].images_per_s / results[1].images_per_s
     return out
