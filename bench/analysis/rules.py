@@ -15,8 +15,8 @@ from timm.models import vision_transformer as timm_vit
 from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from ..models.reparam import ReparamLayer, reparam_layers
-from ..models.resnet import CifarResNet
 from ..models.reparam_vit import ReparamBlock, ReparamViT
+from ..models.resnet import CifarResNet
 from .capture import Kind, NoCaptureRule, Site, capture_rule, expect_type
 
 
@@ -93,7 +93,7 @@ def _cifar_resnet(model: CifarResNet) -> list[Site]:
     """He et al.'s CIFAR ResNet (ResNet-56): the stem's output, then every residual block's."""
     sites = [embed_site(model.stages, 0, "stem", tokens=False)]
     for s, stage in enumerate(model.stages):
-        for j, blk in enumerate(stage):
+        for j, blk in enumerate(cast(nn.Sequential, stage)):
             expect_type(blk, (BasicBlock,), f"stages.{s}.{j}")
             sites.append(_resnet_block_site(f"stages.{s}.{j}", blk))
     return sites
