@@ -117,7 +117,7 @@ def _train_one(i: int, n: int, spec: RunSpec, store: RecordStore, device: torch.
     say(f"[{i}/{n}] {spec.run_id} ({spec.config['model']['name']}, {device})")
     t0 = time.perf_counter()
     result = trainer(spec.config, data, device, spec.seed, progress=progress, run_dir=run_dir, resume=resume,
-                     options=options, dist=dist, config_hash=spec.config_hash, log=say)
+                     options=options, dist=dist, config_hash=spec.config_hash, log=say, run_name=spec.run_id)
     wall = time.perf_counter() - t0
     if dist.is_main:
         record = make_record(spec, result, provenance, wall, data.meta, runtime)

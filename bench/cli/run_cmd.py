@@ -49,6 +49,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--checkpoint-steps", type=int, default=0, metavar="K",
                    help="also checkpoint every K steps inside an epoch (0: off)")
     g.add_argument("--workers", type=int, default=8, help="DataLoader workers for streamed (ImageNet-size) data")
+    g.add_argument("--log-to", action="append", default=None, metavar="TRACKER",
+                   help="also log each epoch and switch to TensorBoard (RUN_DIR/tensorboard) or W&B (repeatable; "
+                   "extras: pip install \"prs-bench[tensorboard]\" / \"prs-bench[wandb]\")")
     s = p.add_argument_group("spreading runs over machines")
     s.add_argument("--shard", default=None, metavar="K/N", help="run only shard K of N (by a hash of the run id)")
     s.add_argument("--launcher", default=None, choices=["slurm", "local", "debug"],
@@ -67,8 +70,11 @@ def core_options(args: argparse.Namespace) -> CoreOptions:
         raise BenchError("--checkpoint-every and --checkpoint-steps must be >= 0")
     if args.workers < 0:
         raise BenchError(f"--workers {args.workers}: must be >= 0 (0 decodes in the main process)")
+    from ..train.tracking import check_backends
+
     return CoreOptions(compile=ON_OFF[args.compile], precision=args.precision, checkpoint_every=args.checkpoint_every,
-                       checkpoint_steps=args.checkpoint_steps, workers=args.workers)
+                       checkpoint_steps=args.checkpoint_steps, workers=args.workers,
+                       log_to=check_backends(args.log_to or ()))
 
 
 def suites_with_tier(suites: list[Suite], tier: str, named: bool) -> list[Suite]:
@@ -95,6 +101,7 @@ def shard_argv(args: argparse.Namespace) -> list[str]:
     optional = {"--seeds": args.seeds, "--seed-list": args.seed_list, "--arms": args.arms, "--precision": args.precision,
                 "--suites-dir": args.suites_dir}
     argv += [x for k, v in optional.items() if v is not None for x in (k, str(v))]
+    argv += [x for name in args.log_to or () for x in ("--log-to", name)]
     return argv + [flag for flag, on in (("--rerun", args.rerun), ("--resume", args.resume)) if on]
 
 
@@ -130,11 +137,11 @@ def main(args: argparse.Namespace) -> int:
     if args.shard:
         k, n = parse_shard(args.shard)
         specs = select_shard(specs, k, n)
+    options = core_options(args)  # bad options fail before anything trains (also under --dry-run)
     if args.dry_run:
         for spec in specs:
             print(f"{spec.run_id}  model={spec.config['model']['name']}  hash={spec.config_hash[:12]}")
         return 0
-    options = core_options(args)
     device = resolve_device(args.device)
     dist = init_from_env(device.type)
     device = rank_device(device, dist)
