@@ -162,7 +162,8 @@ def _validate_semantics(suite: Suite) -> None:
 
 
 def _check_arms(check: dict[str, Any]) -> list[str]:
-    names = list(check.get("arms", []))
+    arms = check.get("arms", [])
+    names = [a for a in arms if isinstance(a, str)] if isinstance(arms, list) else []  # the check's own keys say more
     names += [check[k] for k in ("arm", "a", "b", "reference_arm") if isinstance(check.get(k), str)]
     return names
 
