@@ -9,7 +9,7 @@ import pytest
 from bench.cli import main
 from bench.errors import BenchError
 from bench.suite import load_suite, plan_runs
-from bench.verdicts.fake import toy_suite
+from tests.fakes import toy_suite
 
 
 def suite(tmp_path: Path, rule: str | None):
@@ -53,7 +53,7 @@ def test_list_shows_each_tiers_rule(suites_dir: Path, capsys: pytest.CaptureFixt
 def test_leaderboard_shows_the_epoch_rule(tmp_path: Path) -> None:
     from bench.baselines import Baselines
     from bench.report import build_tables
-    from bench.verdicts.fake import fake_records
+    from tests.fakes import fake_records
 
     s = suite(tmp_path, "constant-steps")
     recs = fake_records(s, "quick", {("vit", 0.3): [50.0], ("vit", 1.0): [60.0]})
