@@ -71,6 +71,14 @@ def runtime_of(opts: CoreOptions, device: torch.device, world_size: int) -> dict
             "world_size": int(world_size)}
 
 
+def compiled_graphs() -> int:
+    """Graphs dynamo has compiled in this process so far (``torch._dynamo.reset`` keeps the count):
+    the core records the per-epoch difference, so recompiles show in a run's history."""
+    from torch._dynamo.utils import counters
+
+    return int(counters["stats"]["unique_graphs"])
+
+
 def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.sum(-target * F.log_softmax(logits, dim=-1), dim=-1).mean()
 
