@@ -74,7 +74,7 @@ def test_the_check_catches_outside_paths() -> None:
 @pytest.mark.parametrize("path", markdown_files())
 def test_relative_links_resolve(path: str) -> None:
     body = text(path) or ""
-    body = re.sub(r"```.*?```", "", body, flags=re.S)  # code blocks hold commands, not links
+    body = re.sub(r"```.*?```", "", body, flags=re.DOTALL)  # code blocks hold commands, not links
     broken = []
     for target in MD_LINK.findall(body):
         if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
@@ -88,7 +88,7 @@ def test_relative_links_resolve(path: str) -> None:
 def test_method_sections_cited_exist() -> None:
     """"docs/METHOD.md section N" anywhere in the repo names a numbered section that exists."""
     method = (ROOT / "docs" / "METHOD.md").read_text(encoding="utf-8")
-    have = {int(n) for n in re.findall(r"^## (\d+)\. ", method, flags=re.M)}
+    have = {int(n) for n in re.findall(r"^## (\d+)\. ", method, flags=re.MULTILINE)}
     assert have >= set(range(1, 8)), f"docs/METHOD.md must keep sections 1-7, has {sorted(have)}"
     missing = []
     for path in repo_files():

@@ -9,10 +9,15 @@ Optimizer handling at a switch (no new param groups, nothing removed):
 * the kernel and bias *are* the convolution's Parameters (shared), so they stay in their groups
   with their optimizer state (momentum, Adam moments): training continues without a jolt;
 * the new parameters (gate, positional projection, q/k/v, content projection) join existing groups
-  with fresh state: 2-d and larger ones the group of the conv weight; 1-d ones (the gate, q/k/v
-  biases) the group of the conv bias, else the first group holding a 1-d parameter of the model
-  (timm-style no-decay group), else the weight's group. Each is inserted in model parameter order,
-  so an optimizer built from ``model.named_parameters()`` after ``restore_reparam_state`` lines up.
+  with fresh state: q/k/v/proj weights the group of the conv weight; the positional vectors and
+  the gate (kept out of weight decay, as timm keeps position embeddings out: a decayed positional
+  vector drifts back to uniform attention) and the q/k/v biases the first group without weight
+  decay, else the group of the conv bias, else the weight's group. Each is inserted in model
+  parameter order, so an optimizer built from ``model.named_parameters()`` after
+  ``restore_reparam_state`` lines up (``no_decay_names`` lists the positional ones).
+
+Softening: ``soften_layers(model, schedule, epochs, position)`` (the core calls it before every
+step) sets each switched layer's locality and border-mask fade from ``schedules.softening``.
 
 torch.compile: ``ReparamLayer.forward`` branches on the phase, so dynamo guards on it and
 recompiles the graph once after a switch (a few seconds per switch event on CPU); no other
@@ -27,10 +32,12 @@ import torch
 import torch.nn as nn
 
 from .reparam_attn import ReparamGPSA, check_convertible, conv_to_attention
-from .schedules import switch_epochs
+from .schedules import softening, switch_epochs
 
 __all__ = ["ReparamLayer", "ReparamGPSA", "conv_to_attention", "reparam_layers", "apply_schedule",
-           "reparam_state", "restore_reparam_state", "layer_diagnostics"]
+           "soften_layers", "reparam_state", "restore_reparam_state", "layer_diagnostics", "no_decay_names"]
+
+NO_DECAY = ("pos_proj.weight", "gating_param")  # per ReparamGPSA: positional vectors and gates
 
 LAYOUTS = ("tokens", "nchw")
 
@@ -51,6 +58,7 @@ class ReparamLayer(nn.Module):
         self.attn_kwargs = attn_kwargs
         self.conv: nn.Conv2d | None = conv
         self.attn: ReparamGPSA | None = None
+        self.softened: tuple[float, float] | None = None   # last (locality, progress) set, to skip no-ops
 
     @property
     def phase(self) -> str:
@@ -93,7 +101,7 @@ def _group_index(opt: torch.optim.Optimizer, p: torch.Tensor) -> int | None:
     return None
 
 
-def _add_to_optimizer(model: nn.Module, opt: torch.optim.Optimizer, conv: nn.Conv2d, new: list[nn.Parameter],
+def _add_to_optimizer(model: nn.Module, opt: torch.optim.Optimizer, conv: nn.Conv2d, attn: ReparamGPSA,
                       layer_index: int) -> None:
     weight_group = _group_index(opt, conv.weight)
     if weight_group is None:
@@ -103,9 +111,16 @@ def _add_to_optimizer(model: nn.Module, opt: torch.optim.Optimizer, conv: nn.Con
         one_d = {id(p) for p in model.parameters() if p.ndim <= 1}
         bias_group = next((gi for gi, g in enumerate(opt.param_groups)
                            if any(id(q) in one_d for q in g["params"])), weight_group)
+    mine = {id(q) for q in model.parameters()}
+    no_decay_group = next((gi for gi, g in enumerate(opt.param_groups) if not g.get("weight_decay", 0.0)
+                           and any(id(q) in mine for q in g["params"])), bias_group)
+    old = {id(p) for p in conv.parameters()}
+    new = [p for p in attn.parameters() if id(p) not in old]
+    positional = {id(attn.get_parameter(n)) for n in NO_DECAY}
     order = {id(p): i for i, p in enumerate(model.parameters())}
     for p in new:
-        params = opt.param_groups[bias_group if p.ndim <= 1 else weight_group]["params"]
+        gi = no_decay_group if (id(p) in positional or p.ndim <= 1) else weight_group
+        params = opt.param_groups[gi]["params"]
         rank = order[id(p)]
         at = next((j for j, q in enumerate(params) if order.get(id(q), -1) > rank), len(params))
         params.insert(at, p)
@@ -119,8 +134,7 @@ def switch_layer(model: nn.Module, index: int, optimizer: torch.optim.Optimizer 
         raise ValueError(f"reparam layer {index}: its conv weight is not in the optimizer")
     attn = layer.switch()
     if optimizer is not None:
-        old = {id(p) for p in conv.parameters()}
-        _add_to_optimizer(model, optimizer, conv, [p for p in attn.parameters() if id(p) not in old], index)
+        _add_to_optimizer(model, optimizer, conv, attn, index)
 
 
 def apply_schedule(model: nn.Module, schedule: dict[str, Any], epoch: int, epochs: int,
@@ -139,7 +153,29 @@ def apply_schedule(model: nn.Module, schedule: dict[str, Any], epoch: int, epoch
         if at is not None and at <= epoch and layer.phase == "conv":
             switch_layer(model, i, optimizer)
             events.append({"event": "switch", "layer": i, "epoch": epoch, "step": step})
+    _soften(layers, schedule, plan, float(epoch))
     return events
+
+
+def soften_layers(model: nn.Module, schedule: dict[str, Any], epochs: int, position: float) -> None:
+    """Set every switched layer's locality for ``position`` (epochs, fractional: epoch + step/steps_per_epoch).
+
+    A no-op unless the schedule has ``soften_epochs``; cheap enough to call before every step
+    (buffers change only when the value does).
+    """
+    if "soften_epochs" in schedule:
+        layers = reparam_layers(model)
+        _soften(layers, schedule, switch_epochs(schedule, len(layers), epochs), position)
+
+
+def _soften(layers: list[ReparamLayer], schedule: dict[str, Any], plan: list[int | None], position: float) -> None:
+    for layer, at in zip(layers, plan):
+        if layer.attn is None:
+            continue
+        state = softening(schedule, at, position, layer.attn.start_locality)
+        if state is not None and state != layer.softened:
+            layer.attn.soften(*state)
+            layer.softened = state
 
 
 def reparam_state(model: nn.Module) -> dict[str, Any]:
@@ -162,14 +198,27 @@ def restore_reparam_state(model: nn.Module, state: dict[str, Any]) -> None:
 
 
 def layer_diagnostics(model: nn.Module) -> list[dict[str, Any]]:
-    """Per layer: phase, mean gate sigmoid(g) and mean attended distance in tokens (None as conv).
+    """Per layer: ``{layer, phase, locality, pos_target_mass, gate, attn_distance}`` (None as conv).
 
-    The distance is ConViT's: the expected query-key distance under the gated attention map
-    ``sigmoid(g) * positional + (1 - sigmoid(g)) * content``, averaged over queries, heads and the
-    last forward's batch (None if no forward ran since the switch).
+    ``locality``: the current strength; ``pos_target_mass``: mean positional mass on the head's own
+    kernel offset over queries whose target is inside the grid (1.0 = the convolution, about 0.35
+    = ConViT's local init at strength 1 on 8x8); ``gate``: mean sigmoid(g) (positional share);
+    ``attn_distance``: ConViT's mean attended distance (tokens) of the gated map, a border-masked
+    (head, query) pair weighted by its mask. The last three read the last forward (None before it).
     """
     out = []
     for i, layer in enumerate(reparam_layers(model)):
-        gate, dist = (None, None) if layer.attn is None else layer.attn.diagnostics()
-        out.append({"layer": i, "phase": layer.phase, "gate": gate, "distance": dist})
+        d: dict[str, Any] = {"locality": None, "pos_target_mass": None, "gate": None, "attn_distance": None}
+        if layer.attn is not None:
+            d.update(layer.attn.diagnostics())
+        out.append({"layer": i, "phase": layer.phase, **d})
     return out
+
+
+def no_decay_names(model: nn.Module) -> set[str]:
+    """Parameter names of the switched layers' positional vectors and gates (out of weight decay)."""
+    names = set()
+    for name, m in model.named_modules():
+        if isinstance(m, ReparamGPSA):
+            names |= {f"{name}.{n}" for n in NO_DECAY}
+    return names

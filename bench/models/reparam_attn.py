@@ -22,9 +22,15 @@ Design (why it is exact at the switch and still a trainable self-attention):
   is multiplied by the constant ``1 / sigmoid(gate_init)`` so the positional path reproduces the
   kernel exactly; this constant is fixed (like 1/sqrt(d)), the gate itself is free.
 
-Trade-off, measured in tests/models/test_reparam_attn.py: the positional maps start saturated, so
-their gradient is ~exp(-alpha) at the switch; the gate, the kernel and the content path carry the
-learning first. A smaller ``locality_strength`` trades exactness for positional gradient.
+* Softening (docs/REPARAM.md): the positional logits are ``locality * (v_h . r_ij)`` with v_h
+  trained and initialised to the unit local init ``(2 Dx, 2 Dy, -1)``, and ``locality`` a buffer
+  that starts at ``locality_strength`` (exact) and that ``soften(locality, progress)`` lowers after
+  the switch; ``progress`` also fades the border mask to 1, so at the end of softening the layer
+  is ConViT's GPSA at ``locality`` (unmasked, ConViT's parameterisation when locality is 1).
+
+Trade-off, measured in tests/models/test_reparam_attn.py: a saturated map (locality 16) passes
+~exp(-16) of the gradient, so without softening the positional maps never move (the layer stays
+a convolution plus a content branch).
 """
 
 from __future__ import annotations
@@ -65,6 +71,31 @@ def border_mask(offsets: torch.Tensor, h: int, w: int) -> torch.Tensor:
     return ((r >= 0) & (r < h) & (c >= 0) & (c < w))
 
 
+def unit_local_init(offsets: torch.Tensor) -> torch.Tensor:
+    """(H, 3) ConViT local-init vectors at strength 1: v_h = (2 Dx, 2 Dy, -1)."""
+    dy, dx = offsets[:, 0].float(), offsets[:, 1].float()
+    return torch.stack([2 * dx, 2 * dy, -torch.ones_like(dx)], dim=1)
+
+
+def target_mass(pos: torch.Tensor, offsets: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """(H,) mean over queries i whose target i + D_h is inside the grid of pos[h, i, i + D_h]."""
+    inside = border_mask(offsets, h, w)                                       # (H, N)
+    n = h * w
+    target = torch.arange(n, device=pos.device)[None, :] + offsets[:, 0:1] * w + offsets[:, 1:2]
+    mass = pos.gather(-1, target.clamp(0, n - 1)[..., None])[..., 0]           # (H, N)
+    return (mass * inside).sum(-1) / inside.sum(-1).clamp_min(1)
+
+
+def local_init_target_mass(locality: float, kernel_size: int, h: int, w: int) -> float:
+    """The mean target mass an untrained layer at ``locality`` has on an h x w grid (unmasked softmax).
+
+    What a configured end strength implies: e.g. 3x3 kernel, locality 1, 8x8 grid -> about 0.40.
+    """
+    offsets = kernel_offsets(kernel_size)
+    logits = (relative_positions(h, w)[:, :, None, :] * (locality * unit_local_init(offsets))).sum(-1)
+    return float(target_mass(logits.permute(2, 0, 1).softmax(-1), offsets, h, w).mean())
+
+
 class ReparamGPSA(nn.Module):
     """K*K-head gated positional self-attention whose positional value path is a conv kernel.
 
@@ -85,38 +116,54 @@ class ReparamGPSA(nn.Module):
         self.weight = nn.Parameter(torch.empty(out_dim, in_dim, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_dim)) if bias else None
         self.pos_proj = nn.Linear(3, heads, bias=False)
+        self.start_locality = float(locality_strength)
+        # the current locality multiplier and the border mask's fade (0 = full mask); buffers so that a
+        # compiled graph reads them (no recompile when they change) and checkpoints carry them
+        self.register_buffer("locality", torch.tensor(float(locality_strength)))
+        self.register_buffer("mask_fade", torch.tensor(0.0))
         self.gating_param = nn.Parameter(torch.full((heads,), float(gate_init)))
         # content branch (zero output at init)
         self.qk = nn.Linear(in_dim, 2 * heads * self.head_dim, bias=qkv_bias)
         self.v = nn.Linear(in_dim, heads * self.head_dim, bias=qkv_bias)
         self.proj = nn.Linear(heads * self.head_dim, out_dim, bias=False)
-        # per-head mean attended distance of the last forward: row 0 content, row 1 positional
+        # last forward: per-head mean attended distance (row 0 content, row 1 positional, border-aware)
+        # and the positional mass on each head's own offset, mean over queries whose target is inside
         self.register_buffer("last_distance", torch.full((2, heads), float("nan")), persistent=False)
-        self.reset_parameters(locality_strength)
+        self.register_buffer("last_target_mass", torch.full((heads,), float("nan")), persistent=False)
+        self.reset_parameters()
 
     @torch.no_grad()
-    def reset_parameters(self, locality_strength: float) -> None:
+    def reset_parameters(self) -> None:
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         for lin in (self.qk, self.v):
             trunc_normal_(lin.weight, std=0.02)
             if lin.bias is not None:
                 nn.init.zeros_(lin.bias)
         nn.init.zeros_(self.proj.weight)
-        self.local_init(locality_strength)
+        self.local_init()
 
     @torch.no_grad()
-    def local_init(self, locality_strength: float) -> None:
-        """ConViT's local init with integer offsets: head h peaks at D_h with sharpness alpha."""
-        dy, dx = self.offsets[:, 0].float(), self.offsets[:, 1].float()
-        v = torch.stack([2 * dx, 2 * dy, -torch.ones_like(dx)], dim=1)
-        self.pos_proj.weight.copy_(locality_strength * v)
+    def local_init(self) -> None:
+        """ConViT's local init with integer offsets at unit strength (``locality`` multiplies it)."""
+        self.pos_proj.weight.copy_(unit_local_init(self.offsets))
+
+    @torch.no_grad()
+    def soften(self, locality: float, progress: float) -> None:
+        """Set the locality multiplier and fade the border mask by ``progress`` (0 exact .. 1 unmasked)."""
+        self.locality.fill_(locality)
+        self.mask_fade.fill_(progress)
+
+    def effective_mask(self, h: int, w: int) -> torch.Tensor:
+        """(H, N): the border mask faded towards 1 by ``mask_fade`` (the exact zero padding at 0)."""
+        m = border_mask(self.offsets, h, w).to(self.mask_fade.dtype)
+        return m + (1 - m) * self.mask_fade
 
     def positional_attention(self, h: int, w: int) -> torch.Tensor:
         """(H, N, N) float32 positional maps on an h x w grid (no border mask).
 
         Elementwise, not F.linear, so autocast cannot round the logits to 16 bits.
         """
-        weight = self.pos_proj.weight.float()
+        weight = self.pos_proj.weight.float() * self.locality.float()
         rel = relative_positions(h, w, weight.device, torch.float32)
         logits = (rel[:, :, None, :] * weight).sum(-1)                          # (N, N, H)
         return logits.permute(2, 0, 1).softmax(dim=-1)
@@ -127,7 +174,8 @@ class ReparamGPSA(nn.Module):
         heads, d = self.num_heads, self.head_dim
         gate = torch.sigmoid(self.gating_param)                                   # (H,)
         pos = self.positional_attention(h, w).to(x.dtype)                        # (H, N, N)
-        rows = border_mask(self.offsets, h, w).to(x.dtype) * (gate * self.out_scale)[:, None]
+        mask = self.effective_mask(h, w).to(x.dtype)                              # (H, N)
+        rows = mask * (gate * self.out_scale)[:, None]
         z = torch.einsum("hij,bjc->bihc", pos * rows[:, :, None], x).reshape(B, N, heads * C)
         kernel = self.weight.permute(0, 2, 3, 1).reshape(self.out_dim, heads * C)  # form (b) layout
         y = F.linear(z, kernel, self.bias)
@@ -139,19 +187,28 @@ class ReparamGPSA(nn.Module):
         y = y + self.proj(zc.transpose(1, 2).reshape(B, N, heads * d))
 
         with torch.no_grad():
-            dist = relative_positions(h, w, x.device, x.dtype)[..., 2].sqrt()     # (N, N)
-            con_d = (content * dist).sum(-1).mean(dim=(0, 2))
-            pos_d = (pos * dist).sum(-1).mean(-1)
-            self.last_distance.copy_(torch.stack([con_d, pos_d]).to(self.last_distance.dtype))
+            self._record(content, pos.float(), mask.float(), h, w)
         return y
 
+    def _record(self, content: torch.Tensor, pos: torch.Tensor, mask: torch.Tensor, h: int, w: int) -> None:
+        """Diagnostics of this forward; border-aware: a (head, query) pair counts by its mask weight."""
+        dist = relative_positions(h, w, pos.device, torch.float32)[..., 2].sqrt()    # (N, N)
+        con_d = (content.float() * dist).sum(-1).mean(dim=(0, 2))
+        pos_d = ((pos * dist).sum(-1) * mask).sum(-1) / mask.sum(-1).clamp_min(1e-12)
+        self.last_distance.copy_(torch.stack([con_d, pos_d]).to(self.last_distance.dtype))
+        self.last_target_mass.copy_(target_mass(pos, self.offsets, h, w).to(self.last_target_mass.dtype))
+
     @torch.no_grad()
-    def diagnostics(self) -> tuple[float, float | None]:
-        """(mean gate sigmoid(g), mean attended distance of the gated map in tokens or None)."""
+    def diagnostics(self) -> dict[str, float | None]:
+        """locality, pos_target_mass (mean over heads), gate (mean sigmoid(g)) and attn_distance (tokens,
+        ConViT's mean attended distance of the gated map); the last two read the last forward (None
+        before the first)."""
         gate = torch.sigmoid(self.gating_param.float())
         con_d, pos_d = self.last_distance.float()
         dist = (gate * pos_d + (1 - gate) * con_d).mean()
-        return float(gate.mean()), (None if torch.isnan(dist) else float(dist))
+        mass = self.last_target_mass.float().mean()
+        return {"locality": float(self.locality), "pos_target_mass": None if torch.isnan(mass) else float(mass),
+                "gate": float(gate.mean()), "attn_distance": None if torch.isnan(dist) else float(dist)}
 
     def extra_repr(self) -> str:
         return (f"{self.in_dim}, {self.out_dim}, kernel_size={self.kernel_size}, heads={self.num_heads}, "

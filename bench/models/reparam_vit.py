@@ -22,7 +22,7 @@ import torch.nn as nn
 from timm.layers import DropPath, LayerNorm, Mlp, PatchEmbed, trunc_normal_
 
 from .registry import register_model
-from .reparam import ReparamLayer
+from .reparam import ReparamLayer, no_decay_names
 
 
 class ReparamBlock(nn.Module):
@@ -75,7 +75,8 @@ class ReparamViT(nn.Module):
 
     @torch.jit.ignore
     def no_weight_decay(self) -> set[str]:
-        return {"pos_embed"}
+        """Position embedding, and the switched layers' positional vectors and gates."""
+        return {"pos_embed"} | no_decay_names(self)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         hw = (x.shape[-2] // self.patch_size, x.shape[-1] // self.patch_size)

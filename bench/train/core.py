@@ -226,6 +226,7 @@ class Run:
         batches = self.train.train_batches(self.seed, p.epoch, r["batch_size"], p.step_in_epoch, self.dist)
         for xb, yb, n_global, sl in batches:
             lr = self.sched.apply(eng.opt, p.global_step)
+            self.reparam.soften(self.model, r["epochs"], p.epoch, p.step_in_epoch, self.spe)
             x, target, y = self.aug(xb, yb, n_global, sl)
             loss, correct = eng.train_step(x, target, y)
             self.sums.add(loss, correct, y.shape[0])
@@ -274,7 +275,7 @@ class Run:
             entry["compiled_graphs"] = compiled_graphs() - graphs0
         diag = self.reparam.diagnostics(self.model)
         if diag is not None:
-            entry["reparam"] = diag
+            entry["layers"] = diag
         p.history.append(entry)
         self.events_log.write("epoch", **entry)
         p.epoch += 1

@@ -5,6 +5,7 @@ the order the core makes them:
   ``reparam_layers(model)``                   once, to know whether the model has any;
   ``restore_reparam_state(model, state)``     on resume, before ``load_state_dict``;
   ``apply_schedule(model, schedule, epoch, epochs, optimizer, step)`` at the start of every epoch;
+  ``soften_layers(model, schedule, epochs, position)`` before every step (locality softening);
   ``layer_diagnostics(model)``                after every epoch, into that epoch's history;
   ``reparam_state(model)``                    into every checkpoint.
 """
@@ -48,6 +49,11 @@ class Reparam:
         if self.api is None:
             return []
         return [plain(e) for e in self.api.apply_schedule(model, self.schedule, epoch, epochs, optimizer, step)]
+
+    def soften(self, model: nn.Module, epochs: int, epoch: int, step_in_epoch: int, steps_per_epoch: int) -> None:
+        """Before every step: the switched layers' locality at this point of training."""
+        if self.api is not None:
+            self.api.soften_layers(model, self.schedule, epochs, epoch + step_in_epoch / steps_per_epoch)
 
     def state(self, model: nn.Module) -> dict[str, Any] | None:
         return self.api.reparam_state(model) if self.api is not None else None

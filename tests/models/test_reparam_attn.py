@@ -8,13 +8,17 @@ import pytest
 import torch
 import torch.nn as nn
 
-from bench.models.reparam_attn import conv_to_attention
+from bench.models.reparam_attn import conv_to_attention, local_init_target_mass
 
 GRIDS = [(1, 1), (1, 7), (7, 1), (2, 3), (4, 4), (5, 9), (8, 8), (16, 5), (16, 16)]
 
 
 def tokens(x: torch.Tensor) -> torch.Tensor:
     return x.flatten(2).transpose(1, 2)
+
+
+def rel(out: torch.Tensor, ref: torch.Tensor) -> float:
+    return float((out - ref).norm() / ref.norm())
 
 
 def rel_err(out: torch.Tensor, ref: torch.Tensor) -> tuple[float, float]:
@@ -122,15 +126,23 @@ def test_positional_gradient_depends_on_sharpness() -> None:
     assert norms[16.0] > 0 and norms[2.0] > 1e3 * norms[16.0]
 
 
-def test_diagnostics_match_convit_distance() -> None:
-    """Positional distance at init ~ mean |D_h| over the 3x3 offsets; gate sigmoid(1)."""
+def test_diagnostics_are_border_aware() -> None:
+    """A sharp head at the switch attends exactly its offset where its target is inside; border pairs,
+    masked to zero output, do not count. Once the mask has faded they count fully."""
     m = conv_to_attention(nn.Conv2d(4, 4, 3, padding=1))
-    assert m.diagnostics()[1] is None  # no forward yet
+    assert m.diagnostics()["attn_distance"] is None and m.diagnostics()["pos_target_mass"] is None  # no forward
     m(torch.randn(2, 256, 4), (16, 16))
-    gate, dist = m.diagnostics()
+    d = m.diagnostics()
+    gate = d["gate"]
     assert gate == pytest.approx(1 / (1 + math.exp(-1)), abs=1e-6)
+    assert d["locality"] == 16.0 and d["pos_target_mass"] == pytest.approx(1.0, abs=1e-5)
     con_d, pos_d = m.last_distance
-    # a sharp head whose target is outside snaps to the nearest inside pixel (the clamped target)
+    norms = [math.hypot(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    torch.testing.assert_close(pos_d, torch.tensor(norms), atol=1e-4, rtol=0)
+    assert d["attn_distance"] == pytest.approx((gate * pos_d + (1 - gate) * con_d).mean().item(), rel=1e-5)
+    # unmasked (fade 1): a sharp head whose target is outside snaps to the nearest inside pixel
+    m.soften(16.0, 1.0)
+    m(torch.randn(2, 256, 4), (16, 16))
     n, total = 16, 0.0
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
@@ -138,5 +150,39 @@ def test_diagnostics_match_convit_distance() -> None:
                 for c in range(n):
                     ty, tx = min(max(r + dy, 0), n - 1), min(max(c + dx, 0), n - 1)
                     total += math.hypot(ty - r, tx - c)
-    assert pos_d.mean().item() == pytest.approx(total / (9 * n * n), abs=1e-4)
-    assert dist == pytest.approx((gate * pos_d + (1 - gate) * con_d).mean().item(), rel=1e-5)
+    assert m.last_distance[1].mean().item() == pytest.approx(total / (9 * n * n), abs=1e-4)
+
+
+@pytest.mark.parametrize("locality", [1.0, 2.0, 4.0])
+def test_target_mass_is_what_the_strength_implies(locality: float) -> None:
+    m = conv_to_attention(nn.Conv2d(4, 4, 3, padding=1))
+    m.soften(locality, 1.0)
+    m(torch.randn(1, 64, 4), (8, 8))
+    assert m.diagnostics()["locality"] == locality
+    assert m.diagnostics()["pos_target_mass"] == pytest.approx(local_init_target_mass(locality, 3, 8, 8), abs=1e-6)
+    assert local_init_target_mass(1.0, 3, 8, 8) < 0.5 < local_init_target_mass(2.0, 3, 8, 8)
+
+
+def test_softening_is_exact_at_its_start_and_continuous_after() -> None:
+    """soften(16, 0) is the switch itself; the output moves by an amount that shrinks with the step."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(8, 8, 3, padding=1)
+    m = conv_to_attention(conv, share=False)
+    x = torch.randn(2, 8, 8, 8)
+    tokens, ref = x.flatten(2).transpose(1, 2), conv(x).flatten(2).transpose(1, 2)
+    with torch.no_grad():
+        m.soften(16.0, 0.0)
+        assert rel(m(tokens, (8, 8)), ref) <= 1e-5
+
+        def biggest_jump(steps: int) -> float:
+            outs = []
+            for k in range(steps + 1):
+                p = k / steps
+                m.soften(16.0 * (1 / 16) ** p, p)
+                outs.append(m(tokens, (8, 8)))
+            return max(rel(b, a) for a, b in zip(outs, outs[1:]))
+
+        coarse, fine = biggest_jump(10), biggest_jump(40)
+    assert fine < coarse / 2.5, (coarse, fine)  # about 1/4: the change is first order in the step
+
+

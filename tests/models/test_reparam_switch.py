@@ -10,7 +10,8 @@ from timm.optim import param_groups_weight_decay
 
 from bench.models import create_model
 from bench.models.reparam import (ReparamLayer, apply_schedule, layer_diagnostics, reparam_layers, reparam_state,
-                                  restore_reparam_state, switch_layer)
+                                  restore_reparam_state, soften_layers, switch_layer)
+from bench.models.reparam_attn import local_init_target_mass
 
 
 def small_vit(**kw) -> nn.Module:
@@ -83,8 +84,43 @@ def test_zero_schedule_is_attention_before_the_first_step() -> None:
     assert [d["phase"] for d in layer_diagnostics(model)] == ["attention"] * 4
 
 
+def test_zero_schedule_with_softening_starts_as_convit_local_init() -> None:
+    """Nothing learned to preserve at step 0: the layers start at the end strength, border mask off."""
+    model = small_vit()
+    apply_schedule(model, {"kind": "zero", "soften_epochs": 3}, 0, 5, None, 0)
+    model(torch.randn(1, 3, 32, 32))
+    for d in layer_diagnostics(model):
+        assert d["locality"] == 1.0 and d["pos_target_mass"] == pytest.approx(local_init_target_mass(1.0, 3, 8, 8))
+        assert d["pos_target_mass"] < 0.5
+    assert all(float(layer.attn.mask_fade) == 1.0 for layer in reparam_layers(model))
+
+
+def test_each_layer_softens_from_its_own_switch() -> None:
+    """PRS over 4 layers (switches at epochs 6, 5, 3, 2), 2 softening epochs, 4 steps per epoch."""
+    model = small_vit()
+    schedule, epochs, spe = {"kind": "prs", "first": 2, "last": 6, "soften_epochs": 2, "locality_end": 2.0}, 10, 4
+    seen: dict[float, list] = {}
+    for epoch in range(epochs):
+        apply_schedule(model, schedule, epoch, epochs, None, epoch * spe)
+        for k in range(spe):
+            soften_layers(model, schedule, epochs, epoch + k / spe)
+            seen[epoch + k / spe] = [None if la.attn is None else float(la.attn.locality)
+                                     for la in reparam_layers(model)]
+    switch = {0: 6, 1: 5, 2: 3, 3: 2}
+    for layer, s in switch.items():
+        assert seen[s - 0.25][layer] is None and seen[s][layer] == 16.0                # exact at its switch
+        assert seen[s + 1][layer] == pytest.approx(16 * (2 / 16) ** 0.5)               # geometric halfway
+        assert seen[s + 2][layer] == seen[9.75][layer] == 2.0                          # held at the end
+        trace = [seen[t][layer] for t in sorted(seen) if t >= s]
+        assert all(b <= a for a, b in zip(trace, trace[1:]))
+
+
 @pytest.mark.parametrize("schedule,named", [
     ({"kind": "sometimes"}, "'sometimes'"),
+    ({"kind": "never", "soften_epochs": 2}, "'soften_epochs'"),
+    ({"kind": "zero", "soften_epochs": 0}, "soften_epochs"),
+    ({"kind": "zero", "soften_epochs": 2, "locality_end": -1}, "locality_end"),
+    ({"kind": "zero", "locality_end": 2.0}, "no 'soften_epochs'"),
     ({"kind": "uniform", "epoch": 10}, "epoch=10"),
     ({"kind": "prs", "first": 3, "last": 12}, "last=12"),
     ({"kind": "prs", "first": 5, "last": 2}, "first=5"),
@@ -110,7 +146,8 @@ def names_per_group(model: nn.Module, opt: torch.optim.Optimizer) -> list[list[s
 def test_optimizer_keeps_kernel_state_and_gets_new_params() -> None:
     torch.manual_seed(0)
     model = small_vit()
-    opt = torch.optim.SGD(param_groups_weight_decay(model, 0.05), lr=0.1, momentum=0.9)
+    opt = torch.optim.SGD(param_groups_weight_decay(model, 0.05, no_weight_decay_list=model.no_weight_decay()),
+                          lr=0.1, momentum=0.9)
     x, y = torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))
     F.cross_entropy(model(x), y).backward()
     opt.step()
@@ -125,11 +162,14 @@ def test_optimizer_keeps_kernel_state_and_gets_new_params() -> None:
     assert len(opt.param_groups) == 2
     no_decay, decay = groups  # timm order: no-decay first
     assert "blocks.2.mixer.attn.gating_param" in no_decay and "blocks.2.mixer.attn.qk.weight" in decay
-    assert "blocks.2.mixer.attn.pos_proj.weight" in decay and "blocks.2.mixer.attn.weight" in decay
+    # positional vectors stay out of weight decay (as timm keeps position embeddings out)
+    assert "blocks.2.mixer.attn.pos_proj.weight" in no_decay and "blocks.2.mixer.attn.weight" in decay
+    assert opt.param_groups[0]["weight_decay"] == 0
     # a fresh optimizer on the restored model lists the params in the same order (resume lines up)
     fresh = small_vit()
     restore_reparam_state(fresh, reparam_state(model))
-    assert names_per_group(fresh, torch.optim.SGD(param_groups_weight_decay(fresh, 0.05), lr=0.1)) == groups
+    rebuilt = param_groups_weight_decay(fresh, 0.05, no_weight_decay_list=fresh.no_weight_decay())
+    assert names_per_group(fresh, torch.optim.SGD(rebuilt, lr=0.1)) == groups
     F.cross_entropy(model(x), y).backward()
     opt.step()  # the new params train
     assert opt.state[attn.gating_param] and opt.state[attn.proj.weight]
@@ -162,8 +202,10 @@ def test_diagnostics_per_layer() -> None:
     model(torch.randn(2, 3, 32, 32))
     diag = layer_diagnostics(model)
     assert [d["phase"] for d in diag] == ["conv"] * 3 + ["attention"]
-    assert diag[0]["gate"] is None and diag[0]["distance"] is None
-    assert 0 < diag[3]["gate"] < 1 and 0 < diag[3]["distance"] < 8 * 2 ** 0.5
+    assert all(set(d) == {"layer", "phase", "locality", "pos_target_mass", "gate", "attn_distance"} for d in diag)
+    assert diag[0]["gate"] is None and diag[0]["attn_distance"] is None and diag[0]["locality"] is None
+    assert 0 < diag[3]["gate"] < 1 and 0 < diag[3]["attn_distance"] < 8 * 2 ** 0.5
+    assert diag[3]["locality"] == 16.0 and diag[3]["pos_target_mass"] > 0.9999
 
 
 def test_switch_under_torch_compile() -> None:

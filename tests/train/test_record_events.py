@@ -21,26 +21,31 @@ CPU = torch.device("cpu")
 
 
 def test_switch_events_and_diagnostics_reach_the_record(config: Callable[..., dict], tmp_path: Path) -> None:
-    cfg = config("reparam_vit_cpu_tiny", {"kind": "prs", "first": 0, "last": 1}, optimizer="adamw", lr=1e-3,
-                 weight_decay=0.05)
+    cfg = config("reparam_vit_cpu_tiny", {"kind": "prs", "first": 0, "last": 1, "soften_epochs": 1},
+                 optimizer="adamw", lr=1e-3, weight_decay=0.05)
     spec = RunSpec("s", 1, "smoke", "prs", 0, "synthetic-f1", cfg, "hash-prs")
     store = RecordStore(tmp_path)
     assert run_all([spec], store, CPU, progress=False).ran == [spec.run_id]
     rec = store.read(spec.relpath)
     switches = [e for e in rec["events"] if e["event"] == "switch"]
     spe = next(e for e in rec["events"] if e["event"] == "start")["steps_per_epoch"]
-    layers = len(rec["history"][0]["reparam"])
+    layers = len(rec["history"][0]["layers"])
     assert sorted(e["layer"] for e in switches) == list(range(layers))             # each layer once
     assert all(e["step"] == e["epoch"] * spe for e in switches)                      # at its epoch's start
     assert {e["epoch"] for e in switches} == {0, 1}                                  # prs over epochs 0..1
     for h in rec["history"]:
         switched = {e["layer"] for e in switches if e["epoch"] < h["epoch"]}
-        for d in h["reparam"]:
-            assert set(d) == {"layer", "phase", "gate", "distance"}
+        for d in h["layers"]:
+            assert set(d) == {"layer", "phase", "locality", "pos_target_mass", "gate", "attn_distance"}
             if d["layer"] in switched:
-                assert d["phase"] == "attention" and 0 < d["gate"] < 1 and d["distance"] > 0
+                assert d["phase"] == "attention" and 0 < d["gate"] < 1 and d["attn_distance"] > 0
+                at = next(e["epoch"] for e in switches if e["layer"] == d["layer"])
+                if at == 0:  # switched before the first step: ConViT's local init at strength 1
+                    assert d["locality"] == 1.0 and d["pos_target_mass"] < 0.5
+                else:        # one epoch of softening from 16, minus its last step
+                    assert 1.0 < d["locality"] < 2.0 and d["pos_target_mass"] < 0.9
             else:
-                assert d["phase"] == "conv" and d["gate"] is None and d["distance"] is None
+                assert d["phase"] == "conv" and d["gate"] is None and d["attn_distance"] is None
 
 
 def test_a_stop_on_another_rank_is_agreed_at_the_epoch_end(config: Callable[..., dict], tiny_data: DataBundle,
