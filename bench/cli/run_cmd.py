@@ -49,6 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--checkpoint-steps", type=int, default=0, metavar="K",
                    help="also checkpoint every K steps inside an epoch (0: off)")
     g.add_argument("--workers", type=int, default=8, help="DataLoader workers for streamed (ImageNet-size) data")
+    g.add_argument("--parallel", type=int, default=None, metavar="N",
+                   help="train N runs side by side, one thread each (default: one per core on a CPU, 1 on a GPU)")
     s = p.add_argument_group("spreading runs over machines")
     s.add_argument("--shard", default=None, metavar="K/N",
                    help="run only shard K of N (shards balanced by estimated cost over the whole plan)")
@@ -92,7 +94,7 @@ def shard_argv(args: argparse.Namespace) -> list[str]:
             "--out", str(args.out), "--compile", args.compile, "--checkpoint-every", str(args.checkpoint_every),
             "--checkpoint-steps", str(args.checkpoint_steps), "--workers", str(args.workers)]
     optional = {"--seeds": args.seeds, "--seed-list": args.seed_list, "--arms": args.arms, "--precision": args.precision,
-                "--suites-dir": args.suites_dir}
+                "--suites-dir": args.suites_dir, "--parallel": args.parallel}
     argv += [x for k, v in optional.items() if v is not None for x in (k, str(v))]
     return argv + [flag for flag, on in (("--rerun", args.rerun), ("--resume", args.resume)) if on]
 
@@ -166,7 +168,10 @@ def main(args: argparse.Namespace) -> int:
     dist = init_from_env(device.type)
     device = rank_device(device, dist)
     store = RecordStore(args.out)
-    summary = run_all(specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist)
+    if args.parallel is not None and args.parallel < 1:
+        raise BenchError(f"--parallel {args.parallel}: give a number of runs >= 1")
+    summary = run_all(specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist,
+                      parallel=args.parallel)
     if not dist.is_main:
         return 0
     records = store.all()

@@ -44,10 +44,13 @@ def _pair(v: Any) -> bool:
     return isinstance(v, list) and len(v) == 2 and all(_num(0, 1)(x) for x in v)
 
 
+# timm's RandAugment config string, as keys: the defaults are rand-m9-mstd0.5-inc1 (DeiT/ConViT)
 RANDAUGMENT_KEYS: dict[str, tuple[Any, Check, str]] = {
-    "num_ops": (2, _pos_int, "a positive integer"),
-    "magnitude": (9, _num(0, 30), "a number in 0..30"),
-    "group": (1, _pos_int, "a positive integer (samples sharing one draw of ops; 1 = per sample)"),
+    "num_ops": (2, _pos_int, "a positive integer (ops per image: timm's n)"),
+    "magnitude": (9, _num(0, 10), "a number in 0..10 (timm's m)"),
+    "magnitude_std": (0.5, _num(0), "a number >= 0 (timm's mstd: Gaussian noise on the magnitude; > 100 = uniform)"),
+    "prob": (0.5, _num(0, 1), "a probability (timm's p: each drawn op is applied with it)"),
+    "increasing": (True, _bool, "true or false (timm's inc: the op list whose strength rises with magnitude)"),
 }
 
 
@@ -59,7 +62,7 @@ def _randaugment(v: Any) -> bool:
 AUGMENT_KEYS: dict[str, tuple[Any, Check, str]] = {
     "crop_pad": (0, _nonneg_int, "a non-negative integer (pixels of zero padding before a random crop)"),
     "flip": (False, _bool, "true or false (random horizontal flip)"),
-    "randaugment": (False, _randaugment, "false, true, or a table with keys num_ops, magnitude, group"),
+    "randaugment": (False, _randaugment, "false, true, or a table with keys num_ops, magnitude, magnitude_std, prob, increasing"),
     "mixup": (0.0, _num(0), "a mixup alpha >= 0 (0 = off)"),
     "cutmix": (0.0, _num(0), "a cutmix alpha >= 0 (0 = off)"),
     "mix_prob": (1.0, _num(0, 1), "a probability"),
