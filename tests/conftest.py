@@ -40,6 +40,7 @@ model = "toy"
 recipe = "toy recipe"
 source = "test source"
 url = "https://example.org/paper"
+statistic = "final-epoch"
 where = "table 1, row toy"
 
 [toy-spread]
@@ -50,6 +51,7 @@ model = "toy"
 recipe = "toy recipe"
 source = "test source"
 url = "https://example.org/paper"
+statistic = "final-epoch"
 where = "table 2"
 spread = 0.5
 
@@ -61,6 +63,7 @@ model = "toy"
 recipe = "toy recipe"
 source = "test source"
 url = "https://example.org/paper"
+statistic = "final-epoch"
 where = "table 2"
 spread = 0.5
 n = 4
@@ -73,6 +76,7 @@ model = "toy"
 recipe = "toy recipe"
 source = "test source"
 url = "https://example.org/paper"
+statistic = "final-epoch"
 where = "table 3"
 """
 

@@ -25,6 +25,8 @@ def _str(v: Any) -> bool:
     return isinstance(v, str) and bool(v.strip())
 
 
+STATISTICS = {"final-epoch": "test_acc", "best-epoch": "test_acc_best", "unstated": "test_acc"}
+
 # key -> (required, predicate, what it must be)
 SCHEMA: dict[str, tuple[bool, Any, str]] = {
     "value": (True, _num, "a number (the reported value, in the metric's unit)"),
@@ -35,6 +37,8 @@ SCHEMA: dict[str, tuple[bool, Any, str]] = {
     "source": (True, _str, "who reports it (paper or repository)"),
     "url": (True, lambda v: _str(v) and v.startswith("https://"), "an https URL a reader can open"),
     "where": (True, _str, "where in the source: table/row, file, issue"),
+    "statistic": (True, lambda v: v in STATISTICS,
+                  "'final-epoch', 'best-epoch' or 'unstated' (what the source reports; unstated: compared with the final epoch)"),
     "fraction": (False, lambda v: _num(v) and 0 < v <= 1, "the training-set fraction, in (0, 1]"),
     "spread": (False, lambda v: _num(v) and v >= 0, "the per-run standard deviation the source gives"),
     "n": (False, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "the number of runs"),
@@ -57,6 +61,7 @@ class Reported:
     source: str
     url: str
     where: str
+    statistic: str = "unstated"
     fraction: float = 1.0
     spread: float | None = None
     n: int | None = None
@@ -87,6 +92,9 @@ def load_reported(path: Path) -> dict[str, Reported]:
         if not isinstance(entry, dict):
             raise BenchError(f"{path}: key {rid!r} must be a table [{rid}] of one reported number")
         validate_table(path, f"{rid}.", entry, SCHEMA)
+        if entry["metric"] in ("test_acc", "test_acc_best") and entry["metric"] != STATISTICS[entry["statistic"]]:
+            raise BenchError(f"{path}: [{rid}] is a {entry['statistic']} figure, so its metric must be "
+                             f"{STATISTICS[entry['statistic']]!r}, not {entry['metric']!r}")
         kw = dict(entry)
         if "values" in kw:
             kw["values"] = tuple(float(x) for x in kw["values"])

@@ -7,6 +7,7 @@ No statistics are claimed here: it says the pipeline trains, not that the paper 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .context import CheckContext
@@ -29,18 +30,24 @@ def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
                                    compared=ctx.compared([arm], label)))
                 continue
             chance = 100.0 / recs[0]["config"]["data"].get("num_classes", recs[0]["metrics"].get("num_classes", 10))
-            bad = []
+            bad, missing = [], []
             for r in recs:
-                h = r["history"]
-                dropped = len(h) >= 2 and h[-1]["train_loss"] < h[0]["train_loss"]
-                acc = r["metrics"]["test_acc"]
+                h = r.get("history") or []
+                acc = r.get("metrics", {}).get("test_acc")
+                if acc is None or len(h) < 2:
+                    missing.append(f"seed {r['seed']}: no test_acc or fewer than 2 epochs of history")
+                    continue
+                # NaN compares False with everything: a NaN loss or accuracy must fail, not slip through
+                dropped = h[-1]["train_loss"] < h[0]["train_loss"]
                 if not dropped:
                     bad.append(f"seed {r['seed']}: train loss did not fall ({h[0]['train_loss']:.3f} -> {h[-1]['train_loss']:.3f})")
-                if acc < chance + margin:
+                if not (isinstance(acc, (int, float)) and math.isfinite(acc) and acc >= chance + margin):
                     bad.append(f"seed {r['seed']}: top-1 {acc:.1f}% < chance {chance:.1f}% + {margin:g}")
-            accs = ", ".join(f"{r['metrics']['test_acc']:.1f}" for r in recs)
+            accs = ", ".join(f"{r.get('metrics', {}).get('test_acc', float('nan')):.1f}" for r in recs)
             if bad:
-                status, detail = "fail", "; ".join(bad)
+                status, detail = "fail", "; ".join(bad + missing)
+            elif missing:
+                status, detail = "inconclusive", "; ".join(missing)
             elif len(recs) < planned:
                 status, detail = "inconclusive", f"{len(recs)}/{planned} runs recorded; top-1 [{accs}]"
             else:

@@ -5,22 +5,26 @@ switch epoch, the more CNN-like the Fourier pattern).
 path read from each record's ``metrics``, then ``analysis``. With per-arm means m_i and
 s = +1 (``increasing``) or -1 (``decreasing``):
 
-- a step violates when s * (m_(i+1) - m_i) < -``tolerance``; it is significant when the one-sided
-  Welch test of the reversal (H1: arm i+1 lies on the wrong side of arm i) has p < ``alpha``;
-- with ``between = true`` every inner arm must also lie within the two end arms' range widened by
-  ``tolerance``; an excursion is significant when the one-sided Welch test against the nearer end
-  has p < ``alpha``;
+- a step violates when s * (m_(i+1) - m_i) < -``tolerance``; its reversal test is one-sided Welch of
+  H1: s * (arm i+1 - arm i) < -tolerance (a reversal beyond the tolerance);
+- with ``between = true`` every inner arm must also lie within the end arms' range widened by
+  ``tolerance``; each inner arm has two one-sided tests (below the first end, above the last);
+- the ends reversed beyond the tolerance is one more test. All these (up to 11 for 5 arms) form
+  one family, corrected by Holm: fail when any Holm-adjusted p < ``alpha``, so a false fail stays
+  <= alpha however many arms;
 - pass: no violation and the end-to-end change s * (m_last - m_first) significant (one-sided
-  Welch); fail: a significant violation or the ends significantly reversed; inconclusive
-  otherwise (a violation within noise, a trend that is not significant, too few seeds).
+  Welch at ``alpha``); inconclusive otherwise (a violation within noise, a trend that is not
+  significant, too few seeds).
 
-``min_seeds = 1`` allows a descriptive verdict on single runs (no test: pass when no step
-violates and the ends differ by more than the tolerance); the detail then says so.
+``min_seeds = 1`` allows single runs; the verdict is then at best a descriptive "inconclusive"
+(never a pass: with no test there is no error rate to state).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from . import stats
 from .common import fmt_p, gather, hedge, verdict
@@ -29,8 +33,6 @@ from .params import CheckParams
 from .registry import register_check
 from .types import Verdict
 
-WRONG = {"increasing": "less", "decreasing": "greater"}   # alternative meaning "later arm on the wrong side"
-RIGHT = {"increasing": "greater", "decreasing": "less"}
 
 
 @register_check("monotone")
@@ -67,41 +69,74 @@ def _one(ctx: CheckContext, arms: list[str], label: str, metric: str, direction:
     if not testable and min_seeds >= 2:
         return verdict("monotone", name, "inconclusive", f"[{curve}]; Welch tests need >= 2 seeds per arm "
                        f"(set min_seeds = 1 for a descriptive verdict)", ctx, arms, label, **nums)
-    sig, soft = [], []
-    for g0, g1, m0, m1 in zip(gs, gs[1:], means, means[1:]):
-        if s * (m1 - m0) < -tol:
-            t = stats.welch(g1.values, g0.values, WRONG[direction])
-            msg = f"{g0.arm} → {g1.arm} goes the wrong way by {abs(m1 - m0):.4g}" + (f" ({fmt_p(t.pvalue)})" if t else "")
-            (sig if t and t.pvalue < alpha else soft).append(msg)
-    if between and len(gs) > 2:
-        lo_g, hi_g = sorted((gs[0], gs[-1]), key=lambda g: stats.summarize(g.values).mean)
-        lo, hi = stats.summarize(lo_g.values).mean, stats.summarize(hi_g.values).mean
-        for g, m in zip(gs[1:-1], means[1:-1]):
-            if m < lo - tol or m > hi + tol:
-                end, alt = (lo_g, "less") if m < lo else (hi_g, "greater")
-                t = stats.welch(g.values, end.values, alt)
-                msg = f"{g.arm} ({m:.4g}) outside the ends [{lo:.4g}, {hi:.4g}]" + (f" ({fmt_p(t.pvalue)})" if t else "")
-                (sig if t and t.pvalue < alpha else soft).append(msg)
-    change = s * (means[-1] - means[0])
-    end_t = stats.welch(gs[-1].values, gs[0].values, RIGHT[direction])
-    rev_t = stats.welch(gs[-1].values, gs[0].values, WRONG[direction])
-    rule = f"[{curve}] (tolerance {tol:g}, α={alpha:g})"
-    if end_t:
-        nums["p"] = end_t.pvalue
-        rule += f"; end to end {change:+.4g} in the {direction} direction, {fmt_p(end_t.pvalue)}"
-    if sig or (rev_t and rev_t.pvalue < alpha):
-        status, why = "fail", "; ".join(sig) or "the ends are significantly reversed"
-    elif soft:
-        status, why = "inconclusive", "; ".join(soft) + " (within noise)"
-    elif not testable:
-        ok = change > tol
-        status = "pass" if ok else "inconclusive"
+    if not testable:
+        viol = [f"{g0.arm} → {g1.arm}" for g0, g1, m0, m1 in zip(gs, gs[1:], means, means[1:]) if s * (m1 - m0) < -tol]
+        change = s * (means[-1] - means[0])
+        ok = not viol and change > tol
         why = ("descriptive only (single seeds, no test): every step within tolerance and the ends differ"
-               if ok else "descriptive only: the ends do not differ by more than the tolerance")
-    elif end_t and end_t.pvalue < alpha:
-        status, why = "pass", "every step within tolerance and the trend is significant"
+               if ok else "descriptive only: " + (f"{', '.join(viol)} go the wrong way" if viol
+                                                  else "the ends do not differ by more than the tolerance"))
+        detail = f"[{curve}] (tolerance {tol:g}); {why}"
+        status, detail = hedge("inconclusive", detail, problems)
+        return verdict("monotone", name, status, detail, ctx, arms, label, **nums)
+    st, p_end, adj, names = decide([np.asarray([g.values]) for g in gs], direction, tol, alpha, between,
+                                   [g.arm for g in gs])
+    status = str(st[0])
+    change = s * (means[-1] - means[0])
+    rule = f"[{curve}] (tolerance {tol:g}, α={alpha:g}, Holm over {len(names)} reversal tests)"
+    nums["p"] = float(p_end[0])
+    rule += f"; end to end {change:+.4g} in the {direction} direction, {fmt_p(float(p_end[0]))}"
+    sig = [f"{n} (Holm {fmt_p(float(p))})" for n, p in zip(names, adj[0]) if p < alpha]
+    soft = [f"{g0.arm} → {g1.arm} goes the wrong way by {abs(m1 - m0):.4g}"
+            for g0, g1, m0, m1 in zip(gs, gs[1:], means, means[1:]) if s * (m1 - m0) < -tol]
+    if between and len(gs) > 2:
+        lo, hi = sorted((means[0], means[-1]))
+        soft += [f"{g.arm} ({m:.4g}) outside the ends [{lo:.4g}, {hi:.4g}]" for g, m in zip(gs[1:-1], means[1:-1])
+                 if m < lo - tol or m > hi + tol]
+    nums["p_holm_min"] = float(np.min(adj[0])) if adj.shape[-1] else 1.0
+    if status == "fail":
+        why = "significant reversal: " + "; ".join(sig)
+    elif status == "inconclusive" and soft:
+        why = "; ".join(soft) + " (within noise after Holm)"
+    elif status == "pass":
+        why = "every step within tolerance and the trend is significant"
     else:
-        status, why = "inconclusive", "no step reverses, but the end-to-end trend is not significant"
+        why = "no step reverses, but the end-to-end trend is not significant"
     detail = f"{rule}; {why}"
     status, detail = hedge(status, detail, problems)
     return verdict("monotone", name, status, detail, ctx, arms, label, **nums)
+
+
+def decide(values: list[np.ndarray], direction: str, tol: float, alpha: float, between: bool,
+           names: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The rule on a batch: ``values[i]`` (S, n_i) seed values of arm i in sweep order.
+
+    Returns (status, p of the end-to-end trend, Holm-adjusted p of each reversal test, test names).
+    """
+    s = 1.0 if direction == "increasing" else -1.0
+    v = [s * x for x in values]              # in s-space the claim is "increasing"
+    arms = names or [str(i) for i in range(len(v))]
+    tests, labels = [], []
+    for i in range(len(v) - 1):
+        tests.append(stats.welch_p(v[i + 1] + tol, v[i], "less"))
+        labels.append(f"{arms[i]} → {arms[i + 1]} goes the wrong way")
+    if between and len(v) > 2:
+        for i in range(1, len(v) - 1):
+            tests.append(stats.welch_p(v[i] + tol, v[0], "less"))
+            labels.append(f"{arms[i]} outside the ends (below {arms[0]})")
+            tests.append(stats.welch_p(v[i] - tol, v[-1], "greater"))
+            labels.append(f"{arms[i]} outside the ends (above {arms[-1]})")
+    tests.append(stats.welch_p(v[-1] + tol, v[0], "less"))
+    labels.append(f"the ends are significantly reversed ({arms[0]} → {arms[-1]})")
+    adj = stats.holm(np.stack(tests, axis=-1))
+    p_end = stats.welch_p(v[-1], v[0], "greater")
+    means = np.stack([x.mean(-1) for x in v], axis=-1)
+    violated = (np.diff(means, axis=-1) < -tol).any(axis=-1)
+    if between and len(v) > 2:
+        inner = means[..., 1:-1]
+        lo, hi = np.minimum(means[..., :1], means[..., -1:]), np.maximum(means[..., :1], means[..., -1:])
+        violated |= ((inner < lo - tol) | (inner > hi + tol)).any(axis=-1)
+    fail = (adj < alpha).any(axis=-1)
+    status = np.where(fail, "fail", np.where(violated, "inconclusive",
+                                             np.where(p_end < alpha, "pass", "inconclusive")))
+    return status, p_end, adj, labels

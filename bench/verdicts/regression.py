@@ -5,14 +5,27 @@ must carry today's config hash for that arm and data (otherwise inconclusive: re
 Per arm and data fraction: location = olympic mean (best and worst dropped) with >= 5 runs,
 else the mean, on each side. Test: Welch t-test on all runs, one-sided by default
 (``alternative = "worse"``: H1 the rerun is worse; ``higher_is_better`` says which way is worse)
-or ``"two-sided"``. fail when p < ``alpha`` AND the location difference in the tested direction
-exceeds ``floor`` points; pass otherwise; inconclusive with fewer than 2 runs on a side, missing
-runs, records from several devices or stale references; not run when no reference exists.
+or ``"two-sided"``.
+
+- fail when any rerun seed lies more than ``collapse`` points (default 5, about five seed
+  standard deviations of CIFAR-100 top-1) beyond the worst reference run in the worse direction:
+  one collapsed seed is a regression even when the olympic mean drops it and Welch's variance
+  swallows it; or when p < ``alpha`` AND the location difference in the tested direction exceeds
+  ``floor`` points;
+- otherwise the detail states the power of the test to detect a drop of ``effect`` points
+  (default max(1, 2 * floor)), from the measured spreads (noncentral t): pass ("no regression")
+  when it is at least ``min_power`` (0.8), else inconclusive ("no regression detected", which
+  is not evidence of none);
+- inconclusive with fewer than 2 runs on a side, missing runs, records from several devices or
+  stale references; not run when no reference exists.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from ..baselines import Baselines
 from . import stats
@@ -31,15 +44,50 @@ def regression(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
     alpha, floor = P.alpha(), P.num("floor", 0.5, lo=0.0)
     alternative = P.choice("alternative", ("worse", "two-sided"), "worse")
     higher = P.flag("higher_is_better", True)
+    rule = Rule(alpha, floor, P.num("collapse", 5.0, lo=0.0, open_lo=True),
+                P.num("effect", max(1.0, 2 * floor), lo=0.0, open_lo=True),
+                P.num("min_power", 0.8, lo=0.0, hi=1.0), alternative, higher)
+    if rule.effect <= floor:
+        raise P.error("effect", f"must exceed the floor ({floor:g}): a drop within the floor never fails")
     labels = P.fraction_labels()
     P.done()
     baselines = ctx.baselines if ctx.baselines is not None else Baselines()
-    return [_one(ctx, baselines, arm, label, metric, alpha, floor, alternative, higher)
-            for arm in arms for label in labels]
+    return [_one(ctx, baselines, arm, label, metric, rule) for arm in arms for label in labels]
 
 
-def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: str, alpha: float, floor: float,
-         alternative: str, higher: bool) -> Verdict:
+@dataclass(frozen=True)
+class Rule:
+    alpha: float
+    floor: float
+    collapse: float
+    effect: float
+    min_power: float
+    alternative: str = "worse"
+    higher: bool = True
+
+    def decide(self, rerun: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The rule on a batch: ``rerun`` (S, n), ``ref`` (S, m) -> (status, p, power, collapsed)."""
+        sign = 1.0 if self.higher else -1.0
+        x, r = sign * rerun, sign * ref                          # in this space "worse" is "lower"
+        shortfall = stats.olympic_means(r) - stats.olympic_means(x)
+        worst_ref = r.min(-1, keepdims=True)
+        collapsed = (x < worst_ref - self.collapse).any(-1)
+        if self.alternative == "worse":
+            p = stats.welch_p(x, r, "less")
+            a = self.alpha
+        else:
+            p = stats.welch_p(x, r, "two-sided")
+            shortfall = np.abs(shortfall)
+            collapsed |= (x > r.max(-1, keepdims=True) + self.collapse).any(-1)
+            a = self.alpha / 2
+        power = stats.welch_power(self.effect, x.std(-1, ddof=1), x.shape[-1], r.std(-1, ddof=1), r.shape[-1], a)
+        fail = collapsed | ((p < self.alpha) & (shortfall > self.floor))
+        status = np.where(fail, "fail", np.where(power >= self.min_power, "pass", "inconclusive"))
+        return status, p, power, collapsed
+
+
+def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: str, rule: Rule) -> Verdict:
+    alpha, floor, alternative, higher = rule.alpha, rule.floor, rule.alternative, rule.higher
     name = f"regression: {arm} @ {label}"
     g = gather(ctx, arm, label, metric)
     devices = ctx.devices([arm], label)
@@ -68,24 +116,37 @@ def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: 
     head = f"rerun {m.describe()} vs reference {r_.describe()} ({where}), diff {diff:+.2f}"
     nums: dict[str, Any] = {"measured": m.location, "std": m.std, "n": m.n, "reference": r_.location,
                             "reference_label": f"{r_.location:.2f} (ref runs, n={r_.n})", "source": "baselines/reference",
-                            "band": f"Welch α={alpha:g}, floor {floor:g}"}
+                            "band": f"Welch α={alpha:g}, floor {floor:g}, collapse {rule.collapse:g}"}
     if bad:
         g.problems.append(f"reference seeds without {metric}: {', '.join(bad)}")
-    if alternative == "worse":
-        alt = "less" if higher else "greater"
-        shortfall = -diff if higher else diff
-    else:
-        alt, shortfall = "two-sided", abs(diff)
-    test = stats.welch(g.values, ref_vals, alt)
-    if test is None:
+    alt = "two-sided" if alternative == "two-sided" else "worse"
+    if min(len(g.values), len(ref_vals)) < 2:
+        sign = 1.0 if higher else -1.0
+        worst = min(sign * v for v in ref_vals) if ref_vals else float("nan")
+        if any(sign * v < worst - rule.collapse for v in g.values):
+            status, detail = hedge("fail", f"{head}; a rerun seed lies more than {rule.collapse:g} beyond the worst "
+                                   f"reference run ({sign * worst:.2f})", g.problems)
+            return verdict("regression", name, status, detail, ctx, [arm], label, **nums)
         return verdict("regression", name, "inconclusive", f"Welch test needs >= 2 runs per side; {head}",
                        ctx, [arm], label, **nums)
-    nums["p"] = test.pvalue
-    rule = f"{'one-sided (worse)' if alt != 'two-sided' else 'two-sided'} Welch at α={alpha:g}, floor {floor:g}: {head}, {fmt_p(test.pvalue)}"
-    if test.pvalue < alpha and shortfall > floor:
-        status, why = "fail", "significantly worse by more than the floor" if alt != "two-sided" else "significantly different by more than the floor"
+    st, p, power, collapsed = rule.decide(np.asarray([g.values]), np.asarray([ref_vals]))
+    status = str(st[0])
+    nums.update(p=float(p[0]), power=float(power[0]), effect=rule.effect)
+    kind = "one-sided (worse)" if alt != "two-sided" else "two-sided"
+    text = (f"{kind} Welch at α={alpha:g}, floor {floor:g}, collapse {rule.collapse:g}: {head}, "
+            f"{fmt_p(float(p[0]))}; power {100 * float(power[0]):.0f}% to detect a {rule.effect:g}-point drop")
+    if collapsed[0]:
+        worst = min(ref_vals) if higher else max(ref_vals)
+        why = f"a rerun seed lies more than {rule.collapse:g} beyond the worst reference run ({worst:.2f})"
+    elif status == "fail":
+        why = ("significantly worse by more than the floor" if alt != "two-sided"
+               else "significantly different by more than the floor")
+    elif status == "pass":
+        why = ("significant but within the floor" if float(p[0]) < alpha else "not significantly worse") + \
+            "; no regression (the test had the power to see one)"
     else:
-        status, why = "pass", "not significantly worse" if test.pvalue >= alpha else "significant but within the floor"
-    detail = f"{rule}; {why}"
+        why = (f"no regression detected, but the test is underpowered (< {100 * rule.min_power:g}%): "
+               "not evidence of none")
+    detail = f"{text}; {why}"
     status, detail = hedge(status, detail, g.problems)
     return verdict("regression", name, status, detail, ctx, [arm], label, **nums)

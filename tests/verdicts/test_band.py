@@ -116,7 +116,7 @@ def test_shipped_reported_file_loads_and_cites() -> None:
 
     rep = load_reported(Path(__file__).resolve().parents[2] / "baselines" / "reported.toml")
     assert rep["weiaicunzai-resnet18-cifar100"].value == 75.61
-    assert all(r.url.startswith("https://github.com/") and r.where for r in rep.values())
+    assert all(r.url.startswith(("https://github.com/", "https://arxiv.org/abs/")) and r.where and r.statistic for r in rep.values())
 
 
 def test_equivalence_needs_positive_evidence(judge) -> None:
@@ -132,8 +132,26 @@ def test_equivalence_needs_positive_evidence(judge) -> None:
 
     lo, hi = np.mean(tight[("vit", 1.0)]) - np.mean(tight[("resnet", 1.0)]) + np.array([-1, 1]) * ss.t.ppf(0.95, v_df(tight)) * se(tight)
     assert v.status == "pass" and -0.5 <= lo and hi <= 0.5
-    with pytest.raises(BenchError, match="equivalence"):
-        judge(ck("band", arm="vit", reference="toy-single", equivalence=True), {("vit", 1.0): RES})
+
+
+
+def test_equivalence_against_a_reported_number_is_a_one_sample_tost(judge) -> None:
+    vals = [69.8, 70.3, 70.1]
+    c = ck("band", arm="vit", reference="toy-single", equivalence=True, margin=1.0)
+    [v] = judge(c, {("vit", 1.0): vals})
+    import numpy as np
+
+    m, s = np.mean(vals), np.std(vals, ddof=1) / np.sqrt(3)
+    want = max(ss.t.sf((m - 70 + 1) / s, 2), ss.t.cdf((m - 70 - 1) / s, 2))
+    assert v.status == "pass" and v.numbers["p"] == pytest.approx(want)
+    assert "final-epoch figure, compared with test_acc" in v.detail
+    [v] = judge(c, {("vit", 1.0): [72.0, 72.2, 72.1]})
+    assert v.status == "fail" and "beyond the margin" in v.detail
+
+
+def test_band_reads_the_statistic_its_source_reports(judge) -> None:
+    with pytest.raises(BenchError, match="statistic its source reports"):
+        judge(ck("band", arm="vit", reference="toy-single", metric="test_acc_best"), {("vit", 1.0): RES})
 
 
 def se(vals) -> float:

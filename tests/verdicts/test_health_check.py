@@ -66,3 +66,11 @@ def test_inconclusive_and_not_run(tmp_path: Path) -> None:
     assert v.status == "inconclusive" and "1/2 runs" in v.detail
     v = verdict(tmp_path, [], [])
     assert v.status == "not run"
+
+
+def test_nan_accuracy_or_loss_fails(tmp_path: Path) -> None:
+    # NaN compares False with everything: it must not slip through as "above chance"
+    v = verdict(tmp_path, [float("nan"), 30.0], [(2.3, 2.0), (2.3, 1.0)])
+    assert v.status == "fail" and "seed 0" in v.detail
+    v = verdict(tmp_path, [30.0, 30.0], [(2.3, float("nan")), (2.3, 1.0)])
+    assert v.status == "fail" and "did not fall" in v.detail

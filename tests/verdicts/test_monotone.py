@@ -30,7 +30,8 @@ def test_significant_violation_fails(judge) -> None:
 
 def test_violation_within_tolerance_passes(judge) -> None:
     vals = sweep([1.0, 3.0, 2.8, 4.0])
-    assert judge(MONO, vals, arms=ARMS)[0].status == "fail"
+    [v] = judge(MONO, vals, arms=ARMS)       # p = 0.04 alone, but not after Holm over 4 reversal tests
+    assert v.status == "inconclusive" and "within noise after Holm" in v.detail
     assert judge(ck("monotone", arms=list(ARMS), direction="increasing", tolerance=0.5), vals, arms=ARMS)[0].status == "pass"
 
 
@@ -59,7 +60,16 @@ def test_single_seed_descriptive(judge) -> None:
     [v] = judge(MONO, vals, arms=ARMS, seeds=(0,))
     assert v.status == "inconclusive" and "min_seeds = 1" in v.detail
     [v] = judge(ck("monotone", arms=list(ARMS), direction="increasing", min_seeds=1), vals, arms=ARMS, seeds=(0,))
-    assert v.status == "pass" and "descriptive only" in v.detail
+    assert v.status == "inconclusive" and "descriptive only" in v.detail   # no test, never a pass
+
+
+def test_holm_keeps_the_family_error(judge) -> None:
+    # one reversal at raw p = 0.013: significant alone, not after Holm over the 4 tests of 4 arms
+    vals = sweep([1.0, 3.0, 2.6, 4.0])
+    p_raw = ss.ttest_ind(vals[("e4", 1.0)], vals[("e2", 1.0)], equal_var=False, alternative="less").pvalue
+    [v] = judge(MONO, vals, arms=ARMS)
+    assert v.numbers["p_holm_min"] == pytest.approx(min(1.0, 4 * p_raw))   # the other 3 tests have p near 1
+    assert (v.status == "fail") == (4 * p_raw < 0.05)
 
 
 def test_missing_metric_not_run(judge) -> None:

@@ -103,3 +103,31 @@ def test_store_refuses_a_misplaced_file(tmp_path, baselines) -> None:
     path.write_text(json.dumps(raw))
     with pytest.raises(BenchError, match="never mixes"):
         baselines.reference.sets()
+
+
+def test_collapsed_seeds_fail(setup) -> None:
+    # issue 12: 2 of 5 seeds at 40% gave mean -14.2 and Welch p = 0.086, which passed before v3
+    rerun = [70.1, 40.0, 70.3, 40.0, 69.9]
+    p = ss.ttest_ind(rerun, REF, equal_var=False, alternative="less").pvalue
+    [v] = setup(rerun)
+    assert p > 0.05 and v.status == "fail" and "beyond the worst reference run" in v.detail
+
+
+def test_underpowered_says_no_regression_detected(setup) -> None:
+    ref = [70.0, 72.0]
+    [v] = setup([70.5, 71.5], ref=ref, seeds=(0, 1))
+    assert v.status == "inconclusive" and "no regression detected" in v.detail
+    assert 0 < v.numbers["power"] < 0.8 and f"power {100 * v.numbers['power']:.0f}%" in v.detail
+
+
+def test_power_matches_a_simulation(setup) -> None:
+    """The stated power is the noncentral-t power: check it against a direct simulation."""
+    import numpy as np
+
+    from bench.verdicts import stats
+
+    rng = np.random.default_rng(1)
+    x, r = rng.normal(-1.0, 1.0, (20000, 3)), rng.normal(0.0, 1.0, (20000, 5))
+    simulated = float(np.mean(stats.welch_p(x, r, "less") < 0.05))
+    # Welch's df varies with the sample; the power uses the true sds, so allow a small gap
+    assert stats.welch_power(1.0, 1.0, 3, 1.0, 5, 0.05) == pytest.approx(simulated, abs=0.03)
