@@ -100,3 +100,20 @@ def test_method_sections_cited_exist() -> None:
             hi = int(m.group(2) or lo)
             missing += [f"{path}: section {n}" for n in range(lo, hi + 1) if n not in have]
     assert not missing, "cited sections absent from docs/METHOD.md:\n" + "\n".join(missing)
+
+
+def test_method_and_sources_are_cited_where_a_reader_finds_them() -> None:
+    """``METHOD.md``/``SOURCES.md`` alone names no file a reader can find: outside docs/ write
+    docs/METHOD.md; inside docs/ link it ([METHOD.md](METHOD.md))."""
+    bare = []
+    for path in repo_files():
+        body = text(path)
+        if body is None or path == THIS:
+            continue
+        for m in re.finditer(r"(?:METHOD|SOURCES)\.md", body):
+            before = body[max(0, m.start() - 5):m.start()]
+            if before.endswith(("docs/", "[", "](")):
+                continue
+            line = body.count("\n", 0, m.start()) + 1
+            bare.append(f"{path}:{line}: {body.splitlines()[line - 1].strip()[:100]}")
+    assert not bare, "write docs/METHOD.md (docs/SOURCES.md), or link it inside docs/:\n" + "\n".join(bare)
