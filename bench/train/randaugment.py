@@ -8,9 +8,9 @@ rotations, shears, translations and the "increasing" enhancements), and apply it
 
 Here every draw is made for the whole batch at once, each colour op is computed for the batch as a
 tensor expression of PIL's arithmetic (lookup-table ops exactly; blends, the RGB->L conversion and
-the 3x3 smoothing as PIL computes them), all geometric ops share one affine ``grid_sample`` with
-PIL's pixel-centre convention, its inside test and its fill colour, and a mask per op picks each
-image's result; bilinear and bicubic (PIL's a = -1 for transforms) sampling are gathers of the 4 or 16
+the 3x3 smoothing as PIL computes them), geometric ops are one affine resampling with PIL's
+pixel-centre convention, its inside test and its fill colour; images are grouped by op per layer
+and each group is transformed as one batch; bilinear and bicubic (PIL's a = -1 for transforms) sampling are gathers of the 4 or 16
 neighbours. ``PosterizeIncreasing`` at
 magnitude 10 keeps 0 bits (a black image), which is what timm meant: current Pillow raises there.
 """
@@ -183,7 +183,7 @@ def _sample(x: Tensor, xin: Tensor, yin: Tensor, taps: int) -> Tensor:
     return out
 
 
-def warp(x: Tensor, m: Tensor, bicubic: Tensor, fill: Tensor) -> Tensor:
+def warp(x: Tensor, m: Tensor, bicubic: bool, fill: Tensor) -> Tensor:
     """PIL's Image.transform(AFFINE): sample at M @ (pixel centre); outside the image -> ``fill``."""
     n, _, h, w = x.shape
     ys, xs = torch.meshgrid(torch.arange(h, device=x.device) + 0.5, torch.arange(w, device=x.device) + 0.5,
@@ -191,8 +191,7 @@ def warp(x: Tensor, m: Tensor, bicubic: Tensor, fill: Tensor) -> Tensor:
     a, b, c, d, e, f = (m[:, i].view(n, 1, 1) for i in range(6))
     xin, yin = a * xs + b * ys + c, d * xs + e * ys + f
     inside = (xin >= 0) & (xin < w) & (yin >= 0) & (yin < h)
-    lin, cub = _sample(x, xin, yin, 2), _sample(x, xin, yin, 4)
-    out = torch.clamp(torch.floor(torch.where(_v(bicubic), cub, lin)), 0, 255)
+    out = torch.clamp(torch.floor(_sample(x, xin, yin, 4 if bicubic else 2)), 0, 255)
     return torch.where(inside.unsqueeze(1), out, fill.view(1, -1, 1, 1))
 
 
@@ -236,25 +235,35 @@ class BatchRandAugment:
         return Draws(op, apply, mag, negate, bicubic)
 
     def apply(self, x: Tensor, d: Draws) -> Tensor:
-        """``x`` uint8 (B, 3, H, W); ``d`` drawn for these B images."""
+        """``x`` uint8 (B, 3, H, W); ``d`` drawn for these B images.
+
+        Per layer the images are sorted into buckets (op, interpolation; skipped last) and each bucket
+        is transformed as one batch: one host sync per layer for the bucket sizes, no per-image loop.
+        """
         fill = torch.tensor(self.fill, dtype=torch.float32, device=x.device)
         _, _, h, w = x.shape
+        skip = 2 * len(self.ops)
         for layer in range(self.num_ops):
             xf = x.float()
-            op, on, mag, neg = d.op[layer], d.apply[layer], d.magnitude[layer], d.negate[layer]
-            out = xf
-            matrix = torch.tensor([1.0, 0, 0, 0, 1, 0], device=x.device).repeat(x.shape[0], 1)
-            geometric = torch.zeros_like(on)
-            for k, name in enumerate(self.ops):
-                sel = on & (op == k)
-                level = LEVELS.get(name)
-                arg = level(mag, neg, self.translate_pct) if level is not None else mag
-                if name in GEOMETRIC:
-                    matrix = torch.where(sel.view(-1, 1), affine(name, arg, h, w), matrix)
-                    geometric = geometric | sel
-                else:
-                    out = torch.where(_v(sel), COLOUR_OPS[name](xf, arg), out)
-            out = torch.where(_v(geometric), warp(xf, matrix, d.bicubic[layer], fill), out)
+            op, mag, neg, cub = d.op[layer], d.magnitude[layer], d.negate[layer], d.bicubic[layer]
+            key = torch.where(d.apply[layer], op * 2 + cub.long(), skip)
+            order = torch.argsort(key, stable=True)
+            sizes = torch.bincount(key, minlength=skip + 1).tolist()
+            parts, at = [], 0
+            for k, size in enumerate(sizes):
+                idx, at = order[at : at + size], at + size
+                part = xf[idx]
+                if size and k < skip:
+                    name = self.ops[k // 2]
+                    level = LEVELS.get(name)
+                    arg = level(mag[idx], neg[idx], self.translate_pct) if level is not None else mag[idx]
+                    if name in GEOMETRIC:
+                        part = warp(part, affine(name, arg, h, w), bool(k % 2), fill)
+                    else:
+                        part = COLOUR_OPS[name](part, arg)
+                parts.append(part)
+            out = torch.empty_like(xf)
+            out[order] = torch.cat(parts)
             x = out.to(torch.uint8)
         return x
 

@@ -110,7 +110,7 @@ def test_each_randaugment_op_matches_timm_on_pil(name: str) -> None:
         if name in COLOUR_OPS:
             ours = COLOUR_OPS[name](xf, a)
         else:
-            ours = warp(xf, affine(name, a, H, H), torch.full((len(x),), bicubic), torch.tensor(FILL).float())
+            ours = warp(xf, affine(name, a, H, H), bicubic, torch.tensor(FILL).float())
         diff = (ours - ref).abs()
         assert diff.max() <= 1 and diff.mean() < 0.05, (name, bicubic, float(diff.max()), float(diff.mean()))
 
