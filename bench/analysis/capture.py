@@ -1,9 +1,11 @@
 """Feature maps at sub-block granularity, captured with forward hooks (docs/METHOD.md section 5).
 
 Each model class has a capture rule: a function listing the *sites* of that model, in depth
-order. A site says which module to hook, whether its input or its output is the feature map,
-whether that map is a token sequence (and how many prefix tokens to drop) and what kind of
-sub-block produced it. Rules are data keyed by the exact model class, so a new model (or a
+order. Site 0 is the map entering the first block (patch embedding plus position embedding, or
+the CNN stem's output), so the first token mixer's change is measured against its own input
+and every mixer counts in ``hf_change_mixer_mean``. A site says which module to hook, whether
+its input or its output is the feature map, whether that map is a token sequence (and how many
+prefix tokens to drop) and what kind of sub-block produced it. Rules are data keyed by the exact model class, so a new model (or a
 subclass that may change ``forward``) has no rule until someone writes one and fails loudly
 instead of being analysed wrongly.
 
@@ -21,8 +23,9 @@ from typing import Callable, Literal
 import torch
 import torch.nn as nn
 
-KINDS = ("attention", "conv", "mlp")
-Kind = Literal["attention", "conv", "mlp"]
+KINDS = ("embed", "attention", "conv", "mlp")
+Kind = Literal["embed", "attention", "conv", "mlp"]
+MIXERS = ("attention", "conv")  # token mixers: what C3/C4 compare
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,8 @@ class Site:
     name: str                      # module path in the model, e.g. "blocks.3.attn"
     module: nn.Module
     when: Literal["input", "output"]
-    kind: Kind                     # attention or conv (a token mixer or a whole CNN block), or MLP
+    kind: Kind                     # embed (site 0: the stream entering the first block), attention or
+                                   # conv (a token mixer or a whole CNN block), or MLP
     label: str                     # short human label: "GPSA", "MHSA", "MLP", "BasicBlock", ...
     tokens: bool = False           # (B, N, C) token sequence rather than a (B, C, H, W) map
     prefix: int = 0

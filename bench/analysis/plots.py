@@ -51,7 +51,7 @@ def plot_delta_vs_freq(summary: Summary, path: str | Path, title: str = "") -> P
     cmap = depth_cmap()
     for b in blocks:
         ax.plot(b["freq"], b["delta"], color=cmap(b["depth"]), lw=1.2,
-                ls="-" if b["attention"] else "--" if b["kind"] == "mlp" else "-.")
+                ls="-" if b["attention"] else "--" if b["kind"] == "mlp" else ":" if b["kind"] == "embed" else "-.")
     max_f = max(b["hf_freq"] for b in blocks)
     ax.xaxis.set_major_locator(FixedLocator(pi_ticks(max_f)))
     ax.xaxis.set_major_formatter(FuncFormatter(pi_label))
@@ -61,7 +61,7 @@ def plot_delta_vs_freq(summary: Summary, path: str | Path, title: str = "") -> P
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
     fig.colorbar(sm, ax=ax, label="normalised depth", ticks=[0, 0.5, 1])
     kinds = sorted({b["kind"] for b in blocks})
-    style = {"attention": "-", "mlp": "--", "conv": "-."}
+    style = {"attention": "-", "mlp": "--", "conv": "-.", "embed": ":"}
     for k in kinds:
         ax.plot([], [], color="gray", ls=style[k], label=k)
     ax.legend(fontsize=8, loc="lower left")

@@ -17,6 +17,11 @@ from ..models.reparam_vit import ReparamBlock, ReparamViT
 from .capture import Kind, NoCaptureRule, Site, capture_rule, expect_type
 
 
+def embed_site(first_block: nn.Module, prefix: int, label: str, tokens: bool = True) -> Site:
+    """Site 0: the input of the first block (what the first token mixer starts from)."""
+    return Site("embed", first_block, "input", "embed", label, tokens=tokens, prefix=prefix)
+
+
 def prenorm_block_sites(name: str, block: nn.Module, prefix: int, attn_label: str, attn_kind: Kind = "attention",
                         mixer: str = "attn") -> list[Site]:
     """Residual stream after the token mixer (= input of ``norm2``) and after the MLP (= block output)."""
@@ -27,7 +32,7 @@ def prenorm_block_sites(name: str, block: nn.Module, prefix: int, attn_label: st
 @capture_rule(timm_vit.VisionTransformer)
 def _vit(model: timm_vit.VisionTransformer) -> list[Site]:
     """timm ViT/DeiT: every block sees the class and register tokens (``num_prefix_tokens``)."""
-    sites: list[Site] = []
+    sites = [embed_site(model.blocks[0], model.num_prefix_tokens, "patch embed")]
     for i, blk in enumerate(model.blocks):
         expect_type(blk, (timm_vit.Block,), f"blocks.{i}")
         sites += prenorm_block_sites(f"blocks.{i}", blk, model.num_prefix_tokens, "MHSA")
@@ -37,8 +42,9 @@ def _vit(model: timm_vit.VisionTransformer) -> list[Site]:
 @capture_rule(timm_convit.ConVit)
 def _convit(model: timm_convit.ConVit) -> list[Site]:
     """timm ConViT: the class token is concatenated only before block ``local_up_to_layer``."""
-    sites: list[Site] = []
     has_cls = model.cls_token is not None
+    sites = [embed_site(model.blocks[0], model.num_prefix_tokens if has_cls and model.local_up_to_layer == 0 else 0,
+                        "patch embed")]
     for i, blk in enumerate(model.blocks):
         expect_type(blk, (timm_convit.Block,), f"blocks.{i}")
         prefix = model.num_prefix_tokens if has_cls and i >= model.local_up_to_layer else 0
@@ -49,7 +55,7 @@ def _convit(model: timm_convit.ConVit) -> list[Site]:
 @capture_rule(ReparamViT)
 def _reparam_vit(model: ReparamViT) -> list[Site]:
     """Reparameterizable ViT: no prefix tokens; the mixer site is "conv" or "attention" by its current phase."""
-    sites: list[Site] = []
+    sites = [embed_site(model.blocks[0], 0, "patch embed")]
     for i, blk in enumerate(model.blocks):
         expect_type(blk, (ReparamBlock,), f"blocks.{i}")
         label, kind = ("conv", "conv") if blk.mixer.phase == "conv" else ("GPSA", "attention")
@@ -67,8 +73,8 @@ def _resnet_block_site(name: str, block: nn.Module) -> Site:
 
 @capture_rule(ResNet)
 def _resnet(model: ResNet) -> list[Site]:
-    """timm ResNet, plain or with switchable convolutions: the output of every residual block."""
-    sites: list[Site] = []
+    """timm ResNet, plain or with switchable convolutions: the stem's output, then every residual block's."""
+    sites = [embed_site(model.layer1, 0, "stem", tokens=False)]
     for s in range(1, 5):
         for j, blk in enumerate(getattr(model, f"layer{s}")):
             expect_type(blk, (BasicBlock, Bottleneck), f"layer{s}.{j}")

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from .capture import KINDS, FeatureCapture, Site
+from .capture import KINDS, MIXERS, FeatureCapture, Site
 from .fourier import EPS, diagonal_log_amplitude, frequencies
 
 SUMMARY_SCHEMA = 1
@@ -102,9 +102,10 @@ def summarize(profiles: list[BlockProfile], n_images: int, image_size: int) -> d
         "hf_change_mean": {k: _mean([b["hf_change"] for b in blocks if b["kind"] == k and b["hf_change"] is not None])
                            for k in KINDS},
         # C3/C4: what the token mixers (conv or attention, whichever phase) do to the high-frequency
-        # amplitude, each measured against its own input, every mixer weighted equally
+        # amplitude, each measured against its own input (the first one against site 0, the
+        # embedding), every mixer weighted equally
         "hf_change_mixer_mean": _mean([b["hf_change"] for b in blocks
-                                       if b["kind"] != "mlp" and b["hf_change"] is not None]),
+                                       if b["kind"] in MIXERS and b["hf_change"] is not None]),
     }
 
 

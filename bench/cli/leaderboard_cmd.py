@@ -1,18 +1,21 @@
 """Render the leaderboard from stored run records and baselines alone (no training).
 
-With --save DIR the tables (md, csv, json) and plots (PNG) are written side by side into DIR;
---plots DIR writes only the plots. --strict exits 1 when any verdict failed (the CI gate).
+With --save DIR the tables (leaderboard.md, leaderboard.json, one leaderboard-TABLE.csv per table)
+and plots (PNG) are written side by side into DIR; --plots DIR writes only the plots.
+--strict is the CI gate: exit 1 when any check the tier expects to decide failed, came back
+inconclusive or was not run (checks a suite marks `decides = false` only inform).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..baselines import Baselines
 from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
-from ..report import FORMATS, build_tables, render, write_tables
+from ..report import FORMATS, TABLES, build_tables, render, undecided, write_tables
 from ..suite import load_suites
 from .common import add_out, add_suites_dir
 
@@ -22,13 +25,18 @@ HELP = "render the leaderboard from stored results"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("suites", nargs="*", metavar="SUITE", help="suites to show (default: all)")
     p.add_argument("--tier", action="append", default=None, help="only these tiers (repeatable)")
-    p.add_argument("--format", default="github", choices=sorted(FORMATS), help="table format")
+    p.add_argument("--format", default="github", choices=sorted(FORMATS),
+                   help="md/github: the three tables for people; json: all tables as tidy data; csv: one --table")
+    p.add_argument("--table", default="arms", choices=TABLES, help="the table --format csv prints")
     p.add_argument("--save", type=Path, default=None, metavar="DIR",
-                   help="also write leaderboard.{md,csv,json} and the plots into DIR (e.g. results/leaderboard)")
+                   help="also write leaderboard.md, leaderboard.json, leaderboard-{arms,claims,checks}.csv "
+                   "and the plots into DIR (e.g. results/leaderboard)")
     p.add_argument("--plots", type=Path, default=None, metavar="DIR", help="write the PNG plots into DIR")
     p.add_argument("--baselines", type=Path, default=None, metavar="DIR",
                    help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)")
-    p.add_argument("--strict", action="store_true", help="exit 1 when any verdict failed")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 unless every check the tier expects to decide passed (failed, inconclusive, "
+                   "not run and missing all fail)")
     add_out(p)
     add_suites_dir(p)
 
@@ -40,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     suites = load_suites(args.suites or None, args.suites_dir)
     records = store.all()
     arm_rows, claim_rows = build_tables(suites, records, tiers=args.tier, baselines=Baselines(args.baselines))
-    print(render(arm_rows, claim_rows, args.format))
+    print(render(arm_rows, claim_rows, args.format, table=args.table))
     written: list[Path] = []
     if args.save:
         written += write_tables(args.save, arm_rows, claim_rows)
@@ -51,7 +59,17 @@ def main(args: argparse.Namespace) -> int:
         written += write_plots(suites, records, plot_dir, tiers=args.tier)
     if written:
         print(f"\nwrote {len(written)} file(s) under {', '.join(sorted({str(p.parent) for p in written}))}")
-    failed = [r for r in claim_rows if r["Verdict"] == "fail"]
-    if args.strict and failed:
-        raise CheckFailed(f"{len(failed)} check(s) failed: " + "; ".join(r["Check"] for r in failed[:5]))
+    if args.strict:
+        if not claim_rows:
+            raise CheckFailed(f"--strict: no checks to decide in {store.runs}" +
+                              (f" for tier(s) {', '.join(args.tier)}" if args.tier else ""))
+        open_checks = undecided(claim_rows)
+        if open_checks:
+            counts = {s: sum(r.status == s for r in open_checks) for s in ("fail", "inconclusive", "not run")}
+            listed = "; ".join(f"{r.suite}/{r.tier} {r.name} ({r.status})" for r in open_checks[:5])
+            more = f"; and {len(open_checks) - 5} more" if len(open_checks) > 5 else ""
+            raise CheckFailed(f"--strict: {len(open_checks)} check(s) the tier expects to decide did not pass "
+                              f"({', '.join(f'{n} {s}' for s, n in counts.items() if n)}): {listed}{more}")
+    elif any(r.status == "fail" for r in claim_rows):
+        print("some checks failed (exit 0 without --strict)", file=sys.stderr)
     return 0

@@ -40,7 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue interrupted runs from their checkpoints")
     p.add_argument("--dry-run", action="store_true",
                    help="print the planned runs (epochs, images, FLOPs, done/pending/stale, estimated time) and exit")
-    p.add_argument("--format", default="github", choices=["md", "github", "csv", "json"], help="leaderboard format")
+    p.add_argument("--format", default="github", choices=["md", "github", "csv", "json"],
+                   help="leaderboard format (csv: the arms table; `prs-bench leaderboard --table` for the others)")
     g = p.add_argument_group("training core")
     g.add_argument("--compile", default="auto", choices=list(ON_OFF), help="torch.compile (auto: on for CUDA)")
     g.add_argument("--precision", default=None, choices=["fp32", "bf16", "fp16"],
@@ -183,7 +184,7 @@ def main(args: argparse.Namespace) -> int:
         board = Path(args.out) / "leaderboard" / args.tier
         written = write_tables(board, arm_rows, claim_rows) + write_plots(suites, records, board, tiers=[args.tier])
         print(f"\nwrote {len(written)} file(s) (tables and plots) under {board}", file=sys.stderr)
-    failed_checks = [] if args.shard else [r for r in claim_rows if r["Verdict"] == "fail"]
+    failed_checks = [] if args.shard else [r for r in claim_rows if r.status == "fail"]
     if args.shard:
         print(f"shard {args.shard}: {len(specs)} run(s); verdicts wait for all shards "
               f"(`prs-bench leaderboard --out {args.out}`)", file=sys.stderr)

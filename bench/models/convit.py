@@ -49,3 +49,9 @@ def convit_tiny_p2(num_classes: int = 100, **kwargs: Any) -> ConVit:
 def convit_tiny_9h_p4(num_classes: int = 100, **kwargs: Any) -> ConVit:
     """9 heads of width 21 (189 ~ DeiT-Ti's 192): local init on the true 3x3 neighbourhood."""
     return _convit(num_classes, 4, 189, 12, 9, 10, kwargs)
+
+
+@register_model("convit_tiny_9h_p2")
+def convit_tiny_9h_p2(num_classes: int = 100, **kwargs: Any) -> ConVit:
+    """9 heads of width 21 at patch 2 (16x16 tokens): the full tier's ConViT, at the other ViT arms' patch size."""
+    return _convit(num_classes, 2, 189, 12, 9, 10, kwargs)

@@ -103,9 +103,13 @@ def _group_index(opt: torch.optim.Optimizer, p: torch.Tensor) -> int | None:
 
 def _add_to_optimizer(model: nn.Module, opt: torch.optim.Optimizer, conv: nn.Conv2d, attn: ReparamGPSA,
                       layer_index: int) -> None:
-    weight_group = _group_index(opt, conv.weight)
-    if weight_group is None:
+    kernel_group = _group_index(opt, conv.weight)
+    if kernel_group is None:
         raise ValueError(f"reparam layer {layer_index}: its conv weight is not in the optimizer")
+    # new matrices: the kernel's weight decay but not its lr scale (a scaled kernel group holds kernels only)
+    decay = opt.param_groups[kernel_group].get("weight_decay", 0.0)
+    weight_group = next((gi for gi, g in enumerate(opt.param_groups)
+                         if g.get("weight_decay", 0.0) == decay and g.get("lr_scale", 1.0) == 1.0), kernel_group)
     bias_group = None if conv.bias is None else _group_index(opt, conv.bias)
     if bias_group is None:
         one_d = {id(p) for p in model.parameters() if p.ndim <= 1}
@@ -113,7 +117,8 @@ def _add_to_optimizer(model: nn.Module, opt: torch.optim.Optimizer, conv: nn.Con
                            if any(id(q) in one_d for q in g["params"])), weight_group)
     mine = {id(q) for q in model.parameters()}
     no_decay_group = next((gi for gi, g in enumerate(opt.param_groups) if not g.get("weight_decay", 0.0)
-                           and any(id(q) in mine for q in g["params"])), bias_group)
+                           and g.get("lr_scale", 1.0) == 1.0 and any(id(q) in mine for q in g["params"])),
+                          bias_group)
     old = {id(p) for p in conv.parameters()}
     new = [p for p in attn.parameters() if id(p) not in old]
     positional = {id(attn.get_parameter(n)) for n in NO_DECAY}

@@ -26,7 +26,7 @@ from .reparam import ReparamLayer, no_decay_names
 
 
 class ReparamBlock(nn.Module):
-    def __init__(self, dim: int, kernel_size: int, mlp_ratio: float, drop_path: float,
+    def __init__(self, dim: int, kernel_size: int, mlp_hidden: int, drop_path: float,
                  norm_layer: type[nn.Module], attn_kwargs: dict[str, Any]) -> None:
         super().__init__()
         self.norm1 = norm_layer(dim)
@@ -34,7 +34,7 @@ class ReparamBlock(nn.Module):
         self.mixer = ReparamLayer(conv, layout="tokens", **attn_kwargs)
         self.drop_path1 = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = norm_layer(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=nn.GELU)
+        self.mlp = Mlp(dim, mlp_hidden, act_layer=nn.GELU)
         self.drop_path2 = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
@@ -46,8 +46,11 @@ class ReparamViT(nn.Module):
     def __init__(self, img_size: int = 32, patch_size: int = 4, in_chans: int = 3, num_classes: int = 100,
                  embed_dim: int = 192, depth: int = 12, kernel_size: int = 3, mlp_ratio: float = 4.0,
                  drop_rate: float = 0.0, drop_path_rate: float = 0.0, locality_strength: float | None = None,
-                 gate_init: float = 1.0, head_dim: int | None = None, qkv_bias: bool = False) -> None:
+                 gate_init: float = 1.0, head_dim: int | None = None, qkv_bias: bool = False,
+                 mlp_hidden_dim: int | None = None, kernel_lr_scale: float | None = None) -> None:
         super().__init__()
+        self.kernel_size = kernel_size
+        self.kernel_lr_scale = 1.0 / kernel_size ** 2 if kernel_lr_scale is None else float(kernel_lr_scale)
         self.num_classes, self.embed_dim, self.patch_size = num_classes, embed_dim, patch_size
         self.num_features = embed_dim
         self.patch_embed = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans,
@@ -58,7 +61,8 @@ class ReparamViT(nn.Module):
             attn_kwargs["locality_strength"] = locality_strength
         dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth)]
         norm = partial(LayerNorm, eps=1e-6)
-        self.blocks = nn.ModuleList([ReparamBlock(embed_dim, kernel_size, mlp_ratio, dpr[i], norm, attn_kwargs)
+        hidden = int(embed_dim * mlp_ratio) if mlp_hidden_dim is None else int(mlp_hidden_dim)
+        self.blocks = nn.ModuleList([ReparamBlock(embed_dim, kernel_size, hidden, dpr[i], norm, attn_kwargs)
                                      for i in range(depth)])
         self.norm = norm(embed_dim)
         self.head_drop = nn.Dropout(drop_rate)
@@ -77,6 +81,18 @@ class ReparamViT(nn.Module):
     def no_weight_decay(self) -> set[str]:
         """Position embedding, and the switched layers' positional vectors and gates."""
         return {"pos_embed"} | no_decay_names(self)
+
+    def param_lr_scales(self) -> dict[str, float]:
+        """The token mixers' K x K kernels learn at ``kernel_lr_scale`` (default 1/K^2) times the recipe's rate.
+
+        AdamW moves every weight by about lr per step, so a layer's output moves in proportion to
+        its fan-in: the kernel's fan-in is K^2 C against C for the MLP's first layer. Without the
+        scale the never-switched model stalled near chance on the smoke data (docs/REPARAM.md,
+        "The CNN end"); the same kernel keeps the scale after a switch (it is the positional value
+        path, same fan-in).
+        """
+        return {n: self.kernel_lr_scale for n, p in self.named_parameters()
+                if p.ndim == 4 and n.endswith(("mixer.conv.weight", "mixer.attn.weight"))}
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         hw = (x.shape[-2] // self.patch_size, x.shape[-1] // self.patch_size)

@@ -99,6 +99,7 @@ def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s:
         "metrics": result.metrics,
         "history": result.history,
         "events": result.events,
+        "model_stats": getattr(result, "model_stats", None),
         "provenance": provenance,
         "runtime": runtime,
         "wall_time_s": round(wall_time_s, 3),

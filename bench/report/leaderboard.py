@@ -1,5 +1,10 @@
 """The leaderboard: per suite and tier, one row per arm and data fraction, the claims summary,
-and every check's verdict with its detail. Built from stored records and baselines alone."""
+and every check's verdict with its detail. Built from stored records and baselines alone.
+
+Rows are typed (``ArmRow``, ``CheckRow``, ``ClaimRow``). Each has a tidy form (``tidy()``: ids and
+numbers, for CSV and JSON that other tools read) and a display form (``display()``: rounded
+strings, for md/github tables only).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import io
 import json
 import math
 import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,32 +27,179 @@ from ..verdicts import Verdict, evaluate, select_records
 from ..verdicts.context import device_of
 
 FORMATS = {"md": "pipe", "github": "github", "csv": None, "json": None}
-EXTENSIONS = {"md": "md", "csv": "csv", "json": "json"}
-ARM_COLUMNS = ["Suite", "Version", "Tier", "Arm", "Model", "Data", "n", "Top-1 (%)", "Reference", "Band", "Verdict",
-               "Device"]
+TABLES = ("arms", "claims", "checks")
+SEVERITY = ("fail", "inconclusive", "not run", "pass")
+STATS_KEYS = ("params_start", "params_end", "gflops_start", "gflops_end")
+RUNTIME_KEYS = ("device_type", "precision", "compile", "world_size")
+
+
+def worst(statuses: Sequence[str]) -> str:
+    for s in SEVERITY:
+        if s in statuses:
+            return s
+    return "-"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a band check compared an arm with (from the verdict's numbers)."""
+
+    label: str                # for people, e.g. "75.61 [weiaicunzai-resnet18-cifar100]"
+    source: str
+    id: str | None = None     # the reported baseline's id (baselines/reported.toml)
+    arm: str | None = None    # or the arm of this run it was compared with
+    value: float | None = None
+    band: str | None = None   # the band as the check describes it, e.g. "[69.00, 71.00]" or "Welch α=0.05, floor 0.5"
+    lo: float | None = None
+    hi: float | None = None
+
+    @classmethod
+    def from_verdict(cls, v: Verdict) -> Reference:
+        n = v.numbers
+        return cls(label=str(n["reference_label"]), source=str(n.get("source", "")), id=n.get("reference_id"),
+                   arm=n.get("reference_arm"), value=_num(n.get("reference")),
+                   band=None if n.get("band") is None else str(n["band"]), lo=_num(n.get("lo")), hi=_num(n.get("hi")))
+
+
+@dataclass(frozen=True)
+class ArmRow:
+    suite: str
+    version: int
+    tier: str
+    arm: str
+    arm_label: str
+    model: str
+    data: str
+    values: tuple[float, ...]       # top-1 (%) per seed, in seed order
+    seeds: tuple[int, ...]
+    verdict: str                    # the worst verdict touching this arm, "-" when none does
+    device: str                     # device and runtime (device_of): runs made differently are separate rows
+    device_name: str
+    runtime: dict[str, Any] = field(default_factory=dict)  # the records' runtime (device_type, precision, ...)
+    references: tuple[Reference, ...] = ()
+    model_stats: dict[str, float | None] = field(default_factory=dict)  # STATS_KEYS, mean over the runs
+    epoch_rule: Any = None          # the tier's epoch rule when the suite declares one
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float | None:
+        return statistics.mean(self.values) if self.values else None
+
+    @property
+    def std(self) -> float | None:
+        return statistics.stdev(self.values) if len(self.values) > 1 else None
+
+    def tidy(self) -> dict[str, Any]:
+        ref = self.references[0] if self.references else None
+        return {
+            "suite": self.suite, "version": self.version, "tier": self.tier, "arm": self.arm,
+            "arm_label": self.arm_label, "model": self.model, "data": self.data, "n": self.n,
+            "top1_mean": self.mean, "top1_std": self.std, "top1_values": list(self.values), "seeds": list(self.seeds),
+            **{k: self.model_stats.get(k) for k in STATS_KEYS},
+            "reference_id": ref.id if ref else None, "reference_arm": ref.arm if ref else None,
+            "reference_source": ref.source if ref else None,
+            "reference": ref.value if ref else None, "band_lo": ref.lo if ref else None,
+            "band_hi": ref.hi if ref else None, "verdict": self.verdict, "device": self.device_name,
+            **{k: self.runtime.get(k) for k in RUNTIME_KEYS}, "epoch_rule": self.epoch_rule,
+        }
+
+    def display(self) -> dict[str, str]:
+        return {
+            "Suite": self.suite, "Version": str(self.version), "Tier": self.tier, "Arm": self.arm_label,
+            "Model": self.model, "Data": self.data, "n": str(self.n), "Top-1 (%)": _mean_std(self.values),
+            "Params (M)": _span(self.model_stats, "params", 1e-6, "{:.2f}"),
+            "GFLOPs": _span(self.model_stats, "gflops", 1.0, "{:.3g}"),
+            "Reference": "; ".join(f"{r.label} ({r.source or '-'})" for r in self.references) or "-",
+            "Band": "; ".join(r.band or "-" for r in self.references) or "-",
+            "Verdict": self.verdict, "Device": self.device,
+            "Epoch rule": _text(self.epoch_rule),
+        }
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    suite: str
+    version: int
+    tier: str
+    verdict: Verdict
+
+    @property
+    def claim(self) -> str:
+        return self.verdict.claim
+
+    @property
+    def status(self) -> str:
+        return self.verdict.status
+
+    @property
+    def decides(self) -> bool:
+        return self.verdict.decides
+
+    @property
+    def name(self) -> str:
+        return self.verdict.name
+
+    def tidy(self) -> dict[str, Any]:
+        v = self.verdict
+        return {"suite": self.suite, "version": self.version, "tier": self.tier, "claim": v.claim or None,
+                "check": v.name, "kind": v.check, "status": v.status, "decides": v.decides, "data": v.data or None,
+                "arms": list(v.arms), "detail": v.detail}
+
+    def display(self) -> dict[str, str]:
+        v = self.verdict
+        return {"Suite": self.suite, "Version": str(self.version), "Tier": self.tier, "Claim": v.claim or "-",
+                "Check": v.name, "Verdict": v.status + ("" if v.decides else " (informative)"), "Detail": v.detail}
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    claim: str                      # C1..C6, or "pipeline" for checks without a claim
+    suite: str
+    version: int
+    tier: str
+    counts: dict[str, int]          # status -> number of checks
+    verdict: str                    # the worst status among the checks that decide (all checks if none does)
+
+    def tidy(self) -> dict[str, Any]:
+        return {"claim": self.claim, "suite": self.suite, "version": self.version, "tier": self.tier,
+                "checks": sum(self.counts.values()), "pass": self.counts["pass"], "fail": self.counts["fail"],
+                "inconclusive": self.counts["inconclusive"], "not_run": self.counts["not run"], "verdict": self.verdict}
+
+    def display(self) -> dict[str, str]:
+        t = self.tidy()
+        return {"Claim": self.claim, "Suite": self.suite, "Version": str(self.version), "Tier": self.tier,
+                "Checks": str(t["checks"]), "pass": str(t["pass"]), "fail": str(t["fail"]),
+                "inconclusive": str(t["inconclusive"]), "not run": str(t["not_run"]), "Verdict": self.verdict}
+
+
+ARM_COLUMNS = ["Suite", "Version", "Tier", "Arm", "Model", "Data", "n", "Top-1 (%)", "Params (M)", "GFLOPs",
+               "Reference", "Band", "Verdict", "Device"]
 SUMMARY_COLUMNS = ["Claim", "Suite", "Version", "Tier", "Checks", "pass", "fail", "inconclusive", "not run", "Verdict"]
 CLAIM_COLUMNS = ["Suite", "Version", "Tier", "Claim", "Check", "Verdict", "Detail"]
-SEVERITY = ("fail", "inconclusive", "not run", "pass")
-
-
-def _mean_std(values: list[float]) -> str:
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{values[0]:.2f}"
-    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+# tidy columns per table (CSV headers; JSON objects carry the same keys)
+TIDY_COLUMNS = {
+    "arms": ["suite", "version", "tier", "arm", "arm_label", "model", "data", "n", "top1_mean", "top1_std",
+             "top1_values", "seeds", *STATS_KEYS, "reference_id", "reference_arm", "reference_source", "reference", "band_lo",
+             "band_hi", "verdict", "device", *RUNTIME_KEYS, "epoch_rule"],
+    "claims": ["claim", "suite", "version", "tier", "checks", "pass", "fail", "inconclusive", "not_run", "verdict"],
+    "checks": ["suite", "version", "tier", "claim", "check", "kind", "status", "decides", "data", "arms", "detail"],
+}
 
 
 def build_tables(suites: list[Suite], records: list[dict[str, Any]], tiers: list[str] | None = None,
-                 baselines: Any = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                 baselines: Any = None) -> tuple[list[ArmRow], list[CheckRow]]:
     """Rows for the arm table and the per-check table, from stored records only.
 
     ``baselines`` defaults to the baselines folder (``$PRS_BENCH_BASELINES``, ./baselines or the
-    checkout's), so band and regression checks see reported numbers and reference runs.
+    one shipped with the package), so band and regression checks see reported numbers and reference runs.
+    Named ``tiers`` are shown even without records (their checks come back "not run").
     """
     baselines = baselines if baselines is not None else Baselines()
-    arm_rows: list[dict[str, Any]] = []
-    claim_rows: list[dict[str, Any]] = []
+    arm_rows: list[ArmRow] = []
+    check_rows: list[CheckRow] = []
     for suite in suites:
         for tier in suite.tiers:
             if tiers and tier not in tiers:
@@ -55,102 +209,172 @@ def build_tables(suites: list[Suite], records: list[dict[str, Any]], tiers: list
                 continue
             verdicts = evaluate(suite, tier, records, baselines=baselines)
             arm_rows += _arm_rows(suite, tier, fresh, verdicts)
-            for v in verdicts:
-                claim_rows.append({"Suite": suite.name, "Version": suite.version, "Tier": tier,
-                                   "Claim": v.claim or "-", "Check": v.name, "Verdict": v.status, "Detail": v.detail,
-                                   "_verdict": v})
+            check_rows += [CheckRow(suite.name, suite.version, tier, v) for v in verdicts]
             if stale:
-                claim_rows.append({"Suite": suite.name, "Version": suite.version, "Tier": tier, "Claim": "-",
-                                   "Check": "stale records", "Verdict": "not run",
-                                   "Detail": f"{stale} record(s) from an older config of this version ignored"})
-    return arm_rows, claim_rows
+                note = Verdict("stale", "stale records", "not run",
+                               f"{stale} record(s) from an older config of this version ignored", decides=False)
+                check_rows.append(CheckRow(suite.name, suite.version, tier, note))
+    return arm_rows, check_rows
 
 
-def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: list[Verdict]) -> list[dict[str, Any]]:
+def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: list[Verdict]) -> list[ArmRow]:
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in records:  # one row per device and runtime: records made differently are never averaged
         groups.setdefault((r["arm"], r["data_label"], device_of(r)), []).append(r)
     rows = []
     order = {a: i for i, a in enumerate(suite.arms)}
-    for (arm, label, device), recs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1], kv[0][2])):
-        accs = [r["metrics"]["test_acc"] for r in sorted(recs, key=lambda r: r["seed"])]
+    epoch_rule = suite.tiers[tier].get("epoch_rule")
+    for (arm, label, device), recs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1:])):
+        recs = sorted(recs, key=lambda r: r["seed"])
         mine = [v for v in verdicts if arm in v.arms and v.data in ("", label)]
         refs = [v for v in mine if v.arms and v.arms[0] == arm and "reference_label" in v.numbers]
-        rows.append({
-            "Suite": suite.name, "Version": suite.version, "Tier": tier, "Arm": suite.arm_label(arm),
-            "Model": recs[0]["config"]["model"]["name"], "Data": label, "n": len(recs),
-            "Top-1 (%)": _mean_std(accs),
-            "Reference": "; ".join(f"{v.numbers['reference_label']} ({v.numbers.get('source', '-')})" for v in refs) or "-",
-            "Band": "; ".join(str(v.numbers.get("band", "-")) for v in refs) or "-",
-            "Verdict": worst([v.status for v in mine]) if mine else "-",
-            "Device": device,
-            "_values": accs,
-        })
+        rows.append(ArmRow(
+            suite=suite.name, version=suite.version, tier=tier, arm=arm, arm_label=suite.arm_label(arm),
+            model=recs[0]["config"]["model"]["name"], data=label,
+            values=tuple(float(r["metrics"]["test_acc"]) for r in recs), seeds=tuple(int(r["seed"]) for r in recs),
+            verdict=worst([v.status for v in mine]) if mine else "-", device=device,
+            device_name=str(recs[0].get("provenance", {}).get("device_name", "?")),
+            runtime=dict(recs[0].get("runtime") or {}),
+            references=tuple(Reference.from_verdict(v) for v in refs),
+            model_stats=_model_stats(recs), epoch_rule=epoch_rule,
+        ))
     return rows
 
 
-def worst(statuses: list[str]) -> str:
-    for s in SEVERITY:
-        if s in statuses:
-            return s
-    return "-"
+def _model_stats(records: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Mean of each model_stats entry over the runs that carry it (None when none does)."""
+    out: dict[str, float | None] = {}
+    for key in STATS_KEYS:
+        vals = [(r.get("model_stats") or {}).get(key) for r in records]
+        have: list[float] = [v for v in vals if v is not None and _num(v) is not None]
+        out[key] = statistics.mean(have) if have else None  # ints stay ints when the runs agree
+    return out
 
 
-def summarize_claims(claim_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (claim, suite, version, tier): counts of verdicts and the worst of them."""
-    groups: dict[tuple[str, str, int, str], list[str]] = {}
-    for r in claim_rows:
-        claim = r["Claim"] if r["Claim"] != "-" else "pipeline"
-        groups.setdefault((claim, r["Suite"], r["Version"], r["Tier"]), []).append(r["Verdict"])
+def summarize_claims(check_rows: list[CheckRow]) -> list[ClaimRow]:
+    """One row per (claim, suite, version, tier): counts of verdicts and the worst of the deciding ones."""
+    groups: dict[tuple[str, str, int, str], list[CheckRow]] = {}
+    for r in check_rows:
+        groups.setdefault((r.claim or "pipeline", r.suite, r.version, r.tier), []).append(r)
     rows = []
-    for (claim, suite, version, tier), sts in sorted(groups.items(), key=lambda kv: (kv[0][0] == "pipeline", kv[0])):
-        rows.append({"Claim": claim, "Suite": suite, "Version": version, "Tier": tier, "Checks": len(sts),
-                     **{s: sts.count(s) for s in ("pass", "fail", "inconclusive", "not run")}, "Verdict": worst(sts)})
+    for (claim, suite, version, tier), rs in sorted(groups.items(), key=lambda kv: (kv[0][0] == "pipeline", kv[0])):
+        deciding = [r.status for r in rs if r.decides] or [r.status for r in rs]
+        counts = {s: sum(r.status == s for r in rs) for s in ("pass", "fail", "inconclusive", "not run")}
+        rows.append(ClaimRow(claim, suite, version, tier, counts, worst(deciding)))
     return rows
+
+
+def undecided(check_rows: list[CheckRow]) -> list[CheckRow]:
+    """Checks the tier expects to decide that did not pass: failed, inconclusive or not run (the strict gate)."""
+    return [r for r in check_rows if r.decides and r.status != "pass"]
+
+
+def tidy_tables(arm_rows: list[ArmRow], check_rows: list[CheckRow]) -> dict[str, list[dict[str, Any]]]:
+    """The three tables as lists of tidy records: ids and plain numbers, no display strings."""
+    return {"arms": [r.tidy() for r in arm_rows], "claims": [r.tidy() for r in summarize_claims(check_rows)],
+            "checks": [r.tidy() for r in check_rows]}
+
+
+def render(arm_rows: list[ArmRow], check_rows: list[CheckRow], fmt: str = "github", table: str = "arms") -> str:
+    """md/github: the three display tables; json: the tidy tables; csv: the one tidy ``table``."""
+    if fmt == "json":
+        tables = tidy_tables(arm_rows, check_rows)
+        for row, r in zip(tables["checks"], check_rows):
+            row.update(compared=r.verdict.compared, numbers=r.verdict.numbers)
+        return json.dumps(_json_safe(tables), indent=2, allow_nan=False)
+    if fmt == "csv":
+        return to_csv(table, tidy_tables(arm_rows, check_rows)[table]).rstrip("\n")
+    tf = FORMATS[fmt]
+    if not arm_rows and not check_rows:
+        return "no results yet: run `prs-bench run` first"
+    arm_cols = ARM_COLUMNS + (["Epoch rule"] if any(r.epoch_rule is not None for r in arm_rows) else [])
+    summary = summarize_claims(check_rows)
+    parts = ["## Arms", _table([r.display() for r in arm_rows], arm_cols, tf),
+             "", "## Claims", _table([r.display() for r in summary], SUMMARY_COLUMNS, tf),
+             "", "## Checks", _table([r.display() for r in check_rows], CLAIM_COLUMNS, tf)]
+    return "\n".join(parts)
+
+
+def to_csv(table: str, rows: list[dict[str, Any]]) -> str:
+    """One tidy table as CSV: one header row; lists joined with ';', missing values empty."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, TIDY_COLUMNS[table], lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: _cell(v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def write_tables(folder: Path, arm_rows: list[ArmRow], check_rows: list[CheckRow]) -> list[Path]:
+    """leaderboard.md, leaderboard.json and one leaderboard-TABLE.csv per table in ``folder`` (atomic writes)."""
+    folder = Path(folder)
+    out = []
+    for name, text in [("leaderboard.md", render(arm_rows, check_rows, "md")),
+                       ("leaderboard.json", render(arm_rows, check_rows, "json")),
+                       *[(f"leaderboard-{t}.csv", render(arm_rows, check_rows, "csv", table=t)) for t in TABLES]]:
+        p = folder / name
+        atomic_write_bytes(p, (text.rstrip("\n") + "\n").encode())
+        out.append(p)
+    return out
+
+
+def _table(rows: list[dict[str, str]], columns: list[str], tablefmt: str | None) -> str:
+    return tabulate([[r[c] for c in columns] for r in rows], columns, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+
+
+def _mean_std(values: Sequence[float]) -> str:
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def _span(stats: dict[str, float | None], key: str, scale: float, fmt: str) -> str:
+    """"start" or "start → end" (a switch changes the model), "-" when the records carry none."""
+    a, b = stats.get(f"{key}_start"), stats.get(f"{key}_end")
+    if a is None and b is None:
+        return "-"
+    ta = "-" if a is None else fmt.format(a * scale)
+    tb = "-" if b is None else fmt.format(b * scale)
+    return ta if ta == tb else f"{ta} → {tb}"
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={_text(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_text(x) for x in v)
+    return str(v)
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return ";".join(str(_cell(x)) for x in v)
+    if isinstance(v, dict):
+        return json.dumps(v, sort_keys=True)
+    if isinstance(v, float) and not math.isfinite(v):
+        return ""
+    return v
 
 
 def _json_safe(obj: Any) -> Any:
+    """Non-finite floats become null: JSON has no NaN or infinity, and a string would not be a number."""
     if isinstance(obj, float) and not math.isfinite(obj):
-        return None if obj != obj else ("inf" if obj > 0 else "-inf")
+        return None
     if isinstance(obj, dict):
         return {k: _json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_json_safe(v) for v in obj]
     return obj
 
-
-def render(arm_rows: list[dict[str, Any]], claim_rows: list[dict[str, Any]], fmt: str = "github") -> str:
-    summary = summarize_claims(claim_rows)
-    if fmt == "json":
-        arms = [{k: v for k, v in r.items() if k != "_values"} | {"values": r["_values"]} for r in arm_rows]
-        checks = [{k: v for k, v in r.items() if not k.startswith("_")}
-                  | ({"compared": r["_verdict"].compared, "numbers": r["_verdict"].numbers} if "_verdict" in r else {})
-                  for r in claim_rows]
-        return json.dumps(_json_safe({"arms": arms, "claims": summary, "checks": checks}), indent=2)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        for table, cols, rows in (("arms", ARM_COLUMNS, arm_rows), ("claims", SUMMARY_COLUMNS, summary),
-                                  ("checks", CLAIM_COLUMNS, claim_rows)):
-            w.writerow(["table"] + cols)
-            for r in rows:
-                w.writerow([table] + [r[c] for c in cols])
-        return buf.getvalue()
-    tf = FORMATS[fmt]
-    if not arm_rows and not claim_rows:
-        return "no results yet: run `prs-bench run` first"
-    parts = ["## Arms", tabulate([[r[c] for c in ARM_COLUMNS] for r in arm_rows], ARM_COLUMNS, tablefmt=tf, disable_numparse=True),
-             "", "## Claims", tabulate([[r[c] for c in SUMMARY_COLUMNS] for r in summary], SUMMARY_COLUMNS, tablefmt=tf, disable_numparse=True),
-             "", "## Checks",
-             tabulate([[r[c] for c in CLAIM_COLUMNS] for r in claim_rows], CLAIM_COLUMNS, tablefmt=tf, disable_numparse=True)]
-    return "\n".join(parts)
-
-
-def write_tables(folder: Path, arm_rows: list[dict[str, Any]], claim_rows: list[dict[str, Any]]) -> list[Path]:
-    """leaderboard.md, .csv and .json in ``folder`` (atomic writes)."""
-    out = []
-    for fmt, ext in EXTENSIONS.items():
-        p = Path(folder) / f"leaderboard.{ext}"
-        atomic_write_bytes(p, (render(arm_rows, claim_rows, fmt) + "\n").encode())
-        out.append(p)
-    return out

@@ -178,3 +178,52 @@ def fourier(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path
                                              folder / f"{stem(suite, tier, f'fourier-{a}-{label}')}.png",
                                              title=f"{title} {suite.arm_label(a)} seed {r['seed']}"))
     return out
+
+
+def _timeline(record: dict[str, Any]) -> np.ndarray | None:
+    """(layers, epochs) pos_target_mass from the history's ``layers``; NaN while a layer is a convolution."""
+    hist = [h.get("layers") for h in record.get("history", [])]
+    if not hist or not all(hist):
+        return None
+    out = np.full((len(hist[0]), len(hist)), np.nan)
+    for e, layers in enumerate(hist):
+        for d in layers:
+            if d.get("phase") == "attention" and d.get("pos_target_mass") is not None:
+                out[d["layer"], e] = d["pos_target_mass"]
+    return out
+
+
+@register_plot("switch_timeline")
+def switch_timeline(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path) -> list[Path]:
+    """Layers x epochs per reparameterizable arm (lowest seed): grey while a convolution, then the
+    positional mass on the layer's own kernel offset (1 = still a convolution, ~0.35 = ConViT's local
+    init at strength 1 on 8x8 maps), from the records' per-epoch ``layers`` diagnostics."""
+    order = {a: i for i, a in enumerate(suite.arms)}
+    out = []
+    for (label,), recs in sorted(_by(records, "data_label").items()):
+        first: dict[str, dict[str, Any]] = {}
+        for r in sorted(recs, key=lambda r: (order.get(r["arm"], 99), r["seed"])):
+            first.setdefault(r["arm"], r)
+        grids = {a: (g, r["seed"]) for a, r in first.items() if (g := _timeline(r)) is not None}
+        if not grids:
+            continue
+        plt = _pyplot()
+        fig, axes = plt.subplots(len(grids), 1, figsize=(7, 0.6 + 1.3 * len(grids)), squeeze=False)
+        cmap = plt.get_cmap("viridis").copy()
+        cmap.set_bad("lightgrey")
+        image = None
+        for ax, (arm, (grid, seed)) in zip(axes[:, 0], grids.items()):
+            layers, epochs = grid.shape
+            image = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", origin="lower", cmap=cmap, vmin=0, vmax=1,
+                              extent=(0.5, epochs + 0.5, -0.5, layers - 0.5), interpolation="nearest")
+            ax.set_ylabel("layer", fontsize=8)
+            ax.set_title(f"{suite.arm_label(arm)} (seed {seed})", fontsize=8, loc="left")
+            ax.tick_params(labelsize=7)
+        axes[-1, 0].set_xlabel("epoch (end of)")
+        fig.colorbar(image, ax=axes[:, 0].tolist(), label="pos_target_mass (grey: convolution)", shrink=0.9)
+        fig.suptitle(f"{suite.name} v{suite.version} [{tier}] {label}: switch timeline", fontsize=9)
+        p = folder / f"{stem(suite, tier, 'switch-timeline-' + label)}.png"
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        out.append(p)
+    return out

@@ -22,7 +22,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.types import DataBundle
-from ..models import create_model
+from ..models import create_model, model_input_size
+from ..models.stats import size_stats
 from ..suite.hashing import content_hash
 from .augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
 from .checkpoint import capture_rng, clear_checkpoints, load_latest, restore_rng, save_checkpoint
@@ -100,6 +101,8 @@ class Run:
         self.events_log = EventLog(Path(run_dir) / "events.jsonl" if self.writes else None)
         seed_everything(seed)
         self.model = build_model(config, data.num_classes, self.recipe)
+        self.image_size = model_input_size(config["model"]["name"])
+        self.stats_start = size_stats(self.model, self.image_size)   # before any switch (also on resume)
         if dist.rank:
             seed_everything(seed + 100_003 * dist.rank)   # distinct dropout/RandAugment streams per rank
         self.reparam = Reparam(self.model, config.get("schedule", {}), config["model"]["name"])
@@ -313,7 +316,10 @@ class Run:
             save_final(Path(self.run_dir), self.model, model_name=self.config["model"]["name"],  # type: ignore[arg-type]
                        model_kwargs=model_kwargs(self.config, self.recipe), num_classes=self.data.num_classes,
                        reparam=self.reparam.state(self.model), config_hash=self.config_hash, metrics=metrics)
-        return TrainResult("complete", metrics=metrics, history=p.history, events=p.events)
+        end = size_stats(self.model, self.image_size)
+        stats = {"params_start": self.stats_start["params"], "params_end": end["params"],
+                 "gflops_start": self.stats_start["gflops"], "gflops_end": end["gflops"]}
+        return TrainResult("complete", metrics=metrics, history=p.history, events=p.events, model_stats=stats)
 
 
 def train_run(config: dict[str, Any], data: DataBundle, device: torch.device, seed: int, progress: bool = True, *,

@@ -53,6 +53,7 @@ def build_optimizer(model: nn.Module, recipe: dict[str, Any], fused: bool = Fals
     if groups is None:
         param_groups = param_groups_weight_decay(model, recipe["weight_decay"],
                                                  no_weight_decay_list=no_decay_names(model))
+        param_groups = split_lr_scales(model, param_groups)
     else:
         named = dict(model.named_parameters())
         param_groups = [{**{k: v for k, v in g.items() if k != "names"}, "params": [named[n] for n in g["names"]]}
@@ -60,10 +61,30 @@ def build_optimizer(model: nn.Module, recipe: dict[str, Any], fused: bool = Fals
     return OPTIMIZERS[recipe["optimizer"]](param_groups, recipe, fused)
 
 
+def split_lr_scales(model: nn.Module, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parameters the model names in ``param_lr_scales()`` (name -> factor) move to their own groups
+    with ``lr_scale`` (appended after the others); e.g. the reparam ViT's 3x3 kernels learn at 1/9."""
+    scales: dict[str, float] = dict(getattr(model, "param_lr_scales", lambda: {})())
+    if not scales:
+        return groups
+    by_id = {id(p): scales[n] for n, p in model.named_parameters() if n in scales and scales[n] != 1.0}
+    out, extra = [], {}
+    for g in groups:
+        keep = [p for p in g["params"] if id(p) not in by_id]
+        for p in g["params"]:
+            if id(p) in by_id:
+                key = (g.get("weight_decay"), by_id[id(p)])
+                extra.setdefault(key, {**{k: v for k, v in g.items() if k != "params"}, "lr_scale": key[1],
+                                       "params": []})["params"].append(p)
+        out.append({**g, "params": keep})
+    return out + list(extra.values())
+
+
 def group_layout(model: nn.Module, opt: torch.optim.Optimizer) -> list[dict[str, Any]]:
-    """Parameter names per optimizer group (and the group's weight decay), for checkpoints."""
+    """Parameter names per optimizer group (and the group's weight decay and lr scale), for checkpoints."""
     name_of = {id(p): n for n, p in model.named_parameters()}
-    return [{"names": [name_of[id(p)] for p in g["params"]], "weight_decay": g.get("weight_decay", 0.0)}
+    return [{"names": [name_of[id(p)] for p in g["params"]], "weight_decay": g.get("weight_decay", 0.0),
+             **({"lr_scale": g["lr_scale"]} if "lr_scale" in g else {})}
             for g in opt.param_groups]
 
 

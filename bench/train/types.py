@@ -13,3 +13,5 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    # {params_start, params_end, gflops_start, gflops_end}: before the first and after the last switch
+    model_stats: dict[str, Any] | None = None

@@ -128,12 +128,12 @@ def _one(ctx: CheckContext, arm: str, label: str, metric: str, alpha: float, flo
         status, detail, nums = _single_rule(m, rep, tolerance)
     nums["metric"] = metric
     if rep:
-        nums.update(reference=rep.value, reference_label=rep.short(), source=rep.cite(), url=rep.url,
-                    statistic=rep.statistic)
+        nums.update(reference=rep.value, reference_id=rep.id, reference_label=rep.short(), source=rep.cite(),
+                    url=rep.url, statistic=rep.statistic)
         detail += (f"; reference {rep.id}: {rep.cite()}, a {rep.statistic} figure, compared with {metric}"
                    + (" (the source gives it as approximate)" if rep.approximate else ""))
     else:
-        nums.update(reference_label=f"arm {ref_arm}", source="this run")
+        nums.update(reference_arm=ref_arm, reference_label=f"arm {ref_arm}", source="this run")
     status, detail = hedge(status, detail, problems)
     return verdict("band", name, status, detail, ctx, arms, label, **nums)
 

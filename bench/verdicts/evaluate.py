@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import BenchError
 from ..suite import Suite, plan_runs
 from .context import CheckContext
 from .registry import CHECKS
@@ -28,9 +29,14 @@ def evaluate(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: 
     planned = plan_runs(suite, tier, seeds=seeds)
     ctx = CheckContext(suite, tier, planned, fresh, baselines=baselines, stale=stale)
     verdicts: list[Verdict] = []
-    for check in suite.tier(tier).get("checks", []):
+    for i, check in enumerate(suite.tier(tier).get("checks", [])):
+        decides = check.get("decides", True)
+        if not isinstance(decides, bool):
+            raise BenchError(f"{suite.path}: key 'tiers.{tier}.checks[{i}].decides' must be true or false "
+                             f"(false: the tier does not expect this check to decide), got {decides!r}")
         for v in CHECKS.get(check["kind"])(check, ctx):
             v.claim = v.claim or check.get("claim", "")
+            v.decides = decides
             verdicts.append(v)
     return verdicts
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import BenchError
 from .context import CheckContext
 
-COMMON_KEYS = ("kind", "claim", "name")
+COMMON_KEYS = ("kind", "claim", "name", "decides")
 _MISSING = object()
 
 

@@ -19,6 +19,7 @@ class Verdict:
     arms: list[str] = field(default_factory=list)   # arms the verdict speaks about
     data: str = ""        # the data label it speaks about; "" when it spans several
     numbers: dict[str, Any] = field(default_factory=dict)  # measured/reference/band/p for tables and plots
+    decides: bool = True  # the tier expects this check to decide (pass/fail); `leaderboard --strict` requires it
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -28,7 +28,8 @@ def test_every_registry_model_has_a_capture_rule(name: str) -> None:
     for c in caught:
         b, ch, h, w = c.fmap.shape
         assert (b, h) == (x.shape[0], w) and h >= 2 and ch >= 1, (c.site.name, c.fmap.shape)
-        assert c.site.kind in ("attention", "conv", "mlp")
+        assert c.site.kind in ("embed", "attention", "conv", "mlp")
+    assert caught[0].site.kind == "embed" and all(c.site.kind != "embed" for c in caught[1:])
     # a map size never grows with depth, and depth order is forward order
     sizes = [c.fmap.shape[-1] for c in caught]
     assert sizes == sorted(sizes, reverse=True)
@@ -47,17 +48,18 @@ def test_reparam_vit_sites_follow_phases() -> None:
     model = create_model("reparam_vit_cpu_tiny", num_classes=10).eval()
     switch_layer(model, 1)
     sites = capture_sites(model)
-    assert [s.name for s in sites[:4]] == ["blocks.0.mixer", "blocks.0.mlp", "blocks.1.mixer", "blocks.1.mlp"]
-    assert [s.kind for s in sites[::2]] == ["conv", "attention", "conv", "conv"]
+    assert [s.name for s in sites[:5]] == ["embed", "blocks.0.mixer", "blocks.0.mlp", "blocks.1.mixer", "blocks.1.mlp"]
+    assert [s.kind for s in sites[1::2]] == ["conv", "attention", "conv", "conv"]
     x = torch.randn(2, 3, 32, 32)
     caught = capture_features(model, x)
     with torch.no_grad():  # residual after block 1's mixer, by hand
         hw = (8, 8)
         t = model.patch_embed(x) + model.pos_embed
+        torch.testing.assert_close(caught[0].fmap, tokens_to_map(t, 0))  # site 0: what block 0 mixes
         t = model.blocks[0](t, hw)
         after_mixer = t + model.blocks[1].mixer(model.blocks[1].norm1(t), hw)
-    torch.testing.assert_close(caught[2].fmap, tokens_to_map(after_mixer, 0))
-    torch.testing.assert_close(caught[3].fmap, tokens_to_map(model.blocks[1](t, hw), 0))
+    torch.testing.assert_close(caught[3].fmap, tokens_to_map(after_mixer, 0))
+    torch.testing.assert_close(caught[4].fmap, tokens_to_map(model.blocks[1](t, hw), 0))
 
 
 def test_tcnn_resnet_block_is_attention_once_a_conv_switched() -> None:
@@ -79,14 +81,16 @@ def _convit(local_up_to_layer: int, depth: int = 4) -> ConVit:
 def test_convit_class_token_dropped_only_where_it_exists(local_up_to_layer: int) -> None:
     model = _convit(local_up_to_layer)
     sites = capture_sites(model)
-    assert [s.prefix for s in sites] == [0 if i // 2 < local_up_to_layer else 1 for i in range(len(sites))]
-    assert [s.label for s in sites[::2]] == ["GPSA" if i < local_up_to_layer else "MHSA" for i in range(4)]
+    # site 0 is block 0's input: it holds the class token only if block 0 is already past the GPSA part
+    assert [s.prefix for s in sites] == [int(local_up_to_layer == 0)] + [0 if i // 2 < local_up_to_layer else 1
+                                                                         for i in range(len(sites) - 1)]
+    assert [s.label for s in sites[1::2]] == ["GPSA" if i < local_up_to_layer else "MHSA" for i in range(4)]
     x = torch.randn(2, 3, 32, 32)
     caught = capture_features(model, x)
     assert all(c.fmap.shape == (2, 192, 8, 8) for c in caught)  # h * w = 64 tokens; timm scales width by heads
     inter = model.forward_intermediates(x, norm=False, output_fmt="NCHW", intermediates_only=True)
     for i, ref in enumerate(inter):
-        torch.testing.assert_close(caught[2 * i + 1].fmap, ref)
+        torch.testing.assert_close(caught[2 * i + 2].fmap, ref)
 
 
 def test_vit_sites_match_timm_intermediates_and_attention_residual() -> None:
@@ -98,14 +102,15 @@ def test_vit_sites_match_timm_intermediates_and_attention_residual() -> None:
     caught = capture_features(model, x)
     inter = model.forward_intermediates(x, norm=False, output_fmt="NCHW", intermediates_only=True)
     for i, ref in enumerate(inter):
-        torch.testing.assert_close(caught[2 * i + 1].fmap, ref)
+        torch.testing.assert_close(caught[2 * i + 2].fmap, ref)
     # residual after attention, recomputed by hand from the full token sequence of block 0
     with torch.no_grad():
         tokens = model._pos_embed(model.patch_embed(x))
         tokens = model.norm_pre(model.patch_drop(tokens))
         blk = model.blocks[0]
         after_attn = tokens + blk.ls1(blk.attn(blk.norm1(tokens)))
-    torch.testing.assert_close(caught[0].fmap, tokens_to_map(after_attn, 3))
+    torch.testing.assert_close(caught[0].fmap, tokens_to_map(tokens, 3))  # site 0: block 0's input
+    torch.testing.assert_close(caught[1].fmap, tokens_to_map(after_attn, 3))
 
 
 def test_vit_without_class_token() -> None:

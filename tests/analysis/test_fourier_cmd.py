@@ -40,7 +40,7 @@ def test_from_run_record(results: Path, capsys: pytest.CaptureFixture) -> None:
                  "--device", "cpu"]) == 0
     out = results / "fourier" / RELPATH.removesuffix(".json")
     summary = json.loads((out / "fourier.json").read_text())
-    assert summary["images"] == 5 and summary["source"]["run"] == RELPATH and len(summary["blocks"]) == 8
+    assert summary["images"] == 5 and summary["source"]["run"] == RELPATH and len(summary["blocks"]) == 9
     assert (out / "delta_vs_freq.png").is_file() and (out / "hf_vs_depth.png").is_file()
     assert "0.75π" in capsys.readouterr().out
 
@@ -101,7 +101,8 @@ def test_core_final_weights_of_a_switched_reparam_model(tmp_path: Path) -> None:
     data = load_data(config["data"])
     got = analyse_checkpoint(config, data, read_checkpoint(path), images=4)
     want = fourier_summary(model, eval_images(data, 4))
-    assert [b["kind"] for b in got["blocks"]][::2] == ["conv", "conv", "attention", "conv"]
+    assert [b["kind"] for b in got["blocks"]][::2] == ["embed", "mlp", "mlp", "mlp", "mlp"]
+    assert [b["kind"] for b in got["blocks"]][1::2] == ["conv", "conv", "attention", "conv"]
     assert got["hf_delta"] == pytest.approx(want["hf_delta"], abs=1e-9)
 
 

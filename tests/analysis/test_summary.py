@@ -33,26 +33,29 @@ def test_batches_average_like_one_batch(vit: torch.nn.Module) -> None:
 def test_summary_record_field(vit: torch.nn.Module) -> None:
     s = fourier_summary(vit, torch.randn(4, 3, 32, 32), batch_size=2)
     json.dumps(s, allow_nan=False)
-    blocks = s["blocks"]
-    assert len(blocks) == 8 and s["images"] == 4 and s["image_size"] == 32
-    assert [b["depth"] for b in blocks] == pytest.approx([i / 7 for i in range(8)])
-    assert [b["attention"] for b in blocks] == [True, False] * 4
+    blocks = s["blocks"]  # site 0 (the embedding) then attention and MLP of 4 blocks
+    assert len(blocks) == 9 and s["images"] == 4 and s["image_size"] == 32
+    assert [b["depth"] for b in blocks] == pytest.approx([i / 8 for i in range(9)])
+    assert [b["kind"] for b in blocks] == ["embed"] + ["attention", "mlp"] * 4
+    assert [b["attention"] for b in blocks] == [False] + [True, False] * 4
     assert all(b["hf_freq"] == 0.75 and b["map_size"] == 8 and b["delta"][0] == 0 for b in blocks)
     assert s["hf_delta"] == [b["hf_delta"] for b in blocks]
-    assert s["hf_delta_mean"] == pytest.approx(sum(s["hf_delta"]) / 8)
+    assert s["hf_delta_mean"] == pytest.approx(sum(s["hf_delta"]) / 9)
     assert blocks[0]["hf_change"] is None
     assert blocks[1]["hf_change"] == pytest.approx(blocks[1]["hf_delta"] - blocks[0]["hf_delta"])
-    assert set(s["hf_change_mean"]) == {"attention", "conv", "mlp"} and s["hf_change_mean"]["conv"] is None
-    mixers = [blocks[i]["hf_change"] for i in (2, 4, 6)]  # attention sites 1..3; site 0 has no change
-    assert s["hf_change_mixer_mean"] == pytest.approx(sum(mixers) / 3)
+    assert set(s["hf_change_mean"]) == {"embed", "attention", "conv", "mlp"} and s["hf_change_mean"]["conv"] is None
+    mixers = [blocks[i]["hf_change"] for i in (1, 3, 5, 7)]  # every attention site, the first against site 0
+    assert s["hf_change_mixer_mean"] == pytest.approx(sum(mixers) / 4)
 
 
 def test_resnet_change_skips_downsampling() -> None:
     torch.manual_seed(0)
     s = fourier_summary(create_model("resnet_tiny", num_classes=10), torch.randn(2, 3, 32, 32))
-    assert [b["map_size"] for b in s["blocks"]] == [32, 16, 8, 4]
-    assert [b["hf_freq"] for b in s["blocks"]] == [30 / 32, 14 / 16, 6 / 8, 2 / 4]
-    assert all(b["hf_change"] is None for b in s["blocks"])  # every block changes the map size
+    assert [b["map_size"] for b in s["blocks"]] == [32, 32, 16, 8, 4]  # the stem, then one block per stage
+    assert [b["hf_freq"] for b in s["blocks"]] == [30 / 32, 30 / 32, 14 / 16, 6 / 8, 2 / 4]
+    # a change only where the map size stays: the first block against the stem
+    assert [b["hf_change"] is None for b in s["blocks"]] == [True, False, True, True, True]
+    assert s["hf_change_mixer_mean"] == pytest.approx(s["blocks"][1]["hf_change"])
 
 
 def test_bad_images() -> None:

@@ -61,7 +61,11 @@ def test_run_skip_and_leaderboard(tiny, capsys) -> None:
     assert board.strip() == second.out.strip()
     assert main(["leaderboard", "--suites-dir", str(sd), "--out", str(out), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["arms"][0]["values"] == [rec["metrics"]["test_acc"]]
+    assert data["arms"][0]["top1_values"] == [rec["metrics"]["test_acc"]]
+    stats = rec["model_stats"]   # the record's model size reaches the Arms table
+    assert data["arms"][0]["params_start"] == stats["params_start"] > 0
+    assert data["arms"][0]["gflops_end"] == pytest.approx(stats["gflops_end"])
+    assert f"{stats['params_start'] / 1e6:.2f}" in board
 
 
 def planned_ids(dry_run_output: str) -> list[str]:
@@ -144,8 +148,8 @@ def test_tier_analysis_lands_in_the_record_and_plots(tmp_path: Path, capsys) -> 
     assert main(["run", "--suites-dir", str(sd), "--out", str(out), "--device", "cpu"]) == 0
     rec = json.loads((out / "runs/fourier/v1/smoke/prs/synthetic-f1/seed0.json").read_text())
     fourier = rec["analysis"]["fourier"]
-    assert fourier["images"] == 8 and len(fourier["blocks"]) == 8  # 4 blocks x (mixer, mlp)
-    assert [b["attention"] for b in fourier["blocks"][::2]] == [True] * 4  # every mixer switched by epoch 1
+    assert fourier["images"] == 8 and len(fourier["blocks"]) == 9  # site 0 (embedding) + 4 blocks x (mixer, mlp)
+    assert [b["attention"] for b in fourier["blocks"][1::2]] == [True] * 4  # every mixer switched by epoch 1
     assert rec["config"]["analysis"] == {"fourier_images": 8}
     pngs = sorted(p.name for p in (out / "leaderboard/smoke").glob("*fourier*.png"))
     assert pngs and all(p.startswith("fourier-v1-smoke") for p in pngs)

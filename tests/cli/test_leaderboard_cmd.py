@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
 
 import pytest
 
@@ -35,7 +38,9 @@ def test_formats(results, capsys, fmt) -> None:
     assert main(["leaderboard", "--format", fmt] + results()) == 0
     out = capsys.readouterr().out
     if fmt == "json":
-        assert json.loads(out)["claims"][0]["Verdict"] == "pass"
+        assert json.loads(out)["claims"][0]["verdict"] == "pass"
+    elif fmt == "csv":
+        assert out.startswith("suite,version,tier,arm,") and "75.5" in out
     else:
         assert "C6" in out
 
@@ -44,7 +49,10 @@ def test_save_writes_tables_and_plots(results, tmp_path, capsys) -> None:
     board = tmp_path / "board"
     assert main(["leaderboard", "--save", str(board)] + results()) == 0
     names = sorted(p.name for p in board.iterdir())
-    assert names == ["leaderboard.csv", "leaderboard.json", "leaderboard.md", "toy-v1-quick-curves-synthetic-f1.png"]
+    assert names == ["leaderboard-arms.csv", "leaderboard-checks.csv", "leaderboard-claims.csv", "leaderboard.json",
+                     "leaderboard.md", "toy-v1-quick-curves-synthetic-f1.png"]
+    for p in board.iterdir():
+        assert p.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
 
 def test_strict_fails_on_a_failed_verdict(results, capsys) -> None:
@@ -52,3 +60,51 @@ def test_strict_fails_on_a_failed_verdict(results, capsys) -> None:
     assert main(["leaderboard"] + args) == 0
     assert main(["leaderboard", "--strict"] + args) == 1
     assert "order: vit > resnet" in capsys.readouterr().err
+
+
+def _umask() -> int:
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+def test_strict_fails_on_not_run_and_inconclusive_checks(results, tmp_path, capsys) -> None:
+    args = results()
+    assert main(["leaderboard", "--strict"] + args) == 0   # every deciding check passed
+    capsys.readouterr()
+    # a tier with no runs: its checks come back "not run"
+    suite = (tmp_path / "suites" / "toy.toml").read_text()
+    (tmp_path / "suites" / "toy.toml").write_text(suite + suite[suite.index("[tiers.quick]"):].replace("quick", "full"))
+    assert main(["leaderboard", "--tier", "full"] + args) == 0
+    capsys.readouterr()
+    assert main(["leaderboard", "--strict", "--tier", "full"] + args) == 1
+    err = capsys.readouterr().err
+    assert "1 not run" in err and "toy/full order: vit > resnet @ synthetic-f1 (not run)" in err
+    # one seed per arm: the order check is inconclusive, and --strict fails on it
+    one = results({("resnet", 1.0): [70.0], ("vit", 1.0): [75.0]})
+    for extra in ("seed1.json", "seed2.json"):
+        for p in (tmp_path / "results" / "runs").rglob(extra):
+            p.unlink()
+    assert main(["leaderboard", "--strict"] + one) == 1
+    assert "inconclusive" in capsys.readouterr().err
+
+
+def test_strict_ignores_checks_that_do_not_decide(tmp_path, capsys) -> None:
+    suite = toy_suite(tmp_path / "suites", ck("order", a="vit", b="resnet", claim="C6", decides=False))
+    store = RecordStore(tmp_path / "results")
+    specs = {(s.arm, s.data_label, s.seed): s for s in plan_runs(suite, "quick")}
+    for r in fake_records(suite, "quick", {("resnet", 1.0): [70.0], ("vit", 1.0): [75.0]}):
+        store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r)
+    (tmp_path / "baselines").mkdir()
+    args = ["--out", str(tmp_path / "results"), "--suites-dir", str(tmp_path / "suites"),
+            "--baselines", str(tmp_path / "baselines")]
+    assert main(["leaderboard", "--strict"] + args) == 0   # one seed: inconclusive, but it only informs
+    assert "inconclusive (informative)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("table", ["arms", "claims", "checks"])
+def test_csv_prints_one_table(results, capsys, table) -> None:
+    assert main(["leaderboard", "--format", "csv", "--table", table] + results()) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][:3] == (["claim", "suite", "version"] if table == "claims" else ["suite", "version", "tier"])
+    assert all(len(r) == len(rows[0]) for r in rows) and rows[0] not in rows[1:]

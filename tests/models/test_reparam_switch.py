@@ -264,3 +264,30 @@ def test_switch_with_a_foreign_optimizer_leaves_the_model_unswitched() -> None:
     with pytest.raises(ValueError, match="reparam layer 0: its conv weight is not in the optimizer"):
         switch_layer(model, 0, other)
     assert reparam_layers(model)[0].phase == "conv"
+
+
+def test_kernels_learn_at_a_ninth_and_new_matrices_do_not() -> None:
+    """The core's optimizer puts the 3x3 kernels in their own group (lr_scale 1/9, still decayed);
+    a switch sends q/k/v/proj to the plain decayed group, positional vectors to the no-decay one;
+    the checkpoint layout keeps the scale."""
+    from bench.train.optim import LRSchedule, build_optimizer, group_layout
+    from bench.train.recipe import resolve_recipe
+
+    model = small_vit()
+    recipe = resolve_recipe({"optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.05, "epochs": 2, "batch_size": 8})
+    opt = build_optimizer(model, recipe)
+    kernel_group = next(g for g in opt.param_groups if any(p is reparam_layers(model)[0].conv.weight
+                                                           for p in g["params"]))
+    assert kernel_group["lr_scale"] == pytest.approx(1 / 9) and kernel_group["weight_decay"] == 0.05
+    assert len(kernel_group["params"]) == 4                                  # the four kernels, nothing else
+    switch_layer(model, 1, opt)
+    attn = reparam_layers(model)[1].attn
+    group_of = {id(p): g for g in opt.param_groups for p in g["params"]}
+    assert group_of[id(attn.weight)] is kernel_group
+    assert group_of[id(attn.qk.weight)].get("lr_scale", 1.0) == 1.0 and group_of[id(attn.qk.weight)]["weight_decay"]
+    assert group_of[id(attn.pos_proj.weight)]["weight_decay"] == 0
+    LRSchedule(recipe, 10).apply(opt, 5)
+    assert kernel_group["lr"] == pytest.approx(group_of[id(attn.qk.weight)]["lr"] / 9)
+    layout = group_layout(model, opt)
+    rebuilt = build_optimizer(model, recipe, groups=layout)
+    assert [g.get("lr_scale") for g in rebuilt.param_groups] == [g.get("lr_scale") for g in opt.param_groups]

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
+import pytest
 from scipy import stats as ss
 
 from bench.cli import main
-from bench.cli.compare_cmd import compare_rows
 from bench.records import RecordStore
+from bench.report.compare import compare_rows
 from bench.suite import plan_runs
 from bench.verdicts.fake import fake_records, toy_suite
 
 
-def _store(root, suite, vals, device="GPU X"):
+def _store(root, suite, vals, device="GPU X", git=None):
     store = RecordStore(root)
     specs = {(s.arm, s.data_label, s.seed): s for s in plan_runs(suite, "quick")}
     for r in fake_records(suite, "quick", vals, device=device):
+        if git is not None:
+            r["provenance"]["git"] = git
         store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r)
     return store
 
@@ -23,11 +30,11 @@ def test_compare_rows_deltas_and_p(tmp_path) -> None:
     suite = toy_suite(tmp_path / "s", "")
     a = fake_records(suite, "quick", {("resnet", 1.0): [70.0, 70.5, 71.0], ("vit", 1.0): [60.0, 61.0, 62.0]})
     b = fake_records(suite, "quick", {("resnet", 1.0): [71.0, 71.5, 72.0]}, device="GPU Y")
-    rows = {r["Arm"]: r for r in compare_rows(a, b)}
-    assert rows["resnet"]["B − A"] == "+1.00"
+    rows = {r.arm: r for r in compare_rows(a, b)}
+    assert rows["resnet"].delta == pytest.approx(1.0) and rows["resnet"].display()["B − A"] == "+1.00"
     p = ss.ttest_ind([71.0, 71.5, 72.0], [70.0, 70.5, 71.0], equal_var=False).pvalue
-    assert rows["resnet"]["p (Welch)"] == f"{p:.3g}"
-    assert "devices differ" in rows["resnet"]["Note"] and rows["vit"]["Note"] == "only in A"
+    assert rows["resnet"].p == pytest.approx(p) and rows["resnet"].display()["p (Welch)"] == f"{p:.3g}"
+    assert "devices differ" in rows["resnet"].display()["Note"] and rows["vit"].notes == ("only in A",)
 
 
 def test_compare_cli(tmp_path, capsys) -> None:
@@ -36,6 +43,50 @@ def test_compare_cli(tmp_path, capsys) -> None:
     _store(tmp_path / "B", suite, {("resnet", 1.0): [70.1, 70.4, 71.2]})
     assert main(["compare", str(tmp_path / "A"), str(tmp_path / "B")]) == 0
     assert "+0.07" in capsys.readouterr().out
+
+
+@pytest.fixture
+def two_sides(tmp_path):
+    suite = toy_suite(tmp_path / "s", "")
+    _store(tmp_path / "A", suite, {("resnet", 1.0): [70.0, 70.5, 71.0], ("vit", 1.0): [60.0, 61.0, 62.0]},
+           git={"commit": "a" * 40, "dirty": False})
+    _store(tmp_path / "B", suite, {("resnet", 1.0): [69.0, 69.5, 70.0], ("vit", 1.0): [60.5, 61.0, 61.5]},
+           git={"commit": "b" * 40, "dirty": True})
+    return [str(tmp_path / "A"), str(tmp_path / "B")]
+
+
+def test_compare_shows_each_sides_commit(two_sides, capsys) -> None:
+    assert main(["compare", *two_sides]) == 0
+    out = capsys.readouterr().out
+    assert "Commit A" in out and "a" * 12 in out and "b" * 12 + "+dirty" in out
+
+
+def test_compare_csv_and_json_are_tidy(two_sides, capsys) -> None:
+    assert main(["compare", *two_sides, "--format", "csv"]) == 0
+    text = capsys.readouterr().out
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 2 and "\t" not in text and text.count("suite,version") == 1
+    resnet = next(r for r in rows if r["arm"] == "resnet")
+    assert float(resnet["delta"]) == pytest.approx(-1.0) and resnet["commits_a"] == "a" * 12
+    assert 0 < float(resnet["p_welch"]) < 1 and resnet["n_a"] == "3"
+    assert main(["compare", *two_sides, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert all(isinstance(r["delta"], float) and isinstance(r["n_b"], int) for r in data)
+
+
+def test_fail_below_gates_on_the_drop(two_sides, capsys) -> None:
+    assert main(["compare", *two_sides, "--fail-below", "1.5"]) == 0   # resnet dropped 1.00
+    capsys.readouterr()
+    assert main(["compare", *two_sides, "--fail-below", "0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "1 arm(s) dropped more than 0.5" in err and "resnet synthetic-f1: -1.00" in err and "vit" not in err
+    assert main(["compare", *two_sides, "--fail-below", "-1"]) == 2
+
+
+def test_unknown_metric_is_exit_2(two_sides, capsys) -> None:
+    assert main(["compare", *two_sides, "--metric", "nosuch"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--metric 'nosuch'" in err[0] and "test_acc" in err[0]
 
 
 def test_baseline_add_and_list_cli(tmp_path, capsys, baselines) -> None:

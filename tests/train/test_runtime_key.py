@@ -69,6 +69,6 @@ def test_fp32_rerun_after_bf16_is_not_skipped_and_not_pooled(tmp_path: Path, bas
     [verdict] = evaluate(suite, "quick", records, baselines=baselines)
     assert verdict.status == "inconclusive" and "never mixes" in verdict.detail
     arm_rows, _ = build_tables([suite], records, baselines=baselines)
-    vit = sorted((row["n"], row["Device"]) for row in arm_rows if row["Arm"] == suite.arm_label("vit"))
+    vit = sorted((row.n, row.device) for row in arm_rows if row.arm == "vit")
     assert [n for n, _ in vit] == [1, 2]
     assert "fp32" in vit[0][1] and "bf16" in vit[1][1]
