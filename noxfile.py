@@ -6,6 +6,7 @@ Set PRS_BENCH_NOX_VENV=1 to get isolated virtualenvs that install the project fi
 
     nox -l                                   # list sessions
     nox -s tests
+    nox -s lint typecheck
     nox -s "suite(reparam-interp)" -- --tier smoke
     nox -s "suite(cifar100-prs)" -- --tier quick --device cuda
     nox -s gpu_check -- --peak-tflops 989        # on a GPU machine; writes gpu-check.json
@@ -35,6 +36,21 @@ def tests(session: nox.Session) -> None:
     """The test suite (the command CI runs)."""
     _prepare(session)
     session.run("pytest", *session.posargs, external=True)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and the format check (configuration in pyproject.toml)."""
+    _prepare(session)
+    session.run("ruff", "check", "bench", "tests", "noxfile.py", external=True)
+    session.run("ruff", "format", "--check", "bench", "tests", "noxfile.py", external=True)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy over bench/ (configuration in pyproject.toml)."""
+    _prepare(session)
+    session.run("mypy", "bench", external=True)
 
 
 @nox.session

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Generic, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 from .errors import BenchError
 
@@ -18,7 +19,7 @@ class Registry(Generic[T]):
 
     def register(self, name: str | None = None) -> Callable[[T], T]:
         def deco(obj: T) -> T:
-            key = name or getattr(obj, "__name__")
+            key = name or getattr(obj, "__name__")  # noqa: B009 (T is unbounded: classes and functions)
             if key in self._items:
                 raise ValueError(f"{self.kind} {key!r} registered twice")
             self._items[key] = obj

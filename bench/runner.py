@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -20,9 +21,9 @@ from .records import RecordStore, collect_provenance, make_record
 from .suite import RunSpec
 from .suite.hashing import content_hash
 from .train import CoreOptions, train_run
-from .train.engine import resolve_options, runtime_of
 from .train.checkpoint import clear_checkpoints
 from .train.distributed import DistInfo
+from .train.engine import resolve_options, runtime_of
 
 
 def resolve_device(name: str) -> torch.device:

@@ -6,9 +6,9 @@ Also: a toy baselines folder and a `judge` helper for the verdict and report tes
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import torch

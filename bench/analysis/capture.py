@@ -17,8 +17,9 @@ block's output: two hooks, no change to the model.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal, TypeVar, cast
 
 import torch
 import torch.nn as nn
@@ -54,16 +55,17 @@ class Captured:
 
 Rule = Callable[[nn.Module], list[Site]]
 CAPTURE_RULES: dict[type, Rule] = {}
+M = TypeVar("M", bound=nn.Module)
 
 
-def capture_rule(*model_types: type) -> Callable[[Rule], Rule]:
+def capture_rule(*model_types: type) -> Callable[[Callable[[M], list[Site]]], Callable[[M], list[Site]]]:
     """Register ``rule`` for these exact model classes."""
 
-    def deco(rule: Rule) -> Rule:
+    def deco(rule: Callable[[M], list[Site]]) -> Callable[[M], list[Site]]:
         for t in model_types:
             if t in CAPTURE_RULES:
                 raise ValueError(f"capture rule for {t.__qualname__} registered twice")
-            CAPTURE_RULES[t] = rule
+            CAPTURE_RULES[t] = cast(Rule, rule)
         return rule
 
     return deco
@@ -135,13 +137,13 @@ class FeatureCapture:
             if self.maps[i] is not None:
                 raise RuntimeError(f"{site.name}: module ran twice in one forward; the capture rule cannot tell "
                                    f"which call is the sub-block output")
-            self.maps[i] = _as_map(site, x)
+            self.maps[i] = _as_map(site, cast(torch.Tensor, x))
 
         if site.when == "input":
             return lambda mod, args: store(args)
         return lambda mod, args, out: store(out)
 
-    def __enter__(self) -> "FeatureCapture":
+    def __enter__(self) -> FeatureCapture:
         for i, site in enumerate(self.sites):
             reg = site.module.register_forward_pre_hook if site.when == "input" else site.module.register_forward_hook
             self._handles.append(reg(self._hook(i)))

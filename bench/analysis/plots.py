@@ -7,16 +7,17 @@ The x axis of the first plot is the true frequency in units of pi: its last poin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter
 
 Summary = Mapping[str, Any]
 
@@ -74,7 +75,7 @@ def plot_hf_vs_depth(summaries: Summary | Mapping[str, Summary], path: str | Pat
 
     Give one summary, or several by label (e.g. one per switch epoch); shading then follows the first.
     """
-    many = dict(summaries) if "blocks" not in summaries else {"": summaries}
+    many: dict[str, Any] = dict(summaries) if "blocks" not in summaries else {"": summaries}
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
     first = next(iter(many.values()))["blocks"]
     half = 0.5 / max(len(first) - 1, 1)

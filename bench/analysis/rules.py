@@ -7,6 +7,8 @@ model through ``capture_sites`` and fails for a model without a rule.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch.nn as nn
 from timm.models import convit as timm_convit
 from timm.models import vision_transformer as timm_vit
@@ -25,7 +27,7 @@ def embed_site(first_block: nn.Module, prefix: int, label: str, tokens: bool = T
 def prenorm_block_sites(name: str, block: nn.Module, prefix: int, attn_label: str, attn_kind: Kind = "attention",
                         mixer: str = "attn") -> list[Site]:
     """Residual stream after the token mixer (= input of ``norm2``) and after the MLP (= block output)."""
-    return [Site(f"{name}.{mixer}", block.norm2, "input", attn_kind, attn_label, tokens=True, prefix=prefix),
+    return [Site(f"{name}.{mixer}", block.get_submodule("norm2"), "input", attn_kind, attn_label, tokens=True, prefix=prefix),
             Site(f"{name}.mlp", block, "output", "mlp", "MLP", tokens=True, prefix=prefix)]
 
 
@@ -58,8 +60,8 @@ def _reparam_vit(model: ReparamViT) -> list[Site]:
     sites = [embed_site(model.blocks[0], 0, "patch embed")]
     for i, blk in enumerate(model.blocks):
         expect_type(blk, (ReparamBlock,), f"blocks.{i}")
-        label, kind = ("conv", "conv") if blk.mixer.phase == "conv" else ("GPSA", "attention")
-        sites += prenorm_block_sites(f"blocks.{i}", blk, 0, label, kind, mixer="mixer")  # type: ignore[arg-type]
+        label, kind = ("conv", "conv") if cast(ReparamBlock, blk).mixer.phase == "conv" else ("GPSA", "attention")
+        sites += prenorm_block_sites(f"blocks.{i}", blk, 0, label, cast(Kind, kind), mixer="mixer")
     return sites
 
 

@@ -80,9 +80,10 @@ def _mean(xs: list[float]) -> float | None:
 def summarize(profiles: list[BlockProfile], n_images: int, image_size: int) -> dict[str, Any]:
     """JSON-able summary. ``hf_change`` is a site's hf_delta minus the previous site's (same map size only):
     C3 predicts it is negative after attention and positive after convolutions."""
-    blocks, prev = [], None
+    blocks: list[dict[str, Any]] = []
+    prev: BlockProfile | None = None
     for p in profiles:
-        change = p.hf_delta - prev.hf_delta if prev is not None and prev.map_size == p.map_size else None
+        change: float | None = p.hf_delta - prev.hf_delta if prev is not None and prev.map_size == p.map_size else None
         blocks.append({"name": p.site.name, "label": p.site.label, "kind": p.site.kind,
                        "attention": p.site.attention, "index": p.index, "depth": p.depth,
                        "channels": p.channels, "map_size": p.map_size,

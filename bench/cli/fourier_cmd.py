@@ -48,9 +48,9 @@ def main(args: argparse.Namespace) -> int:
         raise BenchError(f"--checkpoint {path}: no such file")
     ckpt = read_checkpoint(path)
     # the core stamps the hash it was given (the record's) or, run alone, content_hash(config)
-    ok_hashes = (None, ref.record["config_hash"], content_hash(ref.record["config"])) if ref else (ckpt.config_hash,)
-    if ckpt.config_hash not in ok_hashes:
-        raise BenchError(f"{path} was trained with config {ckpt.config_hash[:12]}, the record has "
+    ok_hashes = (None, ref.record["config_hash"], content_hash(ref.record["config"])) if ref else ()
+    if ref is not None and ckpt.config_hash not in ok_hashes:
+        raise BenchError(f"{path} was trained with config {str(ckpt.config_hash)[:12]}, the record has "
                          f"{ref.record['config_hash'][:12]}; rerun the run or pass the right --checkpoint")
     config = ref.record["config"] if ref else ckpt.config
     if config is None:

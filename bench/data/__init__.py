@@ -3,4 +3,4 @@
 from .registry import SOURCES, load_data
 from .types import DataBundle, ImageArrays
 
-__all__ = ["SOURCES", "load_data", "DataBundle", "ImageArrays"]
+__all__ = ["SOURCES", "DataBundle", "ImageArrays", "load_data"]

@@ -10,8 +10,9 @@ import io
 import json
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -220,7 +221,7 @@ def load_cifar100_parquet(root: str | None = None, label: str = "fine", verify_s
 def load_cifar100_hub(repo: str = HUB_REPO, name: str | None = None, revision: str | None = None,
                       label: str = "fine", verify_sizes: bool = True, num_classes: int | None = None) -> DataBundle:
     """CIFAR-100 from the Hugging Face hub through ``datasets`` (honours HF_HOME, HF_*_OFFLINE)."""
-    from .hub import hub_load, hub_fingerprint
+    from .hub import hub_fingerprint, hub_load
 
     dsd = hub_load(repo, name=name, revision=revision)
     for split in ("train", "test"):

@@ -48,7 +48,7 @@ def hub_load(repo: str, *, name: str | None = None, revision: str | None = None,
 
     try:
         return datasets.load_dataset(repo, name, revision=revision, split=split, streaming=streaming)
-    except Exception as exc:  # noqa: BLE001 - every hub failure is the user's to fix; say how
+    except Exception as exc:
         raise BenchError(explain_hub_error(exc, repo, gated)) from None
 
 

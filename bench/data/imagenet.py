@@ -8,8 +8,9 @@ for ConViT's subset rule) and ``take(index)``, the same interface ``subsets.py``
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,7 +36,7 @@ def build_transform(image_size: int, train: bool, kind: str) -> Callable[[Any], 
     if train and kind == "rrc":
         steps = [T.RandomResizedCrop(image_size), T.RandomHorizontalFlip()]
     else:
-        steps = [T.Resize(int(round(image_size * 256 / 224))), T.CenterCrop(image_size)]
+        steps = [T.Resize(round(image_size * 256 / 224)), T.CenterCrop(image_size)]
     return T.Compose(steps + [T.PILToTensor()])
 
 
@@ -71,7 +72,7 @@ class FolderImages(torch.utils.data.Dataset):
     def sort_keys(self) -> list[str]:
         return [p.rsplit("/", 1)[-1] for p in self.relpaths]
 
-    def take(self, index: np.ndarray) -> "FolderImages":
+    def take(self, index: np.ndarray) -> FolderImages:
         return FolderImages(self.root, [self.relpaths[i] for i in index], self.labels[index], self.transform)
 
 
@@ -150,7 +151,7 @@ class HubImages(torch.utils.data.Dataset):
         paths = [p for chunk in col.chunks for p in chunk.field("path").to_pylist()]
         return [p if p is not None else f"{i:09d}" for i, p in enumerate(paths)]
 
-    def take(self, index: np.ndarray) -> "HubImages":
+    def take(self, index: np.ndarray) -> HubImages:
         return HubImages(self.ds.select(index), self.transform)
 
 
@@ -160,7 +161,7 @@ class StreamedHubImages(torch.utils.data.IterableDataset):
     def __init__(self, ds: Any, transform: Callable | None, length: int | None) -> None:
         self.ds, self.transform, self.length = ds, transform, length
 
-    def __iter__(self):  # type: ignore[override]
+    def __iter__(self):
         for row in self.ds:
             img = row["image"].convert("RGB")
             yield (self.transform(img) if self.transform else img), int(row["label"])
@@ -175,13 +176,14 @@ def load_imagenet_hub(repo: str = HUB_REPO, revision: str | None = None, streami
     for split in ("train", "validation"):
         splits[split] = hub_load(repo, revision=revision, split=split, streaming=streaming, gated=True)
     tf = {s: build_transform(image_size, s == "train", train_transform) for s in splits}
+    data: dict[str, torch.utils.data.Dataset]
     if streaming:
         info = getattr(splits["train"], "info", None)
         sizes = {s: getattr((info.splits or {}).get(s), "num_examples", None) if info else None for s in splits}
         data = {s: StreamedHubImages(splits[s], tf[s], sizes[s]) for s in splits}
     else:
-        data = {s: HubImages(splits[s], tf[s]) for s in splits}
-        sizes = {s: len(data[s]) for s in splits}
+        hub = {s: HubImages(splits[s], tf[s]) for s in splits}
+        data, sizes = dict(hub), {s: len(hub[s]) for s in splits}
     meta = {"source": "imagenet-hf", "repo": repo, "revision": revision, "streaming": streaming,
             "num_classes": num_classes, "train_size": sizes["train"], "test_size": sizes["validation"],
             "image_size": image_size, "train_transform": train_transform, "cache": "Hugging Face cache", **MEAN_STD}

@@ -7,8 +7,9 @@ A source is data: its loader, its subset rule, and a one-line description. Heavy
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import BenchError
 from ..registry import Registry

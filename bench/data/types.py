@@ -24,7 +24,7 @@ class ImageArrays:
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
-    def take(self, index: np.ndarray) -> "ImageArrays":
+    def take(self, index: np.ndarray) -> ImageArrays:
         return ImageArrays(self.x[index], self.y[index])
 
 

@@ -40,7 +40,7 @@ class RunCost:
     basis: str                  # what the estimate rests on
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def model_flops(name: str, kwargs_json: str, image_size: int, num_classes: int,
                 switched: bool = False) -> tuple[float, float]:
     """(training step, forward) FLOPs per image; ``switched``: every reparam layer as attention."""
@@ -81,7 +81,7 @@ def split_sizes(data: dict[str, Any]) -> tuple[int, int]:
     else:
         raise BenchError(f"data source {source!r} has no known size for the cost estimate; add it to "
                          f"bench/launch/cost.py SPLIT_SIZES")
-    return int(round(n_train * float(data.get("fraction", 1.0)))), int(n_test)
+    return round(n_train * float(data.get("fraction", 1.0))), int(n_test)
 
 
 @functools.lru_cache(maxsize=1)

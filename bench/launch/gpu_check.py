@@ -39,8 +39,9 @@ class CheckSettings:
     models: tuple[str, ...] = ()    # default: every registered model
 
     @property
-    def perf_steps(self) -> dict[str, int]:
-        return {"steps": 1, "windows": 1, "warmup": 1} if self.quick else {"steps": 10, "windows": 3, "warmup": 5}
+    def perf_steps(self) -> tuple[int, int, int]:
+        """(steps per window, windows, warm-up steps)."""
+        return (1, 1, 1) if self.quick else (10, 3, 5)
 
 
 def core_config(quick: bool) -> dict[str, Any]:
@@ -106,9 +107,10 @@ def perf_all(s: CheckSettings) -> list[dict[str, Any]]:
     rows = []
     for name in s.models or tuple(list_models()):
         batch = 4 if s.quick else s.batch
+        steps, windows, warmup = s.perf_steps
         ps = PerfSettings(model=name, device=s.device, batch=batch, image_size=model_input_size(name),
                           optimizer="sgd" if "resnet" in name else "adamw", plain_workers=0 if s.quick else 8,
-                          **s.perf_steps)
+                          steps=steps, windows=windows, warmup=warmup)
         out = run_perf(ps)
         core, plain = out["results"]
         row = {"model": name, "batch": batch, "core_img_s": core["images_per_s"], "plain_img_s": plain["images_per_s"],

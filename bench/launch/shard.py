@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..errors import BenchError
 

@@ -8,8 +8,9 @@ them all once every job is done.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import BenchError
 

@@ -34,8 +34,18 @@ import torch.nn as nn
 from .reparam_attn import ReparamGPSA, check_convertible, conv_to_attention
 from .schedules import softening, switch_epochs
 
-__all__ = ["ReparamLayer", "ReparamGPSA", "conv_to_attention", "reparam_layers", "apply_schedule",
-           "soften_layers", "reparam_state", "restore_reparam_state", "layer_diagnostics", "no_decay_names"]
+__all__ = [
+    "ReparamGPSA",
+    "ReparamLayer",
+    "apply_schedule",
+    "conv_to_attention",
+    "layer_diagnostics",
+    "no_decay_names",
+    "reparam_layers",
+    "reparam_state",
+    "restore_reparam_state",
+    "soften_layers",
+]
 
 NO_DECAY = ("pos_proj.weight", "gating_param")  # per ReparamGPSA: positional vectors and gates
 
@@ -67,6 +77,7 @@ class ReparamLayer(nn.Module):
     def switch(self) -> ReparamGPSA:
         if self.attn is not None:
             raise RuntimeError("layer is already attention")
+        assert self.conv is not None
         self.attn = conv_to_attention(self.conv, share=True, **self.attn_kwargs)
         self.attn.train(self.training)
         self.conv = None
@@ -75,13 +86,15 @@ class ReparamLayer(nn.Module):
     def forward(self, x: torch.Tensor, hw: tuple[int, int] | None = None) -> torch.Tensor:
         if self.layout == "nchw":
             if self.attn is None:
+                assert self.conv is not None
                 return self.conv(x)
             B, C, H, W = x.shape
             y = self.attn(x.flatten(2).transpose(1, 2), (H, W))
             return y.transpose(1, 2).reshape(B, -1, H, W)
         if self.attn is not None:
             return self.attn(x, hw)
-        B, N, C = x.shape
+        assert self.conv is not None and hw is not None
+        B, _, C = x.shape
         y = self.conv(x.transpose(1, 2).reshape(B, C, hw[0], hw[1]))
         return y.flatten(2).transpose(1, 2)
 
@@ -135,6 +148,8 @@ def switch_layer(model: nn.Module, index: int, optimizer: torch.optim.Optimizer 
     """Switch layer ``index`` of ``model`` and hand its new parameters to ``optimizer``."""
     layer = reparam_layers(model)[index]
     conv = layer.conv
+    if conv is None:
+        raise RuntimeError(f"reparam layer {index} is already attention")
     if optimizer is not None and _group_index(optimizer, conv.weight) is None:  # check before changing the model
         raise ValueError(f"reparam layer {index}: its conv weight is not in the optimizer")
     attn = layer.switch()

@@ -36,6 +36,7 @@ a convolution plus a content branch).
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 import torch.nn as nn
@@ -101,6 +102,13 @@ class ReparamGPSA(nn.Module):
 
     ``forward(x, hw)``: x (B, h*w, C_in) row-major tokens -> (B, h*w, C_out).
     """
+
+    offsets: torch.Tensor
+    locality: torch.Tensor
+    mask_fade: torch.Tensor
+    last_distance: torch.Tensor
+    last_target_mass: torch.Tensor
+    bias: nn.Parameter | None
 
     def __init__(self, in_dim: int, out_dim: int, kernel_size: int = 3, bias: bool = True,
                  head_dim: int | None = None, qkv_bias: bool = False,
@@ -249,12 +257,12 @@ def conv_to_attention(conv: nn.Conv2d, *, share: bool = True, head_dim: int | No
                        qkv_bias=qkv_bias, locality_strength=locality_strength, gate_init=gate_init)
     attn.to(device=conv.weight.device, dtype=conv.weight.dtype)
     if share:
-        attn.weight = conv.weight
+        attn.weight = cast(nn.Parameter, conv.weight)
         if conv.bias is not None:
-            attn.bias = conv.bias
+            attn.bias = cast(nn.Parameter, conv.bias)
     else:
         with torch.no_grad():
             attn.weight.copy_(conv.weight)
-            if conv.bias is not None:
+            if conv.bias is not None and attn.bias is not None:
                 attn.bias.copy_(conv.bias)
     return attn

@@ -9,7 +9,7 @@ plain ResNet, parameter for parameter (state_dict keys of wrapped convolutions g
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 import torch.nn as nn
 from timm.models.resnet import ResNet
@@ -19,7 +19,7 @@ from .reparam import ReparamLayer
 from .resnet import resnet18_cifar, resnet_tiny
 
 
-def _switchable(conv: nn.Module) -> bool:
+def _switchable(conv: object) -> TypeGuard[nn.Conv2d]:
     return (isinstance(conv, nn.Conv2d) and conv.kernel_size == (3, 3) and conv.stride == (1, 1)
             and conv.groups == 1 and conv.dilation == (1, 1) and conv.padding == (1, 1))
 

@@ -14,6 +14,7 @@ content branch adds about 4 C^2 per layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -27,7 +28,7 @@ from .reparam import ReparamLayer, no_decay_names
 
 class ReparamBlock(nn.Module):
     def __init__(self, dim: int, kernel_size: int, mlp_hidden: int, drop_path: float,
-                 norm_layer: type[nn.Module], attn_kwargs: dict[str, Any]) -> None:
+                 norm_layer: Callable[[int], nn.Module], attn_kwargs: dict[str, Any]) -> None:
         super().__init__()
         self.norm1 = norm_layer(dim)
         conv = nn.Conv2d(dim, dim, kernel_size, padding=kernel_size // 2, bias=True)

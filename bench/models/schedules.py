@@ -16,8 +16,9 @@ before the first training step (nothing learned to preserve) starts fully soften
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from ..registry import Registry
 
@@ -79,7 +80,7 @@ DEFAULT_LOCALITY_END = 1.0
 def validate_schedule(spec: dict[str, Any], epochs: int) -> None:
     """Raise ValueError naming the bad value: unknown kind, missing keys, epochs out of range."""
     kind = spec.get("kind")
-    if kind not in SCHEDULES:
+    if not isinstance(kind, str) or kind not in SCHEDULES:
         raise ValueError(f"unknown schedule kind {kind!r}; choose one of: {', '.join(SCHEDULES.names())}")
     allowed = set(REQUIRED[kind]) | {"kind"} | (set(SOFTEN_KEYS) if kind != "never" else set())
     extra = set(spec) - allowed

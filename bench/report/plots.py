@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import importlib
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -166,7 +167,7 @@ def fourier(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path
     out = []
     order = {a: i for i, a in enumerate(suite.arms)}
     for (label,), recs in sorted(_by(have, "data_label").items()):
-        first = {}
+        first: dict[str, dict[str, Any]] = {}
         for r in sorted(recs, key=lambda r: (order.get(r["arm"], 99), r["seed"])):
             first.setdefault(r["arm"], r)
         summaries = {suite.arm_label(a): r["analysis"]["fourier"] for a, r in first.items()}

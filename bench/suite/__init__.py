@@ -3,4 +3,4 @@
 from .load import TIER_ORDER, Suite, discover, load_suite, load_suites
 from .plan import RunSpec, parse_seeds, plan_runs
 
-__all__ = ["TIER_ORDER", "Suite", "discover", "load_suite", "load_suites", "RunSpec", "parse_seeds", "plan_runs"]
+__all__ = ["TIER_ORDER", "RunSpec", "Suite", "discover", "load_suite", "load_suites", "parse_seeds", "plan_runs"]

@@ -13,8 +13,9 @@ import hashlib
 import io
 import random
 import struct
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -86,7 +87,7 @@ def clear_checkpoints(run_dir: Path) -> None:
 
 def capture_rng() -> dict[str, Any]:
     """python, numpy, torch CPU and every CUDA device's generator, as plain values and tensors."""
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    kind, keys, pos, has_gauss, cached = cast(tuple[str, np.ndarray, int, int, float], np.random.get_state())
     return {
         "python": random.getstate(),
         "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)],

@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -98,7 +99,7 @@ class Run:
         self.run_dir, self.opts, self.dist, self.config_hash, self.log = run_dir, opts, dist, config_hash, log
         self.recipe = resolve_recipe(config["recipe"])
         self.writes = run_dir is not None and dist.is_main
-        self.events_log = EventLog(Path(run_dir) / "events.jsonl" if self.writes else None)
+        self.events_log = EventLog(run_dir / "events.jsonl" if run_dir is not None and self.writes else None)
         seed_everything(seed)
         self.model = build_model(config, data.num_classes, self.recipe)
         self.image_size = model_input_size(config["model"]["name"])
@@ -131,7 +132,7 @@ class Run:
             self._load(ckpt)
         elif self.writes:
             clear_checkpoints(Path(self.run_dir))  # type: ignore[arg-type]
-        info = {"engine": {k: v for k, v in asdict(self.opts).items() if k in ("compile", "precision",
+        info: dict[str, Any] = {"engine": {k: v for k, v in asdict(self.opts).items() if k in ("compile", "precision",
                                                                                  "channels_last", "fused")},
                 "device": str(self.device), "world": self.dist.world, "steps_per_epoch": self.spe}
         if ckpt is None:

@@ -32,7 +32,7 @@ class DistInfo:
         return self.world > 1 or self.group
 
     @classmethod
-    def current(cls) -> "DistInfo":
+    def current(cls) -> DistInfo:
         """The initialized process group's view, or a single process."""
         if tdist.is_available() and tdist.is_initialized():
             return cls(tdist.get_rank(), tdist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)), True)

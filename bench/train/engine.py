@@ -109,12 +109,13 @@ class Engine:
                  dist: DistInfo = DistInfo(), find_unused: bool = False,
                  groups: list[dict[str, Any]] | None = None) -> None:
         self.recipe, self.device, self.opts, self.dist, self.find_unused = recipe, device, opts, dist, find_unused
+        assert opts.precision is not None, "resolve_options() fills the precision"
         self.dtype = PRECISIONS[opts.precision]
         self.memory_format = torch.channels_last if opts.channels_last else torch.contiguous_format
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
             torch.set_float32_matmul_precision("high")
-        self.model = model.to(device, memory_format=self.memory_format)
+        self.model = model.to(device).to(memory_format=self.memory_format)
         self.opt = build_optimizer(self.model, recipe, fused=bool(opts.fused), groups=groups)
         self.scaler = torch.amp.GradScaler(device.type, enabled=opts.precision == "fp16")
         self.label_smoothing = recipe["label_smoothing"]

@@ -13,8 +13,9 @@ process sees, which is what makes DDP equal the single-process run).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
@@ -47,7 +48,7 @@ class DeviceData:
     y: torch.Tensor
 
     @classmethod
-    def from_arrays(cls, split: ImageArrays, device: torch.device) -> "DeviceData":
+    def from_arrays(cls, split: ImageArrays, device: torch.device) -> DeviceData:
         x = torch.from_numpy(split.x).to(device).permute(0, 3, 1, 2).contiguous()
         return cls(x, torch.from_numpy(split.y).to(device))
 

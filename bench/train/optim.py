@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -64,11 +65,12 @@ def build_optimizer(model: nn.Module, recipe: dict[str, Any], fused: bool = Fals
 def split_lr_scales(model: nn.Module, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Parameters the model names in ``param_lr_scales()`` (name -> factor) move to their own groups
     with ``lr_scale`` (appended after the others); e.g. the reparam ViT's 3x3 kernels learn at 1/9."""
-    scales: dict[str, float] = dict(getattr(model, "param_lr_scales", lambda: {})())
+    scales: dict[str, float] = dict(getattr(model, "param_lr_scales", dict)())
     if not scales:
         return groups
     by_id = {id(p): scales[n] for n, p in model.named_parameters() if n in scales and scales[n] != 1.0}
-    out, extra = [], {}
+    out: list[dict[str, Any]] = []
+    extra: dict[tuple[Any, float], dict[str, Any]] = {}
     for g in groups:
         keep = [p for p in g["params"] if id(p) not in by_id]
         for p in g["params"]:
@@ -116,7 +118,7 @@ class LRSchedule:
         self.recipe = recipe
         self.spe = steps_per_epoch
         self.total = recipe["epochs"] * steps_per_epoch
-        self.warm = int(round(recipe["warmup_epochs"] * steps_per_epoch))
+        self.warm = round(recipe["warmup_epochs"] * steps_per_epoch)
         self.last_step = -1
 
     def lr_at(self, step: int) -> float:

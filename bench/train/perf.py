@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import itertools
 import statistics
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch

@@ -69,7 +69,7 @@ class StopFlag:
             raise KeyboardInterrupt
         self.requested = signal.Signals(signum).name
 
-    def __enter__(self) -> "StopFlag":
+    def __enter__(self) -> StopFlag:
         if threading.current_thread() is threading.main_thread():
             for s in self.SIGNALS:
                 self._old[s] = signal.signal(s, self._handle)

@@ -18,8 +18,8 @@ magnitude 10 keeps 0 bits (a black image), which is what timm meant: current Pil
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -205,7 +205,7 @@ class Draws:
     negate: Tensor
     bicubic: Tensor
 
-    def __getitem__(self, sl: slice) -> "Draws":
+    def __getitem__(self, sl: slice) -> Draws:
         return Draws(self.op[:, sl], self.apply[:, sl], self.magnitude[:, sl], self.negate[:, sl],
                      self.bicubic[:, sl])
 

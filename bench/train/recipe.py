@@ -8,7 +8,8 @@ points), so an unknown or mistyped key is an error naming the key, never silentl
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import BenchError
 
@@ -119,7 +120,6 @@ def resolve_recipe(recipe: dict[str, Any]) -> dict[str, Any]:
     if ra is not False:
         given = {} if ra is True else ra
         out["augment"]["randaugment"] = _fill("augment.randaugment.", given, RANDAUGMENT_KEYS)
-    if out["augment"]["mixup"] or out["augment"]["cutmix"]:
-        if out["batch_size"] % 2:
-            raise BenchError(f"recipe key 'batch_size' must be even with mixup/cutmix, got {out['batch_size']}")
+    if (out["augment"]["mixup"] or out["augment"]["cutmix"]) and out["batch_size"] % 2:
+        raise BenchError(f"recipe key 'batch_size' must be even with mixup/cutmix, got {out['batch_size']}")
     return out

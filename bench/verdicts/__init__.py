@@ -6,5 +6,13 @@ from .evaluate import evaluate, select_records, validate_checks
 from .registry import CHECKS, register_check
 from .types import STATUSES, Verdict
 
-__all__ = ["CHECKS", "CheckContext", "STATUSES", "Verdict", "evaluate", "register_check", "select_records",
-           "validate_checks"]
+__all__ = [
+           "CHECKS",
+           "STATUSES",
+           "CheckContext",
+           "Verdict",
+           "evaluate",
+           "register_check",
+           "select_records",
+           "validate_checks",
+]

@@ -69,7 +69,7 @@ class CheckContext:
 
     def device_problem(self, arms: list[str], data_labels: list[str] | None = None) -> str | None:
         """Why these arms' records cannot be compared (several devices), or None."""
-        labels = data_labels or [None]
+        labels: list[str | None] = list(data_labels) if data_labels else [None]
         per_arm = {a: sorted({device_of(r) for lab in labels for r in self.arm_records(a, lab)}) for a in arms}
         found = sorted({d for ds in per_arm.values() for d in ds})
         if len(found) <= 1:

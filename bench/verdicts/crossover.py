@@ -174,8 +174,8 @@ def _single(ctx: CheckContext, a: str, b: str, metric: str, alpha: float, log: b
         boots = _boot_cross(np.random.default_rng(seed), vals[a], vals[b], xs, log, n_boot)
         lo, hi = np.quantile(boots, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
         head += f", bootstrap {100 * (1 - alpha):g}% interval [{_fmt_x(float(lo), xs)}, {_fmt_x(float(hi), xs)}]"
-    st, p_b0, p_a1 = decide_single(*(np.asarray([v]) for v in (vals[b][0], vals[a][0], vals[a][-1], vals[b][-1])),
-                                   alpha)
+    b_small, a_small, a_large, b_large = (np.asarray([v]) for v in (vals[b][0], vals[a][0], vals[a][-1], vals[b][-1]))
+    st, p_b0, p_a1 = decide_single(b_small, a_small, a_large, b_large, alpha)
     ends = (f"{b} ahead at {xs[0]:g}: {fmt_p(float(p_b0[0]))}; {a} ahead at {xs[-1]:g}: {fmt_p(float(p_a1[0]))} "
             f"(one-sided Welch, α={alpha:g})")
     nums.update(p_small=float(p_b0[0]), p_large=float(p_a1[0]))

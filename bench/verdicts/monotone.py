@@ -34,7 +34,6 @@ from .registry import register_check
 from .types import Verdict
 
 
-
 @register_check("monotone")
 def monotone(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
     P = CheckParams(check, ctx)

@@ -43,8 +43,6 @@ class CheckParams:
     def num(self, key: str, default: Any = _MISSING, lo: float | None = None, hi: float | None = None,
             open_lo: bool = False) -> float:
         v = self._get(key, default)
-        if v is None:
-            return v
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise self.error(key, f"must be a number, got {v!r}")
         if lo is not None and (v < lo or (open_lo and v == lo)):
@@ -65,7 +63,7 @@ class CheckParams:
 
     def text(self, key: str, default: Any = _MISSING) -> str:
         v = self._get(key, default)
-        if v is not None and (not isinstance(v, str) or not v):
+        if not isinstance(v, str) or not v:
             raise self.error(key, f"must be a non-empty string, got {v!r}")
         return v
 
@@ -73,7 +71,7 @@ class CheckParams:
         v = self._get(key, default)
         if v not in choices:
             raise self.error(key, f"must be one of {', '.join(map(repr, choices))}, got {v!r}")
-        return v
+        return str(v)
 
     def flag(self, key: str, default: bool = False) -> bool:
         v = self._get(key, default)
@@ -83,8 +81,7 @@ class CheckParams:
 
     def arm(self, key: str, default: Any = _MISSING) -> str:
         v = self.text(key, default)
-        if v is not None:
-            self._tier_arm(key, v)
+        self._tier_arm(key, v)
         return v
 
     def arms(self, key: str, min_len: int = 1, default: Any = _MISSING) -> list[str]:
@@ -104,10 +101,11 @@ class CheckParams:
 
     def fraction_labels(self) -> list[str]:
         """Data labels selected by the optional ``fraction`` key (default: every fraction of the tier)."""
-        fr = self.num("fraction", None, lo=0.0, hi=1.0, open_lo=True)
         fractions = self.ctx.fractions()
-        if fr is None:
+        if not self.has("fraction"):
+            self.seen.add("fraction")
             return list(fractions)
+        fr = self.num("fraction", lo=0.0, hi=1.0, open_lo=True)
         labels = [lab for lab, f in fractions.items() if math.isclose(f, fr)]
         if not labels:
             raise self.error("fraction", f"{fr:g} is not a fraction of tier {self.ctx.tier!r} "

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 from scipy import stats
@@ -287,7 +287,7 @@ def tost_p(a: np.ndarray, b: np.ndarray | float, margin: float) -> tuple[np.ndar
     na = a.shape[-1]
     diff_a, va = a.mean(-1), a.var(-1, ddof=1) / na
     if np.ndim(b) == 0:
-        diff, se2, df = diff_a - float(b), va, np.full_like(va, na - 1.0)   # type: ignore[arg-type]
+        diff, se2, df = diff_a - float(b), va, np.full_like(va, na - 1.0)
     else:
         b = np.asarray(b, dtype=float)
         nb = b.shape[-1]

@@ -196,3 +196,20 @@ def test_tier_selects_the_suites_that_have_it(tiny, capsys) -> None:
     assert "skipping suite(s) without it: tiny" in captured.err
     assert main(["run", "tiny", "--suites-dir", str(sd), "--out", str(out), "--dry-run", "--tier", "big"]) == 2
     assert "suite 'tiny' has no tier 'big'" in capsys.readouterr().err
+
+
+def test_shard_jobs_get_the_same_run_options() -> None:
+    """A launcher's shard jobs rerun this command line: every run option must survive shard_argv."""
+    from bench.cli import build_parser
+    from bench.cli.run_cmd import shard_argv
+
+    parser = build_parser()
+    argv = ["run", "tiny", "--tier", "quick", "--seed-list", "0,4", "--arms", "cnn", "--device", "cpu", "--rerun",
+            "--format", "json", "--out", "res", "--suites-dir", "sd", "--precision", "bf16", "--compile", "off",
+            "--checkpoint-every", "2", "--checkpoint-steps", "5", "--workers", "3"]
+    launcher = ["--launcher", "local", "--jobs", "2", "--no-wait"]
+    args = parser.parse_args(argv + launcher)
+    again = parser.parse_args(shard_argv(args))
+    skip = {"launcher", "jobs", "no_wait", "launcher_params", "launcher_folder", "_main"}
+    assert {k: v for k, v in vars(again).items() if k not in skip} == {k: v for k, v in vars(args).items() if k not in skip}
+    assert parser.parse_args(shard_argv(parser.parse_args(["run", "--seeds", "3"]))).seeds == "3"

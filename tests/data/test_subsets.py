@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from bench.data import load_data
-from bench.data.subsets import (balanced_indices, convit_indices, index_hash, read_index_file, subset_name,
-                                write_index_file)
+from bench.data.subsets import (
+    balanced_indices,
+    convit_indices,
+    index_hash,
+    read_index_file,
+    subset_name,
+    write_index_file,
+)
 from bench.errors import BenchError
 
 SYN = {"source": "synthetic", "num_classes": 10, "n_train": 200, "n_test": 50}

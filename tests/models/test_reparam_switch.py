@@ -9,8 +9,16 @@ import torch.nn.functional as F
 from timm.optim import param_groups_weight_decay
 
 from bench.models import create_model
-from bench.models.reparam import (ReparamLayer, apply_schedule, layer_diagnostics, reparam_layers, reparam_state,
-                                  restore_reparam_state, soften_layers, switch_layer)
+from bench.models.reparam import (
+    ReparamLayer,
+    apply_schedule,
+    layer_diagnostics,
+    reparam_layers,
+    reparam_state,
+    restore_reparam_state,
+    soften_layers,
+    switch_layer,
+)
 from bench.models.reparam_attn import local_init_target_mass
 
 
@@ -221,6 +229,20 @@ def test_switch_under_torch_compile() -> None:
     assert rel(after.detach(), before.detach()) <= 1e-5
     F.cross_entropy(after, y).backward()
     assert reparam_layers(compiled)[1].attn.gating_param.grad is not None
+
+
+def test_softening_reaches_a_compiled_model() -> None:
+    """locality and the mask fade are buffers: a compiled graph reads the new values (no stale constant)."""
+    torch.manual_seed(0)
+    model = small_vit(depth=1).eval()
+    compiled = torch.compile(model, backend="aot_eager")
+    x = torch.randn(2, 3, 32, 32)
+    switch_layer(model, 0)
+    with torch.no_grad():
+        exact = compiled(x)
+        reparam_layers(model)[0].attn.soften(1.0, 1.0)
+        soft, eager = compiled(x), model(x)
+    assert rel(soft, exact) > 1e-3 and rel(soft, eager) <= 1e-6
 
 
 def test_training_across_a_switch_keeps_loss_finite_and_decreasing() -> None:

@@ -52,7 +52,7 @@ def test_never_wide_matches_the_switched_models_parameters(tier: str) -> None:
     assert abs(count_params(wide) - count_params(switched)) <= 1e-3 * count_params(switched)
 
 
-@pytest.mark.parametrize("name", ["cifar100-prs", "reparam-interp"])
+@pytest.mark.parametrize("name", ["cifar100-prs", "reparam-interp", "data-scale"])
 def test_every_switching_arm_softens_over_a_tenth_of_training(name: str) -> None:
     s = suite(name)
     for tier in s.tiers:

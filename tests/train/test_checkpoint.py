@@ -9,8 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from bench.train.checkpoint import (CorruptCheckpoint, capture_rng, decode, encode, list_checkpoints, load_latest,
-                                    restore_rng, save_checkpoint)
+from bench.train.checkpoint import (
+    CorruptCheckpoint,
+    capture_rng,
+    decode,
+    encode,
+    list_checkpoints,
+    load_latest,
+    restore_rng,
+    save_checkpoint,
+)
 
 
 def test_keeps_the_newest_and_ignores_temp_files(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@ and a stop requested on another rank is honoured at an epoch's end by every rank
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import torch
