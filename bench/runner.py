@@ -7,9 +7,11 @@ torchrun every rank trains and only rank 0 logs and writes records.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +19,7 @@ import torch
 
 from .data import DataBundle, load_data
 from .errors import BenchError
-from .records import RecordStore, collect_provenance, make_record
+from .records import RecordStore, RunHeld, collect_provenance, make_record
 from .suite import RunSpec
 from .suite.hashing import content_hash
 from .train import CoreOptions, train_run
@@ -25,12 +27,19 @@ from .train.checkpoint import clear_checkpoints
 from .train.distributed import DistInfo
 from .train.engine import resolve_options, runtime_of
 
+DEVICE_NAME = re.compile(r"^(auto|cpu|cuda(:[0-9]{1,3})?)$")
+
 
 def resolve_device(name: str) -> torch.device:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``: the devices the training core supports (not meta, mps, ...)."""
+    if not DEVICE_NAME.match(name):
+        raise BenchError(f"--device {name!r}: prs-bench trains on cpu, cuda, cuda:N or auto; choose one of those")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise BenchError(f"--device {name}: no CUDA device is visible; use --device cpu or auto")
+    if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+        raise BenchError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) are visible")
     try:
         return torch.device(name)
     except RuntimeError:
@@ -42,6 +51,7 @@ class RunSummary:
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # another live process was running them
 
 
 def log(msg: str) -> None:
@@ -70,6 +80,7 @@ class Job:
     progress: bool
     trainer: Callable[..., Any]
     resume: bool
+    rerun: bool
     options: CoreOptions | None
     provenance: dict[str, Any]
     runtime: dict[str, Any]
@@ -86,13 +97,30 @@ def _data(spec: RunSpec) -> DataBundle:
     return _DATA[key]
 
 
-def run_one(job: Job, spec: RunSpec, dist: DistInfo, say: Callable[[str], None]) -> tuple[str, str, float, str]:
-    """Train one spec, analyse it, write its record; returns (run id, status, seconds, message)."""
-    store, data = RecordStore(job.store_root), _data(spec)
+def run_one(job: Job, spec: RunSpec, dist: DistInfo, say: Callable[[str], None]) -> tuple[str, str, str]:
+    """Train one spec under its lock, analyse it, write its record: (run id, outcome, message).
+
+    Outcomes: complete, failed, skipped (another process finished it meanwhile), held (another
+    live process holds its lock). Under torchrun the lock covers the record write only.
+    """
+    store = RecordStore(job.store_root)
+    try:
+        with store.lock(spec.relpath) if not dist.active else nullcontext():
+            if not dist.active and not job.rerun and store.is_complete(spec.relpath, spec.config_hash, job.runtime):
+                return spec.run_id, "skipped", "finished by another process meanwhile"
+            return _train_one(job, spec, store, dist, say)
+    except RunHeld as exc:
+        return spec.run_id, "held", f"skipping {spec.run_id}: {exc}"
+
+
+def _train_one(job: Job, spec: RunSpec, store: RecordStore, dist: DistInfo,
+               say: Callable[[str], None]) -> tuple[str, str, str]:
+    data = _data(spec)
     run_dir = store.run_dir(spec.relpath)
     t0 = time.perf_counter()
     result = job.trainer(spec.config, data, job.device, spec.seed, progress=job.progress, run_dir=run_dir,
-                         resume=job.resume, options=job.options, dist=dist, config_hash=spec.config_hash, log=say)
+                         resume=job.resume, options=job.options, dist=dist, config_hash=spec.config_hash, log=say,
+                         run_name=spec.run_id)
     wall = time.perf_counter() - t0
     if dist.is_main:
         record = make_record(spec, result, job.provenance, wall, data.meta, job.runtime)
@@ -101,17 +129,17 @@ def run_one(job: Job, spec: RunSpec, dist: DistInfo, say: Callable[[str], None])
         store.write(spec.relpath, record, replace=True)
         clear_checkpoints(run_dir)  # the record (and the final weights) now hold the outcome
     if result.status == "complete":
-        return spec.run_id, "complete", wall, f"top-1 {result.metrics['test_acc']:.2f}%  ({wall:.1f} s)"
-    return spec.run_id, "failed", wall, f"FAILED: {result.error} (record marked failed, not counted)"
+        return spec.run_id, "complete", f"top-1 {result.metrics['test_acc']:.2f}%  ({wall:.1f} s)"
+    return spec.run_id, "failed", f"FAILED: {result.error} (record marked failed, not counted)"
 
 
-def _worker(job: Job, spec: RunSpec, head: str) -> tuple[str, str, float, str]:
+def _worker(job: Job, spec: RunSpec, head: str) -> tuple[str, str, str]:
     """One run in a side-by-side worker process: one intra-op thread, so N workers fill N cores."""
     torch.set_num_threads(1)
     log(head)
-    run_id, status, wall, msg = run_one(job, spec, DistInfo(), log)
+    run_id, outcome, msg = run_one(job, spec, DistInfo(), log)
     log(f"    {spec.run_id}: {msg}")
-    return run_id, status, wall, msg
+    return run_id, outcome, msg
 
 
 def side_by_side(device: torch.device, dist: DistInfo, runs: int, parallel: int | None) -> int:
@@ -131,8 +159,11 @@ def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, reru
             parallel: int | None = 1) -> RunSummary:
     """Train every spec not already done (same config hash and runtime) and write its record.
 
-    ``parallel`` > 1 trains that many runs side by side in worker processes with one thread each
-    (``None``: one per CPU core on a CPU, else 1); the records are the same, only faster on idle cores.
+    Each run trains under its lock (``store.lock``): a run another live process holds is skipped
+    with one line naming that process, so two invocations on one results folder share the work
+    instead of training a run twice. ``parallel`` > 1 trains that many runs side by side in worker
+    processes with one thread each (``None``: one per CPU core on a CPU, else 1); the records are
+    the same, only faster on idle cores.
     """
     dist = dist or DistInfo.current()
     say = log if dist.is_main else (lambda msg: None)
@@ -144,7 +175,7 @@ def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, reru
         say(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")
     workers = side_by_side(device, dist, len(todo), parallel)
     progress = (sys.stderr.isatty() and dist.is_main and workers == 1) if progress is None else progress
-    job = Job(str(store.root), device, progress, trainer, resume, options,
+    job = Job(str(store.root), device, progress, trainer, resume, rerun, options,
               {**collect_provenance(device), "world_size": dist.world}, runtime)
     heads = [f"[{i}/{len(todo)}] {s.run_id} ({s.config['model']['name']}, {device})" for i, s in enumerate(todo, 1)]
     if workers > 1:
@@ -156,10 +187,11 @@ def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, reru
             outcomes = list(pool.map(_worker, [job] * len(todo), todo, heads))
     else:
         outcomes = []
-        for spec, head in zip(todo, heads):
+        for spec, head in zip(todo, heads, strict=True):
             say(head)
             outcomes.append(run_one(job, spec, dist, say))
-            say(f"    {outcomes[-1][3]}")
-    for run_id, status, _, _ in outcomes:
-        (summary.ran if status == "complete" else summary.failed).append(run_id)
+            say(outcomes[-1][2] if outcomes[-1][1] == "held" else f"    {outcomes[-1][2]}")
+    lists = {"complete": summary.ran, "failed": summary.failed, "skipped": summary.skipped, "held": summary.held}
+    for run_id, outcome, _ in outcomes:
+        lists[outcome].append(run_id)
     return summary

@@ -57,3 +57,8 @@ def test_wheel_install_lists_shipped_suites(tmp_path: Path) -> None:
     assert Path(baselines[0]).is_relative_to(venv) and int(baselines[1]) > 0
     version = _run([str(venv / "bin" / "prs-bench"), "--version"], cwd=elsewhere, env=env).stdout
     assert version.split() == ["prs-bench", __import__("bench").__version__]
+    # data files inside the package (schemas, tables) travel too
+    installed = Path(where.stdout.strip())
+    data = [p.relative_to(ROOT / "bench") for p in (ROOT / "bench").rglob("*")
+            if p.is_file() and p.suffix in (".json", ".toml") and "_shipped" not in p.parts]
+    assert [p for p in data if not (installed / p).is_file()] == []

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from .. import __version__
-from ..errors import BenchError, CheckFailed
+from ..errors import BenchError, CheckFailed, os_error_line
 
 # subcommand -> module under bench.cli; each module has add_arguments(parser) and main(args) -> int
 COMMANDS: dict[str, str] = {
@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "fourier": "fourier_cmd",
     "perf": "perf_cmd",
     "gpu-check": "gpu_check_cmd",
+    "validate": "validate_cmd",
 }
 
 
@@ -69,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     except CheckFailed as exc:
         print(f"prs-bench: {exc}", file=sys.stderr)
         return CheckFailed.exit_code
+    except OSError as exc:  # full disk, read-only folder, a file where a folder should be: one line, exit 2
+        print(f"prs-bench: error: {os_error_line(exc)}", file=sys.stderr)
+        return BenchError.exit_code
     except KeyboardInterrupt:
         print("prs-bench: interrupted; rerun the same command with --resume to continue", file=sys.stderr)
         return 130

@@ -18,7 +18,8 @@ from tabulate import tabulate
 
 from ..baselines import Baselines
 from ..errors import BenchError
-from ..records import load_record
+from ..records import scan
+from ..records.store import warn
 from ..suite import discover, load_suite, plan_runs
 from .common import add_suites_dir
 
@@ -43,17 +44,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def collect_records(paths: list[Path]) -> list[dict[str, Any]]:
-    """Record dicts from results folders, runs/ folders or single record files."""
-    out = []
-    for p in paths:
-        if p.is_file():
-            out.append(load_record(p))
-        elif p.is_dir():
-            root = p / "runs" if (p / "runs").is_dir() else p
-            out += [load_record(f) for f in sorted(root.rglob("*.json"))]
-        else:
-            raise BenchError(f"{p}: no such results folder or record file")
-    return out
+    """Trusted record dicts from results folders, runs/ folders or single record files.
+
+    Each bad or duplicated record is reported in one line on stderr and left out.
+    """
+    records, problems = scan(paths)
+    for msg in problems:
+        warn(msg)
+    return records
 
 
 def _stale_check(suites_dir: Path | None) -> Callable[[dict[str, Any]], str | None]:

@@ -60,6 +60,8 @@ def main(args: argparse.Namespace) -> int:
     from ..data.subsets import apply_fraction, check_fraction, subset_indices, subset_name, write_index_file
 
     spec = _options(args)
+    if not 0 <= args.subset_seed <= 2**31 - 1:
+        raise BenchError(f"--subset-seed {args.subset_seed}: must be an integer in 0..{2**31 - 1}")
     fractions = [check_fraction(r) for r in args.fraction]
     if args.write_subsets and not [r for r in fractions if r < 1]:
         raise BenchError("--write-subsets needs at least one --fraction below 1, e.g. --fraction 0.1")

@@ -54,6 +54,10 @@ def main(args: argparse.Namespace) -> int:
     for name in ("batch", "steps", "windows"):
         if getattr(args, name) < 1:
             raise BenchError(f"--{name} must be >= 1")
+    if args.threads is not None and args.threads < 1:
+        raise BenchError(f"--threads {args.threads}: must be >= 1")
+    if args.plain_workers < 0:
+        raise BenchError(f"--plain-workers {args.plain_workers}: must be >= 0")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)

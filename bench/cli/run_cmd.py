@@ -69,6 +69,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def core_options(args: argparse.Namespace) -> CoreOptions:
     if args.checkpoint_every < 0 or args.checkpoint_steps < 0:
         raise BenchError("--checkpoint-every and --checkpoint-steps must be >= 0")
+    if args.workers < 0:
+        raise BenchError(f"--workers {args.workers}: must be >= 0 (0 decodes in the main process)")
     return CoreOptions(compile=ON_OFF[args.compile], precision=args.precision, checkpoint_every=args.checkpoint_every,
                        checkpoint_steps=args.checkpoint_steps, workers=args.workers)
 
@@ -175,6 +177,9 @@ def main(args: argparse.Namespace) -> int:
                       parallel=args.parallel)
     if not dist.is_main:
         return 0
+    if summary.held:
+        print(f"{len(summary.held)} run(s) were held by another process and skipped here; their records appear "
+              f"when that process finishes (`prs-bench leaderboard --out {args.out}`)", file=sys.stderr)
     records = store.all()
     arm_rows, claim_rows = build_tables(suites, records, tiers=[args.tier])
     print(render(arm_rows, claim_rows, args.format))

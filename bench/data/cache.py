@@ -27,7 +27,7 @@ import numpy as np
 from ..records.atomic import atomic_write_bytes, atomic_write_json
 from .types import ImageArrays
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: meta.json holds each array file's sha256, checked on every read
 CONTENT_HASH_LIMIT = 512 * 2**20  # bytes; bigger files are fingerprinted by size + mtime
 _CHUNK = 8 * 2**20
 
@@ -80,31 +80,37 @@ class CacheEntry:
     state: str  # "hit" (read from the cache) or "built" (decoded now and stored)
 
 
-def _save_npy(path: Path, arr: np.ndarray) -> None:
+def _save_npy(path: Path, arr: np.ndarray) -> str:
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
-    atomic_write_bytes(path, buf.getvalue())
+    data = buf.getvalue()
+    atomic_write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def _write(folder: Path, d: Decoded) -> None:
-    _save_npy(folder / "train_x.npy", d.train_x)
-    _save_npy(folder / "test_x.npy", d.test_x)
+    arrays = {"train_x": d.train_x, "test_x": d.test_x}
     for kind in d.train_labels:
-        _save_npy(folder / f"train_y_{kind}.npy", d.train_labels[kind])
-        _save_npy(folder / f"test_y_{kind}.npy", d.test_labels[kind])
+        arrays[f"train_y_{kind}"], arrays[f"test_y_{kind}"] = d.train_labels[kind], d.test_labels[kind]
+    files = {f"{name}.npy": _save_npy(folder / f"{name}.npy", arr) for name, arr in arrays.items()}
     atomic_write_json(folder / "meta.json", {"version": CACHE_VERSION, "labels": sorted(d.train_labels),
                                              "class_names": d.class_names, "train_size": int(d.train_x.shape[0]),
-                                             "test_size": int(d.test_x.shape[0])})
+                                             "test_size": int(d.test_x.shape[0]), "sha256": files})
 
 
 def _read(folder: Path) -> Decoded | None:
     """The cached arrays, or None when the folder is incomplete or inconsistent (then it is rebuilt)."""
     try:
         meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("version") != CACHE_VERSION:
+            return None
+        for name, digest in meta["sha256"].items():  # a flipped byte is caught here, not blamed on the source
+            if file_digest(folder / name) != digest:
+                return None
         load = lambda name: np.load(folder / f"{name}.npy", allow_pickle=False)  # noqa: E731
         d = Decoded(load("train_x"), load("test_x"), {k: load(f"train_y_{k}") for k in meta["labels"]},
                     {k: load(f"test_y_{k}") for k in meta["labels"]}, meta["class_names"])
-    except (OSError, ValueError, KeyError, json.JSONDecodeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError):
         return None
     ok = d.train_x.shape[0] == meta["train_size"] and d.test_x.shape[0] == meta["test_size"]
     ok = ok and all(v.shape == (meta["train_size"],) for v in d.train_labels.values())

@@ -44,7 +44,7 @@ def _unpickle(path: Path) -> dict[bytes, Any]:
     try:
         with open(path, "rb") as fh:
             obj = pickle.load(fh, encoding="bytes")
-    except (EOFError, pickle.UnpicklingError, ValueError, TypeError, OSError) as exc:
+    except Exception as exc:
         raise BenchError(f"{path}: truncated or corrupt CIFAR-100 pickle ({type(exc).__name__}); "
                          f"{PICKLE_HOW.replace('ROOT', str(path.parent.parent))}") from None
     if not isinstance(obj, dict):
@@ -52,12 +52,28 @@ def _unpickle(path: Path) -> dict[bytes, Any]:
     return obj
 
 
-def _need(obj: dict[bytes, Any], key: bytes, path: Path) -> Any:
-    if key not in obj:
-        found = ", ".join(sorted(k.decode(errors="replace") if isinstance(k, bytes) else str(k) for k in obj))
-        raise BenchError(f"{path}: missing key {key.decode()!r} (found: {found}); not the CIFAR-100 python "
-                         f"version, which is at {URL}")
-    return obj[key]
+def _need(obj: dict[Any, Any], key: bytes, path: Path) -> Any:
+    """``obj[key]``; like torchvision, also accept the str key a Python 3 pickle writes."""
+    for k in (key, key.decode()):
+        if k in obj:
+            return obj[k]
+    found = ", ".join(sorted(k.decode(errors="replace") if isinstance(k, bytes) else str(k) for k in obj))
+    raise BenchError(f"{path}: missing key {key.decode()!r} (found: {found}); not the CIFAR-100 python "
+                     f"version, which is at {URL}")
+
+
+def _int_labels(values: Any, where: str) -> np.ndarray:
+    """Labels as int64, or a one-line BenchError when they are strings, None or nested."""
+    try:
+        y = np.asarray(values)
+        ok = y.ndim == 1 and (y.size == 0 or np.issubdtype(y.dtype, np.integer))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        kind = type(values[0]).__name__ if isinstance(values, (list, tuple)) and values else type(values).__name__
+        raise BenchError(f"{where}: labels must be a flat list of integers, found {kind}; the file is corrupt or "
+                         f"not CIFAR-100: {PICKLE_HOW}")
+    return y.astype(np.int64)
 
 
 def decode_pickles(folder: Path) -> Decoded:
@@ -70,7 +86,7 @@ def decode_pickles(folder: Path) -> Decoded:
             raise BenchError(f"{folder / name}: b'data' is {data.dtype} {data.shape}, expected uint8 (N, 3072); "
                              f"the file is corrupt: {PICKLE_HOW}")
         x = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-        labels = {k: np.asarray(_need(obj, f"{k}_labels".encode(), folder / name), dtype=np.int64)
+        labels = {k: _int_labels(_need(obj, f"{k}_labels".encode(), folder / name), f"{folder / name}: {k}_labels")
                   for k in NUM_CLASSES}
         splits[name] = (np.ascontiguousarray(x), labels)
     meta = _unpickle(folder / "meta")
@@ -82,6 +98,7 @@ def decode_pickles(folder: Path) -> Decoded:
 
 def decode_table(table: Any, where: str, image_col: str = "img") -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Decode a hub-layout Arrow table (image struct {bytes, path}, fine_label, coarse_label)."""
+    import pyarrow as pa
     from PIL import Image, UnidentifiedImageError
 
     want = [image_col] + [f"{k}_label" for k in NUM_CLASSES]
@@ -90,22 +107,32 @@ def decode_table(table: Any, where: str, image_col: str = "img") -> tuple[np.nda
         raise BenchError(f"{where}: missing column(s) {', '.join(missing)} (found: {', '.join(table.column_names)}); "
                          f"expected the {HUB_REPO} layout: {', '.join(want)}")
     images = table.column(image_col)
+    if pa.types.is_struct(images.type) and images.type.get_field_index("bytes") >= 0:
+        blobs = [b for chunk in images.chunks for b in chunk.field("bytes").to_pylist()]
+    elif pa.types.is_binary(images.type) or pa.types.is_large_binary(images.type):
+        blobs = images.to_pylist()  # plain encoded image bytes
+    else:
+        raise BenchError(f"{where}: column {image_col!r} is {images.type}, expected images (a struct with 'bytes', "
+                         f"or binary); {PARQUET_HOW}")
     x = np.empty((table.num_rows, *IMAGE_SHAPE), dtype=np.uint8)
-    i = 0
-    for chunk in images.chunks:
-        for b in chunk.field("bytes").to_pylist():
-            try:
-                with Image.open(io.BytesIO(b)) as im:
-                    arr = np.asarray(im.convert("RGB"))
-            except (UnidentifiedImageError, OSError, TypeError, ValueError):
-                raise BenchError(f"{where}: image {i} is not a decodable image; the file is corrupt: "
-                                 f"{PARQUET_HOW}") from None
-            if arr.shape != IMAGE_SHAPE:
-                raise BenchError(f"{where}: image {i} is {arr.shape[1]}x{arr.shape[0]}, expected 32x32; "
-                                 f"not CIFAR-100: {PARQUET_HOW}")
-            x[i] = arr
-            i += 1
-    labels = {k: table.column(f"{k}_label").to_numpy().astype(np.int64) for k in NUM_CLASSES}
+    for i, b in enumerate(blobs):
+        try:
+            with Image.open(io.BytesIO(b)) as im:
+                arr = np.asarray(im.convert("RGB"))
+        except (UnidentifiedImageError, OSError, TypeError, ValueError):
+            raise BenchError(f"{where}: image {i} is not a decodable image; the file is corrupt: "
+                             f"{PARQUET_HOW}") from None
+        if arr.shape != IMAGE_SHAPE:
+            raise BenchError(f"{where}: image {i} is {arr.shape[1]}x{arr.shape[0]}, expected 32x32; "
+                             f"not CIFAR-100: {PARQUET_HOW}")
+        x[i] = arr
+    labels = {}
+    for k in NUM_CLASSES:
+        col = table.column(f"{k}_label")
+        if not pa.types.is_integer(col.type) or col.null_count:
+            raise BenchError(f"{where}: column '{k}_label' is {col.type}" + (" with nulls" if col.null_count else "")
+                             + f", expected integer class ids; {PARQUET_HOW}")
+        labels[k] = col.to_numpy().astype(np.int64)
     return x, labels
 
 

@@ -33,6 +33,8 @@ def build_transform(image_size: int, train: bool, kind: str) -> Callable[[Any], 
 
     if kind not in TRANSFORMS:
         raise BenchError(f"train_transform {kind!r} is not one of: {', '.join(TRANSFORMS)}")
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or not 8 <= image_size <= 4096:
+        raise BenchError(f"image_size = {image_size!r}: must be an integer in 8..4096 (pixels, e.g. 224)")
     if train and kind == "rrc":
         steps = [T.RandomResizedCrop(image_size), T.RandomHorizontalFlip()]
     else:

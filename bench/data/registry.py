@@ -27,9 +27,21 @@ class Source:
     about: str
 
 
-def _synthetic(num_classes: int = 10, n_train: int = 2000, n_test: int = 1000, generator_seed: int = 0,
-               **_: Any) -> DataBundle:
-    return make_synthetic(num_classes, n_train, n_test, generator_seed)
+MAX_SEED = 2**31 - 1
+
+
+def _int_option(source: str, key: str, value: Any, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise BenchError(f"data source {source!r}: option {key} = {value!r} must be an integer in {lo}..{hi}")
+    return value
+
+
+def _synthetic(num_classes: int = 10, n_train: int = 2000, n_test: int = 1000, generator_seed: int = 0) -> DataBundle:
+    """Every option is checked: an unknown one (``n_trian``) is refused by ``check_options``."""
+    c = _int_option("synthetic", "num_classes", num_classes, 2, 1000)
+    for key, n in (("n_train", n_train), ("n_test", n_test)):
+        _int_option("synthetic", key, n, c, 10_000_000)  # at least one image per class
+    return make_synthetic(c, n_train, n_test, _int_option("synthetic", "generator_seed", generator_seed, 0, MAX_SEED))
 
 
 def _lazy(module: str, func: str) -> Callable[..., DataBundle]:
@@ -72,28 +84,52 @@ def loader_options(source: str) -> list[str] | None:
     return [p.name for p in params]
 
 
+def check_options(spec: dict[str, Any]) -> None:
+    """The data table names a known source and only options it takes (checked at suite load too)."""
+    from .subsets import check_fraction
+
+    if not isinstance(spec.get("source"), str):
+        raise BenchError("data table has no 'source'; e.g. data = { source = \"cifar100\" }")
+    name = spec["source"]
+    SOURCES.get(name)
+    check_fraction(spec.get("fraction", 1.0))
+    _int_option(name, "subset_seed", spec.get("subset_seed", 0), 0, MAX_SEED)
+    accepted = loader_options(name)
+    if accepted is not None:
+        unknown = sorted(set(spec) - set(accepted) - set(SUBSET_OPTIONS) - {"source"})
+        if unknown:
+            raise BenchError(f"data source {name!r} has no option {unknown[0]!r}; its options: "
+                             f"{', '.join(accepted + list(SUBSET_OPTIONS))}")
+
+
 def load_data(spec: dict[str, Any]) -> DataBundle:
     """Build the bundle for ``spec`` (``source``, ``fraction``, subset options and source options)."""
     from .subsets import apply_fraction, check_fraction, expected_hash
 
+    check_options(spec)
     spec = dict(spec)
-    if "source" not in spec:
-        raise BenchError("data table has no 'source'; e.g. data = { source = \"cifar100\" }")
     name = spec.pop("source")
     source = SOURCES.get(name)
     fraction = check_fraction(spec.pop("fraction", 1.0))
-    seed = int(spec.pop("subset_seed", 0))
+    seed = spec.pop("subset_seed", 0)
     pinned = spec.pop("subset_sha256", None)
-    accepted = loader_options(name)
-    if accepted is not None:
-        unknown = sorted(set(spec) - set(accepted))
-        if unknown:
-            raise BenchError(f"data source {name!r} has no option {unknown[0]!r}; its options: "
-                             f"{', '.join(accepted + list(SUBSET_OPTIONS))}")
     bundle = source.load(**spec)
+    full = _size(bundle.train)
     if fraction < 1.0:
         bundle = apply_fraction(bundle, fraction, seed=seed, rule=source.subset_rule,
                                 expect=expected_hash(pinned, fraction, name))
+    for split, data in (("training", bundle.train), ("test", bundle.test)):
+        if _size(data) == 0:
+            why = f" (fraction {fraction:g} of {full} images)" if split == "training" and fraction < 1 else ""
+            raise BenchError(f"data source {name!r}: the {split} split is empty{why}; use more data "
+                             f"(n_train/n_test) or a larger fraction")
     bundle.meta.setdefault("fraction", fraction)
     bundle.meta.setdefault("source", name)
     return bundle
+
+
+def _size(data: Any) -> int | None:
+    try:
+        return len(data)
+    except TypeError:  # a streamed split has no length
+        return None

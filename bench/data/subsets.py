@@ -100,6 +100,9 @@ def apply_fraction(bundle: DataBundle, fraction: float, seed: int = 0, rule: str
         raise BenchError(f"{source}: subsets need the whole file list, which streamed data do not have; "
                          f"set streaming = false in the data table (a full local copy) or use imagenet-folder")
     index = subset_indices(bundle.train, fraction, rule, seed)
+    if index.size == 0:
+        raise BenchError(f"{source}: fraction {fraction:g} of {len(bundle.train)} training images keeps none "
+                         f"(floor(fraction x images per class) is 0); use a larger fraction or more data")
     digest = index_hash(index)
     if expect is not None and expect != digest:
         raise BenchError(f"{source}: the fraction-{fraction:g} subset has sha256 {digest[:16]}..., but the suite pins "

@@ -8,9 +8,10 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch is imported where a device is described, so reading records stays light
+    import torch
 
 PACKAGES = ("prs-bench", "torch", "torchvision", "timm", "numpy", "datasets", "scipy")
 
@@ -36,12 +37,16 @@ def git_commit(cwd: Path | None = None) -> dict[str, Any]:
 
 
 def device_name(device: torch.device) -> str:
+    import torch
+
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"cpu ({platform.processor() or platform.machine()})"
 
 
 def collect(device: torch.device) -> dict[str, Any]:
+    import torch
+
     return {
         "packages": {p: _version(p) for p in PACKAGES},
         "python": sys.version.split()[0],

@@ -1,40 +1,87 @@
 """Run records on disk: one JSON per (suite, version, tier, arm, data, seed) under results/runs/.
 
-Writes are atomic. A complete record is never replaced silently: ``write(..., replace=True)``
-moves the old one to results/archive/ with a timestamp first.
+What the store promises (docs/RELIABILITY.md):
+
+- Writes are atomic (a reader sees the old record or the new one) and every record carries a
+  content digest that readers verify.
+- A complete record is never replaced silently: ``write(..., replace=True)`` first copies the old
+  one into results/archive/ under a name that never collides (UTC time to the microsecond, pid
+  and a counter, created with ``O_EXCL``), so concurrent reruns keep every record.
+- One lock per run (``seed0.lock`` beside ``seed0.json``): ``lock(relpath)`` is held while a run
+  trains and while its record is written; another live process gets a one-line message naming
+  the holder. Locks of dead processes vanish with them.
+- Reading never stops at a bad record: ``scan()`` returns the good ones and one line per bad one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import time
-from collections.abc import Iterator
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError
-from .atomic import atomic_write_json
+from ..suite.hashing import canonical_json
+from .atomic import atomic_write_json, exclusive_write_bytes
+from .lock import RunLock
+from .validate import BadRecord, check, load, refuse_duplicates, with_digest
 
 SCHEMA = 1
-REQUIRED = ("schema", "suite", "version", "tier", "arm", "seed", "data_label", "status", "config",
-            "config_hash", "metrics", "history", "provenance")
+SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+WRITE_WAIT_S = 30.0  # how long write() waits for a run held by a short write elsewhere
+
+
+def check_relpath(relpath: str) -> str:
+    """A record path under runs/ made of safe names only: nothing can point outside the folder."""
+    parts = relpath.split("/")
+    if not relpath.endswith(".json") or any(not SAFE_PART.match(p) or ".." in p for p in parts):
+        raise BenchError(f"run path {relpath!r} is not made of safe names (letters, digits, '_', '.', '-'); "
+                         f"rename the suite, arm or tier")
+    return relpath
+
+
+def warn(msg: str) -> None:
+    print(f"prs-bench: warning: {msg}", file=sys.stderr, flush=True)
 
 
 class RecordStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.runs = self.root / "runs"
+        self._locks: dict[str, RunLock] = {}
+        self._archived = 0
 
     def path(self, relpath: str) -> Path:
-        return self.runs / relpath
+        return self.runs / check_relpath(relpath)
 
     def run_dir(self, relpath: str) -> Path:
         """Scratch space of one run (checkpoints, event log), beside but outside the records."""
-        return self.root / "work" / relpath.removesuffix(".json")
+        return self.root / "work" / check_relpath(relpath).removesuffix(".json")
+
+    @contextmanager
+    def lock(self, relpath: str, wait: float = 0.0) -> Iterator[None]:
+        """Hold this run's lock (re-entrant within this store); RunHeld if another process has it."""
+        if relpath in self._locks:
+            yield
+            return
+        lk = RunLock(self.path(relpath).with_suffix(".lock"), f"run {relpath.removesuffix('.json')}")
+        lk.acquire(wait)
+        self._locks[relpath] = lk
+        try:
+            yield
+        finally:
+            del self._locks[relpath]
+            lk.release()
 
     def read(self, relpath: str) -> dict[str, Any] | None:
+        """The record at ``relpath``, or None if there is none; BadRecord if it cannot be trusted."""
         p = self.path(relpath)
-        return load_record(p) if p.exists() else None
+        return load(p, relpath) if p.exists() else None
 
     def is_complete(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> bool:
         """Done = a complete record of this config and, when ``runtime`` is given, made with that
@@ -43,43 +90,77 @@ class RecordStore:
 
     def status(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> str:
         """"done", "pending" (no record, or a failed one) or "stale" (complete, other config or runtime)."""
-        rec = self.read(relpath)
+        try:
+            rec = self.read(relpath)
+        except BadRecord:
+            return "pending"  # an untrusted record counts as missing: the run is trained again
         if not rec or rec["status"] != "complete":
             return "pending"
         same = rec["config_hash"] == config_hash and (runtime is None or rec.get("runtime") == runtime)
         return "done" if same else "stale"
 
     def write(self, relpath: str, record: dict[str, Any], replace: bool = False) -> Path:
+        """Write ``record`` (adding its digest) under the run's lock; archive what it replaces."""
         p = self.path(relpath)
-        if p.exists():
-            old = load_record(p)
-            if old["status"] == "complete" and not replace:
-                raise BenchError(f"{p} already holds a complete run; pass --rerun to archive it and run again")
-            archive = self.root / "archive" / f"{relpath.removesuffix('.json')}.{time.strftime('%Y%m%dT%H%M%S')}.json"
-            archive.parent.mkdir(parents=True, exist_ok=True)
-            p.replace(archive)
-        atomic_write_json(p, record)
+        record = with_digest(json.loads(canonical_json(record)))  # ValueError on NaN: never written
+        try:
+            check(record, p, relpath)
+        except BadRecord as exc:
+            raise BenchError(f"refusing to write an invalid record: {exc}") from None
+        with self.lock(relpath, wait=WRITE_WAIT_S):
+            if p.exists():
+                try:
+                    complete = load(p, relpath)["status"] == "complete"
+                except BadRecord:
+                    complete = False  # an untrusted record is archived, never counted
+                if complete and not replace:
+                    raise BenchError(f"{p} already holds a complete run; pass --rerun to archive it and run again")
+                self._archive(relpath, p.read_bytes())
+            atomic_write_json(p, record)
         return p
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def _archive(self, relpath: str, data: bytes) -> Path:
+        stem = self.root / "archive" / relpath.removesuffix(".json")
+        while True:
+            self._archived += 1
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+            dest = stem.parent / f"{stem.name}.{stamp}-p{os.getpid()}-{self._archived}.json"
+            try:
+                exclusive_write_bytes(dest, data)
+                return dest
+            except FileExistsError:
+                continue
+
+    def scan(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """(trusted records, one line per bad record); a bad record is reported and counted as missing."""
         if not self.runs.is_dir():
-            return
-        for p in sorted(self.runs.rglob("*.json")):
-            yield load_record(p)
+            return [], []
+        found, problems = [], []
+        for p in sorted(f for f in self.runs.rglob("*.json") if f.is_file()):
+            relpath = p.relative_to(self.runs).as_posix()
+            try:
+                found.append((p, load(p, relpath)))
+            except BadRecord as exc:
+                problems.append(str(exc))
+            except BenchError as exc:  # an unsafe name in the path
+                problems.append(f"{p}: {exc}")
+        kept, dups = refuse_duplicates(found)
+        return [rec for _, rec in kept], problems + dups
 
-    def all(self) -> list[dict[str, Any]]:
-        return list(self)
+    def all(self, report: Callable[[str], None] = warn) -> list[dict[str, Any]]:
+        """Trusted records; each bad one is reported in one line (stderr by default) and skipped."""
+        records, problems = self.scan()
+        for msg in problems:
+            report(msg)
+        return records
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.all())
 
 
-def load_record(path: Path) -> dict[str, Any]:
-    try:
-        rec = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BenchError(f"{path}: unreadable run record ({exc}); delete it or rerun that run with --rerun") from None
-    missing = [k for k in REQUIRED if k not in rec] if isinstance(rec, dict) else list(REQUIRED)
-    if missing:
-        raise BenchError(f"{path}: run record lacks {missing[0]!r}; delete it or rerun that run with --rerun")
-    return rec
+def load_record(path: Path, relpath: str | None = None) -> dict[str, Any]:
+    """One trusted record from a file (BadRecord naming the file otherwise)."""
+    return load(path, relpath)
 
 
 def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s: float,
@@ -104,5 +185,5 @@ def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s:
         "provenance": provenance,
         "runtime": runtime,
         "wall_time_s": round(wall_time_s, 3),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
     }

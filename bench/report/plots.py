@@ -209,7 +209,10 @@ def switch_timeline(suite: Suite, tier: str, records: list[dict[str, Any]], fold
         if not grids:
             continue
         plt = _pyplot()
-        fig, axes = plt.subplots(len(grids), 1, figsize=(7, 0.6 + 1.3 * len(grids)), squeeze=False)
+        from matplotlib.ticker import MaxNLocator
+
+        fig, axes = plt.subplots(len(grids), 1, figsize=(7, 0.8 + 1.5 * len(grids)), squeeze=False, sharex=True,
+                                 layout="constrained")
         cmap = plt.get_cmap("viridis").copy()
         cmap.set_bad("lightgrey")
         image = None
@@ -220,6 +223,8 @@ def switch_timeline(suite: Suite, tier: str, records: list[dict[str, Any]], fold
             ax.set_ylabel("layer", fontsize=8)
             ax.set_title(f"{suite.arm_label(arm)} (seed {seed})", fontsize=8, loc="left")
             ax.tick_params(labelsize=7)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes[-1, 0].set_xlabel("epoch (end of)")
         fig.colorbar(image, ax=axes[:, 0].tolist(), label="pos_target_mass (grey: convolution)", shrink=0.9)
         fig.suptitle(f"{suite.name} v{suite.version} [{tier}] {label}: switch timeline", fontsize=9)

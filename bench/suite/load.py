@@ -79,8 +79,14 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BenchError(f"{path}: suite file not found") from None
+    except IsADirectoryError:
+        raise BenchError(f"{path}: is a folder, not a suite file; rename it or give the .toml file") from None
+    except OSError as exc:
+        raise BenchError(f"{path}: cannot read the suite file ({exc.strerror}); check its permissions") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BenchError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise BenchError(f"{path}: not valid TOML: nested too deeply") from None
     validate_table(path, "", raw, TOP)
     if raw["name"] != path.stem:
         raise BenchError(f"{path}: key 'name' is {raw['name']!r} but the file is named {path.stem!r}; make them equal")
@@ -109,6 +115,7 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
 def _validate_semantics(suite: Suite) -> None:
     """Names that must exist in registries: models, schedules, data sources, check kinds."""
     from ..data import SOURCES
+    from ..data.registry import check_options as check_data_options
     from ..models import MODELS
     from ..models.schedules import validate_schedule
     from ..train.recipe import resolve_recipe
@@ -119,6 +126,11 @@ def _validate_semantics(suite: Suite) -> None:
         if t["data"]["source"] not in SOURCES:
             raise BenchError(f"{p}: key 'tiers.{tier}.data.source': unknown data source "
                              f"{t['data']['source']!r}; choose one of: {', '.join(SOURCES.names())}")
+        for fraction in t.get("fractions", [1.0]):
+            try:
+                check_data_options({**t["data"], "fraction": fraction})
+            except BenchError as exc:
+                raise BenchError(f"{p}: key 'tiers.{tier}.data': {exc}") from None
         for arm in suite.tier_arms(tier):
             cfg = suite.resolve(arm, tier)
             if cfg["model"]["name"] not in MODELS:
@@ -158,7 +170,7 @@ def discover(suites_dir: Path | None = None) -> dict[str, Path]:
     d = suites_dir or default_suites_dir()
     if not d.is_dir():
         raise BenchError(f"suites folder {d} not found; run from the prs-bench checkout or set PRS_BENCH_SUITES")
-    return {p.stem: p for p in sorted(d.glob("*.toml"))}
+    return {p.stem: p for p in sorted(d.glob("*.toml")) if not p.is_dir()}  # a folder named x.toml is no suite
 
 
 def load_suites(names: list[str] | None = None, suites_dir: Path | None = None) -> list[Suite]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,14 @@ def is_pos_int(v: Any) -> bool:
     return is_int(v) and v > 0
 
 
+MAX_SEED = 2**31 - 1  # torch, numpy and the record schema all take seeds in 0..2^31-1
+MAX_EPOCHS = 100_000
+
+
+def is_seed(v: Any) -> bool:
+    return is_int(v) and 0 <= v <= MAX_SEED
+
+
 def is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -31,6 +40,21 @@ def is_table(v: Any) -> bool:
     return isinstance(v, dict)
 
 
+# Suite, arm and tier names become folder names under results/: letters, digits, '_', '.', '-',
+# starting with a letter or digit, never '..' (so no name can point outside the results folder).
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+NAME_RULE = "a safe name (letters, digits, '_', '.', '-'; starting with a letter or digit; no '..')"
+
+
+def is_name(v: Any) -> bool:
+    return isinstance(v, str) and bool(SAFE_NAME.match(v)) and ".." not in v
+
+
+def table_named(v: Any) -> bool:
+    """A non-empty table whose keys are safe names and whose values are tables."""
+    return isinstance(v, dict) and len(v) > 0 and all(is_name(k) and isinstance(x, dict) for k, x in v.items())
+
+
 def list_of(pred: Check) -> Check:
     return lambda v: isinstance(v, list) and all(pred(x) for x in v)
 
@@ -41,15 +65,16 @@ def is_fraction(v: Any) -> bool:
 
 # key -> (required, predicate, what the value must be)
 TOP = {
-    "name": (True, is_str, "a non-empty string"),
+    "name": (True, is_name, NAME_RULE),
     "version": (True, is_pos_int, "a positive integer"),
     "title": (True, is_str, "a non-empty string"),
     "claims": (False, list_of(is_str), "a list of claim ids such as 'C1'"),
     "description": (False, is_str, "a string"),
     "changelog": (True, lambda v: list_of(is_str)(v) and len(v) > 0, "a non-empty list of strings"),
-    "recipes": (True, is_table, "a table of recipes"),
-    "arms": (True, lambda v: is_table(v) and len(v) > 0, "a non-empty table of arms"),
-    "tiers": (True, lambda v: is_table(v) and len(v) > 0, "a non-empty table of tiers"),
+    "recipes": (True, lambda v: is_table(v) and all(isinstance(x, dict) for x in v.values()),
+                "a table of recipe tables ([recipes.NAME])"),
+    "arms": (True, table_named, f"a non-empty table of arm tables, each named by {NAME_RULE}"),
+    "tiers": (True, table_named, f"a non-empty table of tier tables, each named by {NAME_RULE}"),
 }
 ARM = {
     "model": (True, is_str, "a registered model name"),
@@ -62,10 +87,10 @@ ARM = {
 TIER = {
     "description": (False, is_str, "a string"),
     "data": (True, lambda v: is_table(v) and is_str(v.get("source")), "a table with a 'source' string"),
-    "epochs": (True, is_pos_int, "a positive integer"),
+    "epochs": (True, lambda v: is_pos_int(v) and v <= MAX_EPOCHS, f"an integer in 1..{MAX_EPOCHS}"),
     "batch_size": (True, is_pos_int, "a positive integer"),
-    "seeds": (True, lambda v: list_of(is_int)(v) and len(v) > 0 and len(set(v)) == len(v),
-              "a non-empty list of distinct integers"),
+    "seeds": (True, lambda v: list_of(is_seed)(v) and len(v) > 0 and len(set(v)) == len(v),
+              f"a non-empty list of distinct integers in 0..{MAX_SEED}"),
     "fractions": (False, lambda v: list_of(is_fraction)(v) and len(v) > 0, "a non-empty list of numbers in (0, 1]"),
     "arms": (False, lambda v: list_of(is_str)(v) and len(v) > 0, "a non-empty list of arm names"),
     "recipe": (False, is_table, "a table of recipe overrides"),
@@ -97,4 +122,9 @@ def validate_table(path: Path, where: str, table: dict[str, Any], schema: dict) 
                 raise BenchError(f"{path}: missing key '{where}{key}': must be {what}")
             continue
         if not pred(table[key]):
-            raise BenchError(f"{path}: key '{where}{key}' must be {what}, got {table[key]!r}")
+            raise BenchError(f"{path}: key '{where}{key}' must be {what}, got {_short(table[key])}")
+
+
+def _short(value: Any, n: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= n else text[: n - 3] + "..."

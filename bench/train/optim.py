@@ -91,7 +91,7 @@ def group_layout(model: nn.Module, opt: torch.optim.Optimizer) -> list[dict[str,
 
 
 def _cosine(r: dict[str, Any], t: int, span: int, spe: int, step: int) -> float:
-    floor = r["min_lr"] / r["lr"]
+    floor = r["min_lr"] / r["lr"] if r["lr"] > 0 else 0.0  # lr = 0 is refused at load; never divide by it
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t / max(1, span)))
 
 

@@ -8,6 +8,7 @@ points), so an unknown or mistyped key is an error naming the key, never silentl
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +18,13 @@ Check = Callable[[Any], bool]
 REQUIRED = object()  # marker: the key has no default
 
 
-def _num(lo: float = float("-inf"), hi: float = float("inf")) -> Check:
-    return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
+def _num(lo: float = float("-inf"), hi: float = float("inf"), open_lo: bool = False, open_hi: bool = False) -> Check:
+    """A finite number in [lo, hi] (or an open end: ``open_lo`` excludes lo, ``open_hi`` excludes hi)."""
+    def check(v: Any) -> bool:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return False
+        return (lo < v if open_lo else lo <= v) and (v < hi if open_hi else v <= hi)
+    return check
 
 
 def _pos_int(v: Any) -> bool:
@@ -74,22 +80,22 @@ AUGMENT_KEYS: dict[str, tuple[Any, Check, str]] = {
 
 RECIPE_KEYS: dict[str, tuple[Any, Check, str]] = {
     "optimizer": (REQUIRED, _one_of("sgd", "adamw"), "'sgd' or 'adamw'"),
-    "lr": (REQUIRED, _num(0), "a learning rate > 0"),
-    "epochs": (REQUIRED, _pos_int, "a positive integer"),
+    "lr": (REQUIRED, _num(0, open_lo=True), "a finite learning rate > 0"),
+    "epochs": (REQUIRED, lambda v: _pos_int(v) and v <= 100_000, "an integer in 1..100000"),
     "batch_size": (REQUIRED, _pos_int, "a positive integer (the global batch over all ranks)"),
     "momentum": (0.9, _num(0, 1), "a number in [0, 1]"),
     "nesterov": (False, _bool, "true or false"),
     "betas": ([0.9, 0.999], _pair, "a list of two numbers in [0, 1]"),
-    "eps": (1e-8, _num(0), "a number > 0"),
+    "eps": (1e-8, _num(0, open_lo=True), "a number > 0"),
     "weight_decay": (0.0, _num(0), "a number >= 0 (not applied to norms, biases, position embeddings; GPSA pos_proj weights decay, as in timm ConViT)"),
     "lr_schedule": ("cosine", _one_of("cosine", "step", "constant"), "'cosine', 'step' or 'constant'"),
     "warmup_epochs": (0, _num(0), "a number of epochs >= 0 (linear warm-up, per step)"),
     "min_lr": (0.0, _num(0), "the cosine schedule's final learning rate"),
     "lr_milestones": ([], _int_list, "a list of epochs at which the step schedule multiplies by lr_gamma"),
     "lr_gamma": (0.1, _num(0, 1), "a factor in [0, 1]"),
-    "label_smoothing": (0.0, _num(0, 1), "a number in [0, 1)"),
+    "label_smoothing": (0.0, _num(0, 1, open_hi=True), "a number in [0, 1)"),
     "grad_clip": (0.0, _num(0), "a max gradient norm (0 = off)"),
-    "drop_path": (0.0, _num(0, 1), "a stochastic-depth rate, passed to the model as drop_path_rate"),
+    "drop_path": (0.0, _num(0, 1, open_hi=True), "a stochastic-depth rate in [0, 1), passed to the model as drop_path_rate"),
     "augment": ({}, lambda v: isinstance(v, dict), "a table of augmentation keys"),
 }
 

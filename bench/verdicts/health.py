@@ -11,14 +11,17 @@ import math
 from typing import Any
 
 from .context import CheckContext
+from .params import CheckParams
 from .registry import register_check
 from .types import Verdict
 
 
 @register_check("health")
 def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
-    margin = float(check.get("margin", 5.0))
-    arms = list(check.get("arms", ctx.suite.tier_arms(ctx.tier)))
+    P = CheckParams(check, ctx)
+    margin = P.num("margin", 5.0)
+    arms = P.arms("arms", default=ctx.suite.tier_arms(ctx.tier))
+    P.done()
     out = []
     for arm in arms:
         for label in ctx.data_labels():

@@ -1,27 +1,40 @@
-"""Run records: atomic, complete provenance, never silently overwritten, corrupt files named."""
+"""Run records: atomic, complete provenance, never silently overwritten or lost, locked per run,
+and never trusted blindly (schema, digest, identity against path, duplicates)."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
 from bench.errors import BenchError
-from bench.records import RecordStore, atomic_write_json, collect_provenance, make_record
+from bench.records import BadRecord, RecordStore, RunHeld, atomic_write_json, collect_provenance, make_record, scan
+from bench.records.validate import digest_of, with_digest
+from bench.suite.hashing import content_hash
 from bench.train.types import TrainResult
+
+CONFIG = {"model": {"name": "resnet_tiny", "kwargs": {}}, "recipe": {"optimizer": "sgd"},
+          "data": {"source": "synthetic", "fraction": 1.0}, "schedule": {"kind": "never"}}
 
 
 class Spec:
     suite, version, tier, arm, seed, data_label = "s", 1, "smoke", "a", 0, "synthetic-f1"
-    config = {"model": {"name": "resnet_tiny", "kwargs": {}}}
-    config_hash = "h" * 64
+    config = CONFIG
+    config_hash = content_hash({"suite": "s", "version": 1, "config": CONFIG})
     relpath = "s/v1/smoke/a/synthetic-f1/seed0.json"
 
 
-def record(status: str = "complete") -> dict:
-    res = TrainResult(status, metrics={"test_acc": 50.0}, history=[{"epoch": 1, "train_loss": 1.0}])
+def record(status: str = "complete", acc: float = 50.0) -> dict:
+    res = TrainResult(status, metrics={"test_acc": acc} if status == "complete" else {},
+                      history=[{"epoch": 1, "train_loss": 1.0, "test_acc": acc}],
+                      error=None if status == "complete" else "boom")
     return make_record(Spec, res, collect_provenance(torch.device("cpu")), 1.5, {"source": "synthetic"})
 
 
@@ -38,7 +51,8 @@ def test_write_read_roundtrip_and_no_silent_overwrite(tmp_path: Path) -> None:
     store = RecordStore(tmp_path)
     rec = record()
     store.write(Spec.relpath, rec)
-    assert store.read(Spec.relpath) == json.loads(json.dumps(rec))
+    assert store.read(Spec.relpath) == with_digest(json.loads(json.dumps(rec)))
+    assert store.read(Spec.relpath)["digest"] == digest_of(store.read(Spec.relpath))
     assert store.is_complete(Spec.relpath, Spec.config_hash)
     assert not store.is_complete(Spec.relpath, "other")
     with pytest.raises(BenchError, match="already holds a complete run; pass --rerun"):
@@ -46,6 +60,37 @@ def test_write_read_roundtrip_and_no_silent_overwrite(tmp_path: Path) -> None:
     store.write(Spec.relpath, record(), replace=True)
     archived = list((tmp_path / "archive").rglob("*.json"))
     assert len(archived) == 1 and json.loads(archived[0].read_text())["status"] == "complete"
+
+
+def test_rapid_rewrites_archive_every_record(tmp_path: Path) -> None:
+    store = RecordStore(tmp_path)
+    for i in range(5):  # five writes within one second (names used to have one-second resolution)
+        store.write(Spec.relpath, record(acc=float(i)), replace=True)
+    archived = sorted((tmp_path / "archive").rglob("*.json"))
+    assert len(archived) == 4
+    assert sorted(json.loads(p.read_text())["metrics"]["test_acc"] for p in archived) == [0.0, 1.0, 2.0, 3.0]
+
+
+WRITER = """
+import json, sys, time
+from bench.records import RecordStore
+root, relpath, rec, start = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), float(sys.argv[4])
+while time.time() < start:  # every process writes in the same instant
+    time.sleep(0.001)
+RecordStore(root).write(relpath, rec, replace=True)
+"""
+
+
+@pytest.mark.slow
+def test_concurrent_rewrites_keep_every_record(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    start = time.time() + 8.0
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), Spec.relpath,
+                               json.dumps(record(acc=float(i))), str(start)], env=env) for i in range(4)]
+    assert [p.wait(120) for p in procs] == [0, 0, 0, 0]
+    kept = [json.loads(p.read_text()) for p in (tmp_path / "archive").rglob("*.json")]
+    kept.append(RecordStore(tmp_path).read(Spec.relpath))
+    assert sorted(r["metrics"]["test_acc"] for r in kept) == [0.0, 1.0, 2.0, 3.0]
 
 
 def test_failed_record_is_replaced_without_flag(tmp_path: Path) -> None:
@@ -64,13 +109,152 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path) -> None:
     assert [q.name for q in tmp_path.iterdir()] == ["a.json"]
 
 
-def test_corrupt_record_is_named(tmp_path: Path) -> None:
+HOLD = """
+import sys, time
+from bench.records import RecordStore
+store = RecordStore(sys.argv[1])
+with store.lock(sys.argv[2]):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_run_lock_names_the_live_holder_and_dead_holders_release(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path), Spec.relpath], stdout=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+        store = RecordStore(tmp_path)
+        held = rf"run s/v1/smoke/a/synthetic-f1/seed0 is held by pid {proc.pid} on host "
+        with pytest.raises(RunHeld, match=held), store.lock(Spec.relpath):
+            pass
+        proc.send_signal(signal.SIGKILL)  # a crashed holder leaves its lock file behind ...
+        proc.wait(10)
+        assert store.path(Spec.relpath).with_suffix(".lock").exists()
+        with store.lock(Spec.relpath):  # ... and the next process takes it over
+            store.write(Spec.relpath, record())
+    finally:
+        proc.kill()
+        proc.wait(10)
+    assert store.is_complete(Spec.relpath, Spec.config_hash)
+
+
+@pytest.mark.parametrize("relpath", ["../../escaped/seed0.json", "s/v1/smoke/../x/seed0.json", "/abs/seed0.json",
+                                     "s/v1/smoke/a/b/seed0"])
+def test_unsafe_paths_refused(tmp_path: Path, relpath: str) -> None:
+    with pytest.raises(BenchError, match="not made of safe names"):
+        RecordStore(tmp_path).write(relpath, record())
+    assert not any(tmp_path.parent.rglob("escaped"))
+
+
+def _stored(tmp_path: Path) -> tuple[RecordStore, Path]:
     store = RecordStore(tmp_path)
-    bad = store.path("s/v1/smoke/a/x/seed0.json")
+    return store, store.write(Spec.relpath, record())
+
+
+def test_edited_record_refused_in_one_line_and_counted_missing(tmp_path: Path) -> None:
+    store, p = _stored(tmp_path)
+    raw = json.loads(p.read_text())
+    raw["metrics"]["test_acc"] = 97.5
+    p.write_text(json.dumps(raw))
+    seen: list[str] = []
+    assert store.all(report=seen.append) == []
+    assert len(seen) == 1 and "\n" not in seen[0]
+    assert seen[0].startswith(f"{p}: content does not match its digest")
+    assert not store.is_complete(Spec.relpath, Spec.config_hash)  # so `run` trains it again
+
+
+def test_copied_record_refused(tmp_path: Path) -> None:
+    store, p = _stored(tmp_path)
+    copy = p.with_name("seed1.json")
+    copy.write_bytes(p.read_bytes())
+    seen: list[str] = []
+    assert [r["seed"] for r in store.all(report=seen.append)] == [0]
+    assert seen == [f"{copy}: identity (s/v1/smoke/a/synthetic-f1/seed0) does not match its place under runs/ "
+                    f"(s/v1/smoke/a/synthetic-f1/seed1.json); a copied or moved record is not counted"]
+    # the same record under another arm's folder does not count for that arm either
+    other = store.path("s/v1/smoke/b/synthetic-f1/seed0.json")
+    other.parent.mkdir(parents=True)
+    other.write_bytes(p.read_bytes())
+    assert len(store.all(report=seen.append)) == 1
+
+
+def test_duplicates_across_folders_refused(tmp_path: Path) -> None:
+    _, p = _stored(tmp_path / "a")
+    _, q = _stored(tmp_path / "b")
+    records, problems = scan([tmp_path / "a", tmp_path / "b"])
+    assert len(records) == 1
+    assert problems == [f"{q}: duplicate of run s/v1/smoke/a/synthetic-f1/seed0 already read from {p}; "
+                        f"not counted twice"]
+
+
+@pytest.mark.parametrize("text,why", [
+    ("{not json", "unreadable run record"),
+    ("{}", "not a valid run record: (top level): 'schema' is a required property"),
+    ('{"x": NaN}', "unreadable run record (non-finite number NaN)"),
+    ('{"x": 1e999}', "unreadable run record (number 1e999 overflows to inf)"),
+    ("[" * 100_000, "unreadable run record"),
+    ("\xff\xfe", "unreadable run record"),
+])
+def test_corrupt_record_is_named(tmp_path: Path, text: str, why: str) -> None:
+    bad = RecordStore(tmp_path).path(Spec.relpath)
     bad.parent.mkdir(parents=True)
-    bad.write_text("{not json")
-    with pytest.raises(BenchError, match=f"{bad}: unreadable run record"):
-        store.all()
-    bad.write_text("{}")
-    with pytest.raises(BenchError, match="lacks 'schema'"):
-        store.all()
+    bad.write_bytes(text.encode("latin-1"))
+    seen: list[str] = []
+    assert RecordStore(tmp_path).all(report=seen.append) == []
+    assert len(seen) == 1 and seen[0].startswith(f"{bad}: {why}")
+
+
+@pytest.mark.parametrize("edit,where", [
+    (lambda r: r["metrics"].update(test_acc="50"), "metrics/test_acc: '50' is not of type 'number'"),
+    (lambda r: r["metrics"].update(test_acc=None), "metrics/test_acc: None is not of type 'number'"),
+    (lambda r: r["metrics"].pop("test_acc"), "metrics: 'test_acc' is a required property"),
+    (lambda r: r["metrics"].update(test_acc=101.0), "metrics/test_acc: 101.0 is greater than the maximum of 100"),
+    (lambda r: r["metrics"].update(train_loss=-1.0), "metrics/train_loss: -1.0 is less than the minimum of 0"),
+    (lambda r: r.update(metrics=[]), "metrics: [] is not of type 'object'"),
+    (lambda r: r.update(provenance="x"), "provenance: 'x' is not of type 'object'"),
+    (lambda r: r.update(history={}), "history: {} is not of type 'array'"),
+    (lambda r: r.update(seed="0"), "seed: '0' is not of type 'integer'"),
+    (lambda r: r.update(arm="../x"), "arm: '../x' does not match"),
+])
+def test_schema_violations_refused_even_with_a_fresh_digest(tmp_path: Path, edit, where: str) -> None:
+    store, p = _stored(tmp_path)
+    raw = json.loads(p.read_text())
+    edit(raw)
+    p.write_text(json.dumps(with_digest(raw)))
+    with pytest.raises(BadRecord) as exc:
+        store.read(Spec.relpath)
+    assert str(exc.value).startswith(f"{p}: not a valid run record: {where}")
+
+
+def test_optional_fields_of_other_modules_are_allowed(tmp_path: Path) -> None:
+    rec = record()
+    rec["runtime"] = {"device_type": "cpu", "precision": "fp32", "compile": False, "world_size": 1}
+    rec["model_stats"] = {"params_start": 10, "params_end": 12, "gflops_start": 0.1, "gflops_end": 0.2}
+    rec["metrics"]["test_acc_best"] = 51.0
+    rec["history"][0]["layers"] = [{"layer": 0, "phase": "conv", "locality": 0.5, "pos_target_mass": 0.1,
+                                    "gate": 1.0, "attn_distance": 2.0}]
+    store = RecordStore(tmp_path)
+    store.write(Spec.relpath, rec)
+    assert store.read(Spec.relpath)["runtime"]["world_size"] == 1
+
+
+def test_config_hash_must_match_config(tmp_path: Path) -> None:
+    store, p = _stored(tmp_path)
+    raw = json.loads(p.read_text())
+    raw["config"]["recipe"]["lr"] = 1.0
+    p.write_text(json.dumps(with_digest(raw)))
+    with pytest.raises(BadRecord, match="config_hash does not match its config"):
+        store.read(Spec.relpath)
+
+
+def test_schema_names_agree_with_the_suite_rule() -> None:
+    from bench.records.validate import validator
+    from bench.suite.schema import is_name
+
+    pattern = validator().schema["$defs"]["name"]
+    import jsonschema
+
+    for name in ["ok", "a.b-c_d", "../x", "a..b", ".hidden", "", "a/b", "x" * 100, "x" * 101]:
+        assert jsonschema.Draft202012Validator(pattern).is_valid(name) == is_name(name), name

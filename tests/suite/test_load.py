@@ -66,7 +66,7 @@ def test_good_file_resolves_with_overrides(tmp_path: Path) -> None:
     [
         (lambda t: t.replace("version = 1", 'version = "one"'), "'version' must be a positive integer"),
         (lambda t: t.replace('title = "t"\n', ""), "missing key 'title'"),
-        (lambda t: t.replace("epochs = 2", "epochs = 0"), "'tiers.smoke.epochs' must be a positive integer"),
+        (lambda t: t.replace("epochs = 2", "epochs = 0"), "'tiers.smoke.epochs' must be an integer in 1..100000"),
         (lambda t: t.replace("seeds = [0, 1]", "seeds = [0, 0]"), "'tiers.smoke.seeds'"),
         (lambda t: t.replace("fractions = [0.5, 1.0]", "fractions = [1.5]"), "'tiers.smoke.fractions'"),
         (lambda t: t.replace('model = "vit_tiny"', 'model = "no_such_model"'), "unknown model 'no_such_model'"),

@@ -17,6 +17,7 @@ from bench.data.types import DataBundle
 from bench.models import MODELS, create_model
 from bench.records import RecordStore
 from bench.runner import run_all
+from bench.suite.hashing import content_hash
 from bench.suite.plan import RunSpec
 from bench.train import train_run
 from bench.train.checkpoint import decode, list_checkpoints
@@ -62,7 +63,7 @@ def test_nonfinite_loss_fails_the_run(config: Callable[..., dict], tiny_data: Da
 def test_failed_run_gets_a_failed_record(config: Callable[..., dict], tmp_path: Path) -> None:
     name = register("blows_up_nan", lambda num_classes, **kw: BlowsUp(num_classes))
     cfg = config(name)
-    spec = RunSpec("s", 1, "smoke", "arm", 0, "synthetic-f1", cfg, "hash0")
+    spec = RunSpec("s", 1, "smoke", "arm", 0, "synthetic-f1", cfg, content_hash({"suite": "s", "version": 1, "config": cfg}))
     store = RecordStore(tmp_path)
     summary = run_all([spec], store, CPU, progress=False)
     rec = store.read(spec.relpath)

@@ -13,6 +13,7 @@ import torch
 from bench.data.types import DataBundle
 from bench.records import RecordStore
 from bench.runner import run_all
+from bench.suite.hashing import content_hash
 from bench.suite.plan import RunSpec
 from bench.train import core, train_run
 from bench.train.checkpoint import decode, list_checkpoints
@@ -24,7 +25,7 @@ CPU = torch.device("cpu")
 def test_switch_events_and_diagnostics_reach_the_record(config: Callable[..., dict], tmp_path: Path) -> None:
     cfg = config("reparam_vit_cpu_tiny", {"kind": "prs", "first": 0, "last": 1, "soften_epochs": 1},
                  optimizer="adamw", lr=1e-3, weight_decay=0.05)
-    spec = RunSpec("s", 1, "smoke", "prs", 0, "synthetic-f1", cfg, "hash-prs")
+    spec = RunSpec("s", 1, "smoke", "prs", 0, "synthetic-f1", cfg, content_hash({"suite": "s", "version": 1, "config": cfg}))
     store = RecordStore(tmp_path)
     assert run_all([spec], store, CPU, progress=False).ran == [spec.run_id]
     rec = store.read(spec.relpath)
