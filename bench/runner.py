@@ -182,7 +182,6 @@ def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, reru
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        say(f"training {len(todo)} run(s) {workers} at a time, one thread each")
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
             outcomes = list(pool.map(_worker, [job] * len(todo), todo, heads))
     else:

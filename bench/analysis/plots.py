@@ -7,6 +7,7 @@ The x axis of the first plot is the true frequency in units of pi: its last poin
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,9 @@ def plot_delta_vs_freq(summary: Summary, path: str | Path, title: str = "") -> P
     style = {"attention": "-", "mlp": "--", "conv": "-.", "embed": ":"}
     for k in kinds:
         ax.plot([], [], color="gray", ls=style[k], label=k)
-    ax.legend(fontsize=8, loc="lower left")
-    ax.set_title(title or f"relative log amplitude ({summary['images']} images)", fontsize=10)
+    # below the axes: inside it would cover the lines it explains
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(kinds), frameon=False)
+    ax.set_title(wrap(title or f"relative log amplitude ({summary['images']} images)"), fontsize=10)
     return _save(fig, path)
 
 
@@ -92,16 +94,22 @@ def plot_hf_vs_depth(summaries: Summary | Mapping[str, Summary], path: str | Pat
     handles, _ = ax.get_legend_handles_labels()
     if any(b["attention"] for b in first):
         handles.append(Patch(color="0.85", label="attention"))
-    if handles:
-        ax.legend(handles=handles, fontsize=8)
-    ax.set_title(title or "high-frequency Δ log amplitude by depth", fontsize=10)
+    if handles:  # outside the axes, so it covers no line
+        ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    ax.set_title(wrap(title or "high-frequency Δ log amplitude by depth"), fontsize=10)
     return _save(fig, path)
 
 
+def wrap(title: str, width: int = 52) -> str:
+    """Each line of ``title`` wrapped at ``width`` characters, so no title is wider than its figure."""
+    return "\n".join(textwrap.fill(line, width) for line in title.splitlines())
+
+
 def _save(fig: plt.Figure, path: str | Path) -> Path:
+    """``bbox_inches="tight"`` grows the canvas to whatever sticks out (titles, outside legends)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
+    fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)
     return path

@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "list": "list_cmd",
     "run": "run_cmd",
     "leaderboard": "leaderboard_cmd",
+    "report": "report_cmd",
     "baseline": "baseline_cmd",
     "compare": "compare_cmd",
     "data": "data_cmd",

@@ -56,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
     if plot_dir:
         from ..report.plots import write_plots
 
-        written += write_plots(suites, records, plot_dir, tiers=args.tier)
+        written += write_plots(suites, records, plot_dir, tiers=args.tier, baselines=Baselines(args.baselines))
     if written:
         print(f"\nwrote {len(written)} file(s) under {', '.join(sorted({str(p.parent) for p in written}))}")
     if args.strict:

@@ -52,6 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--workers", type=int, default=8, help="DataLoader workers for streamed (ImageNet-size) data")
     g.add_argument("--parallel", type=int, default=None, metavar="N",
                    help="train N runs side by side, one thread each (default: one per core on a CPU, 1 on a GPU)")
+    g.add_argument("--log-to", action="append", default=None, metavar="TRACKER",
+                   help="also log each epoch and switch to TensorBoard (RUN_DIR/tensorboard) or W&B (repeatable; "
+                   "extras: pip install \"prs-bench[tensorboard]\" / \"prs-bench[wandb]\")")
     s = p.add_argument_group("spreading runs over machines")
     s.add_argument("--shard", default=None, metavar="K/N",
                    help="run only shard K of N (shards balanced by estimated cost over the whole plan)")
@@ -71,8 +74,11 @@ def core_options(args: argparse.Namespace) -> CoreOptions:
         raise BenchError("--checkpoint-every and --checkpoint-steps must be >= 0")
     if args.workers < 0:
         raise BenchError(f"--workers {args.workers}: must be >= 0 (0 decodes in the main process)")
+    from ..train.tracking import check_backends
+
     return CoreOptions(compile=ON_OFF[args.compile], precision=args.precision, checkpoint_every=args.checkpoint_every,
-                       checkpoint_steps=args.checkpoint_steps, workers=args.workers)
+                       checkpoint_steps=args.checkpoint_steps, workers=args.workers,
+                       log_to=check_backends(args.log_to or ()))
 
 
 def suites_with_tier(suites: list[Suite], tier: str, named: bool) -> list[Suite]:
@@ -99,6 +105,7 @@ def shard_argv(args: argparse.Namespace) -> list[str]:
     optional = {"--seeds": args.seeds, "--seed-list": args.seed_list, "--arms": args.arms, "--precision": args.precision,
                 "--suites-dir": args.suites_dir, "--parallel": args.parallel}
     argv += [x for k, v in optional.items() if v is not None for x in (k, str(v))]
+    argv += [x for name in args.log_to or () for x in ("--log-to", name)]
     return argv + [flag for flag, on in (("--rerun", args.rerun), ("--resume", args.resume)) if on]
 
 
@@ -158,7 +165,7 @@ def main(args: argparse.Namespace) -> int:
     for s in suites:
         seeds = parse_seeds(s.tier(args.tier)["seeds"], count=args.seeds, listed=args.seed_list)
         specs += plan_runs(s, args.tier, seeds=seeds, arms=arms)
-    options = core_options(args)
+    options = core_options(args)  # bad options fail before anything trains (also under --dry-run)
     device_type, precision = estimate_target(args, options)
     if args.shard:
         from ..launch.cost import estimate

@@ -37,6 +37,7 @@ from .progress import EventLog, Interrupted, StopFlag, epoch_bar, plain
 from .recipe import resolve_recipe
 from .reparam import Reparam
 from .timing import DeviceTimer
+from .tracking import Tracking, open_tracking
 from .types import TrainResult
 
 
@@ -94,7 +95,7 @@ class Run:
 
     def __init__(self, config: dict[str, Any], data: DataBundle, device: torch.device, seed: int, progress: bool,
                  run_dir: Path | None, opts: CoreOptions, dist: DistInfo, config_hash: str,
-                 log: Callable[[str], None]) -> None:
+                 log: Callable[[str], None], run_name: str | None = None) -> None:
         self.config, self.data, self.device, self.seed, self.progress = config, data, device, seed, progress
         self.run_dir, self.opts, self.dist, self.config_hash, self.log = run_dir, opts, dist, config_hash, log
         self.recipe = resolve_recipe(config["recipe"])
@@ -118,11 +119,15 @@ class Run:
         self.sched = LRSchedule(self.recipe, self.spe)
         self.sums = Sums(device)
         self.engine: Engine
+        self.run_name = run_name or config_hash
+        self.tracking = Tracking([])
 
     # ---- checkpoints -------------------------------------------------------------------------
 
     def start(self, resume: bool) -> None:
         ckpt = self._find_checkpoint() if resume else None
+        self.tracking = open_tracking(self.opts.log_to, self.run_dir if self.writes else None, self.run_name,
+                                      self.config)
         if ckpt is not None:
             self.reparam.restore(self.model, ckpt["reparam"])
             self.model.load_state_dict(ckpt["model"])
@@ -199,6 +204,8 @@ class Run:
         self.events_log.write(kind, **fields)
         if record:
             self.pos.events.append(plain({"event": kind, **fields}))
+        if kind == "switch":
+            self.tracking.switch(plain(fields))
 
     # ---- training ----------------------------------------------------------------------------
 
@@ -282,6 +289,7 @@ class Run:
             entry["layers"] = diag
         p.history.append(entry)
         self.events_log.write("epoch", **entry)
+        self.tracking.epoch(entry)
         p.epoch += 1
         p.step_in_epoch = 0
         self.sums.reset()
@@ -307,6 +315,7 @@ class Run:
         p = self.pos
         status = "failed" if error else "complete"
         self.events_log.write("end", status=status, error=error, global_step=p.global_step)
+        self.tracking.close(status)
         if error:
             return TrainResult("failed", history=p.history, events=p.events, error=error)
         last = p.history[-1]
@@ -326,20 +335,25 @@ class Run:
 def train_run(config: dict[str, Any], data: DataBundle, device: torch.device, seed: int, progress: bool = True, *,
               run_dir: str | Path | None = None, resume: bool = False, options: CoreOptions | None = None,
               dist: DistInfo | None = None, config_hash: str | None = None,
-              log: Callable[[str], None] = _stderr) -> TrainResult:
+              log: Callable[[str], None] = _stderr, run_name: str | None = None) -> TrainResult:
     """Train ``config`` on ``data``; checkpoints and ``events.jsonl`` go to ``run_dir`` (rank 0 only).
 
     ``resume`` continues from the newest valid checkpoint in ``run_dir`` made with the same
     config (else starts fresh). Raises ``Interrupted`` after checkpointing on SIGINT/SIGTERM.
+    ``run_name`` names the run for the trackers of ``options.log_to`` (default: the config hash).
     """
     dist = dist or DistInfo.current()
     opts = resolve_options(options or CoreOptions(), device)
     run = Run(config, data, device, seed, progress, Path(run_dir) if run_dir is not None else None, opts, dist,
-              config_hash or content_hash(config), log)
+              config_hash or content_hash(config), log, run_name)
     run.start(resume)
-    with StopFlag() as stop:
-        while run.pos.epoch < run.recipe["epochs"]:
-            error = run.run_epoch(stop)
-            if error:
-                return run.finish(error)
-    return run.finish(None)
+    try:
+        with StopFlag() as stop:
+            while run.pos.epoch < run.recipe["epochs"]:
+                error = run.run_epoch(stop)
+                if error:
+                    return run.finish(error)
+        return run.finish(None)
+    except BaseException:
+        run.tracking.close("interrupted")
+        raise

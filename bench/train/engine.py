@@ -45,6 +45,7 @@ class CoreOptions:
     eval_batch: int = 1024
     workers: int = 8                     # DataLoader workers for streamed (Dataset) data
     sync_every: int | None = None        # steps between NaN/stop checks (a host sync)
+    log_to: tuple[str, ...] = ()         # experiment trackers (bench.train.tracking): tensorboard, wandb
     defaults: str | None = None          # whose AUTO column fills the None fields; None = the device's own
 
 
