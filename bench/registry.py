@@ -33,12 +33,12 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         try:
             return self._items[name]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable name read from a file ([] or {})
             choices = ", ".join(sorted(self._items)) or "none"
             raise BenchError(f"unknown {self.kind} {name!r}; choose one of: {choices}") from None
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items
+        return isinstance(name, str) and name in self._items
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._items))

@@ -16,6 +16,7 @@ from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from ..models.reparam import ReparamLayer, reparam_layers
 from ..models.reparam_vit import ReparamBlock, ReparamViT
+from ..models.resnet import CifarResNet
 from .capture import Kind, NoCaptureRule, Site, capture_rule, expect_type
 
 
@@ -84,4 +85,15 @@ def _resnet(model: ResNet) -> list[Site]:
     covered = sum(isinstance(m, ReparamLayer) for site in sites for m in site.module.modules())
     if covered != len(reparam_layers(model)):
         raise NoCaptureRule("ResNet: a switchable layer lies outside the layer1..4 blocks; extend the capture rule")
+    return sites
+
+
+@capture_rule(CifarResNet)
+def _cifar_resnet(model: CifarResNet) -> list[Site]:
+    """He et al.'s CIFAR ResNet (ResNet-56): the stem's output, then every residual block's."""
+    sites = [embed_site(model.stages, 0, "stem", tokens=False)]
+    for s, stage in enumerate(model.stages):
+        for j, blk in enumerate(cast(nn.Sequential, stage)):
+            expect_type(blk, (BasicBlock,), f"stages.{s}.{j}")
+            sites.append(_resnet_block_site(f"stages.{s}.{j}", blk))
     return sites

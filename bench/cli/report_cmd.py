@@ -22,7 +22,8 @@ HELP = "write one HTML page of a results folder (tables, plots, provenance)"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", type=Path, metavar="RESULTS", help="results folder (records under RESULTS/runs/)")
     p.add_argument("--html", type=Path, required=True, metavar="PATH", help="the page to write, e.g. report.html")
-    p.add_argument("suites", nargs="*", metavar="SUITE", help="suites to show (default: all)")
+    p.add_argument("--suite", action="append", default=None, dest="suites", metavar="SUITE",
+                   help="only this suite (repeatable; default: all)")
     p.add_argument("--tier", action="append", default=None, help="only these tiers (repeatable)")
     p.add_argument("--baselines", type=Path, default=None, metavar="DIR",
                    help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)")

@@ -55,3 +55,13 @@ def convit_tiny_9h_p4(num_classes: int = 100, **kwargs: Any) -> ConVit:
 def convit_tiny_9h_p2(num_classes: int = 100, **kwargs: Any) -> ConVit:
     """9 heads of width 21 at patch 2 (16x16 tokens): the full tier's ConViT, at the other ViT arms' patch size."""
     return _convit(num_classes, 2, 189, 12, 9, 10, kwargs)
+
+
+@register_model("convit_small_p16_224")
+def convit_small_p16_224(num_classes: int = 1000, **kwargs: Any) -> ConVit:
+    """ConViT-S as in ConViT's ImageNet tables (timm's convit_small): 224 px, patch 16, 9 heads of
+    width 48 (432), 12 blocks, GPSA in the first 10."""
+    return _convit(num_classes, 16, 432, 12, 9, 10, {"img_size": 224, **kwargs})
+
+
+convit_small_p16_224.input_size = 224  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 import torch.nn as nn
 from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 
@@ -47,3 +48,45 @@ def resnet50_imagenet(num_classes: int = 1000, **kwargs: Any) -> ResNet:
 
 
 resnet50_imagenet.input_size = 224  # type: ignore[attr-defined]
+
+
+class CifarResNet(nn.Module):
+    """He et al.'s CIFAR ResNet (2016, section 4.2): a 16-channel 3x3 stem and three stages of
+    timm BasicBlocks at 16/32/64 channels, 1x1 conv + BN shortcuts where the shape changes (as in
+    chenyaofo/pytorch-cifar-models). timm's ResNet always builds a 64-channel stem and four
+    stages, so the stages are assembled here from its block."""
+
+    def __init__(self, depth: int, num_classes: int = 100, widths: tuple[int, ...] = (16, 32, 64)) -> None:
+        super().__init__()
+        if (depth - 2) % 6:
+            raise ValueError(f"CIFAR ResNet depth must be 6n + 2, got {depth}")
+        n = (depth - 2) // 6
+        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]),
+                                  nn.ReLU(inplace=True))
+        stages, inplanes = [], widths[0]
+        for i, planes in enumerate(widths):
+            blocks = []
+            for j in range(n):
+                stride = 2 if i > 0 and j == 0 else 1
+                down = None
+                if stride != 1 or inplanes != planes:
+                    down = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride=stride, bias=False),
+                                         nn.BatchNorm2d(planes))
+                blocks.append(BasicBlock(inplanes, planes, stride=stride, downsample=down))
+                inplanes = planes
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(inplanes, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.pool(self.stages(self.stem(x))).flatten(1))
+
+
+@register_model("resnet56_cifar")
+def resnet56_cifar(num_classes: int = 100, **kwargs: Any) -> CifarResNet:
+    """ResNet-56 for 32 px inputs, the model of chenyaofo/pytorch-cifar-models' CIFAR-100 numbers."""
+    return CifarResNet(56, num_classes=num_classes, **kwargs)

@@ -32,3 +32,12 @@ def deit_tiny_p4(num_classes: int = 100, **kwargs: Any) -> VisionTransformer:
 @register_model("deit_tiny_p2")
 def deit_tiny_p2(num_classes: int = 100, **kwargs: Any) -> VisionTransformer:
     return _vit(num_classes, _geometry(2, 192, 12, 3), kwargs)
+
+
+@register_model("deit_small_p16_224")
+def deit_small_p16_224(num_classes: int = 1000, **kwargs: Any) -> VisionTransformer:
+    """DeiT-S as in DeiT and ConViT's ImageNet tables: 224 px, patch 16, width 384, 12 blocks, 6 heads."""
+    return _vit(num_classes, {"img_size": 224, **_geometry(16, 384, 12, 6)}, kwargs)
+
+
+deit_small_p16_224.input_size = 224  # type: ignore[attr-defined]

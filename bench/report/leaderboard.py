@@ -52,13 +52,16 @@ class Reference:
     band: str | None = None   # the band as the check describes it, e.g. "[69.00, 71.00]" or "Welch α=0.05, floor 0.5"
     lo: float | None = None
     hi: float | None = None
+    statistic: str | None = None   # what the source reports: final-epoch, best-epoch or unstated
+    metric: str | None = None      # the record metric the band compared (test_acc or test_acc_best)
 
     @classmethod
     def from_verdict(cls, v: Verdict) -> Reference:
         n = v.numbers
         return cls(label=str(n["reference_label"]), source=str(n.get("source", "")), id=n.get("reference_id"),
                    arm=n.get("reference_arm"), value=_num(n.get("reference")),
-                   band=None if n.get("band") is None else str(n["band"]), lo=_num(n.get("lo")), hi=_num(n.get("hi")))
+                   band=None if n.get("band") is None else str(n["band"]), lo=_num(n.get("lo")), hi=_num(n.get("hi")),
+                   statistic=n.get("statistic"), metric=n.get("metric"))
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,8 @@ class ArmRow:
             "Model": self.model, "Data": self.data, "n": str(self.n), "Top-1 (%)": _mean_std(self.values),
             "Params (M)": _span(self.model_stats, "params", 1e-6, "{:.2f}"),
             "GFLOPs": _span(self.model_stats, "gflops", 1.0, "{:.3g}"),
-            "Reference": "; ".join(f"{r.label} ({r.source or '-'})" for r in self.references) or "-",
+            "Reference": "; ".join(f"{r.label} ({r.source or '-'}" + (f"; {r.statistic}, vs {r.metric}" if r.statistic else "")
+                                   + ")" for r in self.references) or "-",
             "Band": "; ".join(r.band or "-" for r in self.references) or "-",
             "Verdict": self.verdict, "Device": self.device,
             "Epoch rule": _text(self.epoch_rule),

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import BenchError
 from ..paths import default_dir
+from .epoch_rule import DEFAULT_RULE, apply_epoch_rule
 from .schema import ARM, OVERRIDE, TIER, TOP, validate_table
 
 TIER_ORDER = ("smoke", "quick", "full")
@@ -40,6 +41,10 @@ class Suite:
     def tier_arms(self, tier: str) -> list[str]:
         return list(self.tier(tier).get("arms", list(self.arms)))
 
+    def epoch_rule(self, tier: str) -> str:
+        """``constant-steps`` or ``constant-epochs`` (bench/suite/epoch_rule.py)."""
+        return str(self.tier(tier).get("epoch_rule", DEFAULT_RULE))
+
     def arm_label(self, arm: str) -> str:
         return self.arms[arm].get("label", arm)
 
@@ -52,7 +57,7 @@ class Suite:
         recipe.update(epochs=t["epochs"], batch_size=t["batch_size"])
         recipe = _merge(recipe, ov.get("recipe", {}))
         analysis = {"analysis": copy.deepcopy(t["analysis"])} if "analysis" in t else {}
-        return {
+        config = {
             "model": {
                 "name": ov.get("model", a["model"]),
                 "kwargs": _merge(a.get("model_kwargs", {}), ov.get("model_kwargs", {})),
@@ -62,6 +67,7 @@ class Suite:
             "data": _merge(t["data"], {"fraction": float(fraction)}),
             **analysis,
         }
+        return apply_epoch_rule(config, self.epoch_rule(tier), float(fraction))
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -156,7 +162,8 @@ def _validate_semantics(suite: Suite) -> None:
 
 
 def _check_arms(check: dict[str, Any]) -> list[str]:
-    names = list(check.get("arms", []))
+    arms = check.get("arms", [])
+    names = [a for a in arms if isinstance(a, str)] if isinstance(arms, list) else []  # the check's own keys say more
     names += [check[k] for k in ("arm", "a", "b", "reference_arm") if isinstance(check.get(k), str)]
     return names
 

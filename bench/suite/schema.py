@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError
+from .epoch_rule import EPOCH_RULES
 
 Check = Callable[[Any], bool]
 
@@ -98,6 +99,9 @@ TIER = {
     "checks": (False, list_of(is_table), "an array of check tables ([[tiers.NAME.checks]])"),
     "expected": (False, is_str, "a string: the expected outcome at this tier, and why"),
     "device": (False, lambda v: v in ("cpu", "cuda", "auto"), "'cpu', 'cuda' or 'auto'"),
+    "epoch_rule": (False, lambda v: v in EPOCH_RULES,
+                   "'constant-steps' (fraction f trains round(epochs / f) epochs: ConViT's protocol, same steps "
+                   "at every fraction) or 'constant-epochs' (the default)"),
     "analysis": (False, lambda v: is_table(v) and set(v) <= {"fourier_images"}
                  and is_pos_int(v.get("fourier_images", 1)),
                  "a table such as { fourier_images = 256 } (Fourier analysis of the final model)"),

@@ -319,7 +319,11 @@ class Run:
         if error:
             return TrainResult("failed", history=p.history, events=p.events, error=error)
         last = p.history[-1]
-        metrics = {"test_acc": last["test_acc"], "test_loss": last["test_loss"], "train_loss": last["train_loss"],
+        # test_acc is the final epoch's top-1 (what the benchmark reports); test_acc_best the best
+        # epoch's, selected on the test set: kept only to compare with sources that report it
+        best = max(p.history, key=lambda h: h["test_acc"])
+        metrics = {"test_acc": last["test_acc"], "test_acc_best": best["test_acc"], "best_epoch": best["epoch"],
+                   "test_loss": last["test_loss"], "train_loss": last["train_loss"],
                    "train_acc": last["train_acc"], "num_classes": self.data.num_classes, "epochs": p.epoch,
                    "steps": p.global_step}
         if self.writes:

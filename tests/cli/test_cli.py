@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
+from bench.cli import COMMANDS, main
 
 TINY = """
 name = "tiny"
@@ -172,7 +172,7 @@ def test_version(capsys) -> None:
     assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"prs-bench {__version__}"
 
 
-@pytest.mark.parametrize("command", ["run", "leaderboard", "compare", "list", "data", "fourier", "perf", "baseline"])
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_help_says_each_default_once(command: str, capsys) -> None:
     with pytest.raises(SystemExit):
         main([command, "--help"])

@@ -1,4 +1,5 @@
-"""Every registered model: forward/backward/shape at 32 px; reparam models also after switching."""
+"""Every registered model: forward/backward/shape at its input size (32 px, or 224 for the ImageNet
+models); reparam models also after switching."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import torch
 import torch.nn.functional as F
 
 from bench.errors import BenchError
-from bench.models import create_model, list_models
+from bench.models import create_model, list_models, model_input_size
 from bench.models.reparam import reparam_layers, switch_layer
 
 
-def fwd_bwd(model: torch.nn.Module) -> None:
+def fwd_bwd(model: torch.nn.Module, side: int = 32) -> None:
     torch.manual_seed(0)
-    logits = model(torch.randn(2, 3, 32, 32))
+    logits = model(torch.randn(2, 3, side, side))
     assert logits.shape == (2, 7)
     loss = F.cross_entropy(logits, torch.tensor([1, 3]))
     assert torch.isfinite(loss)
@@ -25,7 +26,7 @@ def fwd_bwd(model: torch.nn.Module) -> None:
 
 @pytest.mark.parametrize("name", list_models())
 def test_forward_backward_shape(name: str) -> None:
-    fwd_bwd(create_model(name, num_classes=7))
+    fwd_bwd(create_model(name, num_classes=7), model_input_size(name))
 
 
 # the GPU-size ViT variants are covered by the registry test (conv phase) and the logits test (attention)

@@ -60,7 +60,8 @@ def report(tmp_path: Path, baselines: Any) -> tuple[Path, str]:
     for r in fake_records(suite, "quick", VALS, analysis=analysis):
         store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r)
     page = tmp_path / "out" / "report.html"
-    assert main(["report", str(store.root), "--html", str(page), "--suites-dir", str(tmp_path / "suites")]) == 0
+    assert main(["report", str(store.root), "--html", str(page), "--suites-dir", str(tmp_path / "suites"),
+                 "--suite", "toy", "--tier", "quick"]) == 0
     return page, page.read_text(encoding="utf-8")
 
 

@@ -104,7 +104,7 @@ def test_model_stats_and_epoch_rule_in_the_arms_table(tmp_path, baselines) -> No
         if r["arm"] == "vit":
             r["model_stats"] = {"params_start": 5_500_000, "params_end": 5_700_000, "gflops_start": 1.25,
                                 "gflops_end": 1.5}
-    suite.tiers["quick"]["epoch_rule"] = "final"  # a tier key the suite schema owns; the table shows it when present
+    suite.tiers["quick"]["epoch_rule"] = "constant-steps"  # a tier key the suite schema owns; the table shows it when present
     arms, checks = build_tables([suite], recs, baselines=baselines)
     vit = next(r for r in arms if r.arm == "vit")
     assert vit.display()["Params (M)"] == "5.50 → 5.70" and vit.display()["GFLOPs"] == "1.25 → 1.5"
@@ -112,8 +112,8 @@ def test_model_stats_and_epoch_rule_in_the_arms_table(tmp_path, baselines) -> No
     resnet = next(r for r in arms if r.arm == "resnet")
     assert resnet.display()["Params (M)"] == "-" and resnet.tidy()["params_start"] is None
     md = render(arms, checks, "md")
-    assert "Epoch rule" in md and "| final" in md
-    assert json.loads(render(arms, checks, "json"))["arms"][0]["epoch_rule"] == "final"
+    assert "Epoch rule" in md and "| constant-steps" in md
+    assert json.loads(render(arms, checks, "json"))["arms"][0]["epoch_rule"] == "constant-steps"
 
 
 def test_undecided_checks_are_the_strict_gate(tmp_path, baselines) -> None:
