@@ -46,3 +46,22 @@ def test_escaping_arm_writes_nothing_outside(tmp_path: Path, capsys: pytest.Capt
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "safe name" in err
     assert not any(p.name == "escaped" for p in tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (lambda t: t.replace("lr = 0.1", "lr = inf"), "'lr' must be a finite learning rate > 0"),
+    (lambda t: t.replace("lr = 0.1", "lr = 0"), "'lr' must be a finite learning rate > 0"),
+    (lambda t: t.replace('[recipes.r]\noptimizer = "sgd"\nlr = 0.1', '[recipes]\nr = "sgd"'), "key 'recipes' must be"),
+    (lambda t: t.replace("margin = 1.0", 'margin = "abc"'), "margin' (health): must be a number"),
+    (lambda t: t.replace("margin = 1.0", "margn = 1.0"), "margn' (health): unknown key"),
+    (lambda t: t.replace("seeds = [0, 1]", f"seeds = [0, {2**63 - 1}]"), "'tiers.smoke.seeds' must be"),
+    (lambda t: t.replace("seeds = [0, 1]", "seeds = [0, 1]\nrecipe = {{ label_smoothing = 1.0 }}"),
+     "'label_smoothing' must be a number in [0, 1)"),
+    (lambda t: t.replace("n_test = 32", "n_test = 32, n_trian = 5"), "has no option 'n_trian'"),
+])
+def test_values_that_crashed_later_are_refused_at_load(tmp_path: Path, edit, needle: str) -> None:
+    path = write(tmp_path, edit(GOOD))
+    with pytest.raises(BenchError) as err:
+        load_suite(path)
+    msg = str(err.value)
+    assert str(path) in msg and needle in msg and "\n" not in msg, msg
