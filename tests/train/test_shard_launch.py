@@ -87,7 +87,7 @@ def test_cli_shards_partition_the_plan(suites_dir: Path, tmp_path: Path, capsys:
 
     everything = planned()
     assert everything and {row[5] for row in everything} == {"pending"}     # nothing ran in tmp_path
-    assert all(int(row[2]) == 4 and int(row[3].replace(",", "")) > 0 for row in everything)  # epochs, images
+    assert all(int(row[2]) >= 1 and int(row[3].replace(",", "")) > 0 for row in everything)  # epochs, images
     parts = [planned("--shard", f"{k}/3") for k in (1, 2, 3)]
     assert sorted(r[0] for p in parts for r in p) == sorted(r[0] for r in everything)
 
