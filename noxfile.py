@@ -9,6 +9,7 @@ Set PRS_BENCH_NOX_VENV=1 to get isolated virtualenvs that install the project fi
     nox -s lint typecheck
     nox -s "suite(reparam-interp)" -- --tier smoke
     nox -s "suite(cifar100-prs)" -- --tier quick --device cuda
+    nox -s gpu_check -- --peak-tflops 989        # on a GPU machine; writes gpu-check.json
 """
 
 from __future__ import annotations
@@ -72,3 +73,12 @@ def leaderboard(session: nox.Session) -> None:
     """Render the leaderboard from stored records; pass options after --."""
     _prepare(session)
     session.run("prs-bench", "leaderboard", *session.posargs, external=True)
+
+
+@nox.session(name="gpu_check")
+def gpu_check(session: nox.Session) -> None:
+    """The GPU measurements for docs/PERFORMANCE.md (under 10 minutes on one GPU): perf of every model,
+    a compiled bf16 run through a switch, torchrun/NCCL. Options after --, e.g. -- --peak-tflops 989;
+    -- --device cpu --quick tests the script without a GPU."""
+    _prepare(session)
+    session.run("prs-bench", "gpu-check", *session.posargs, external=True)

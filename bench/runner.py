@@ -51,64 +51,126 @@ def analyse(config: dict[str, Any], data: DataBundle, run_dir: Any, device: torc
     return {"fourier": summary}
 
 
+@dataclass
+class Job:
+    """What every run of one ``run_all`` call shares (picklable: side-by-side workers get a copy)."""
+
+    store_root: str
+    device: torch.device
+    progress: bool
+    trainer: Callable[..., Any]
+    resume: bool
+    rerun: bool
+    options: CoreOptions | None
+    provenance: dict[str, Any]
+    runtime: dict[str, Any]
+
+
+_DATA: dict[str, DataBundle] = {}     # one dataset in memory at a time, per process
+
+
+def _data(spec: RunSpec) -> DataBundle:
+    key = content_hash(spec.config["data"])
+    if key not in _DATA:
+        _DATA.clear()
+        _DATA[key] = load_data(spec.config["data"])
+    return _DATA[key]
+
+
+def run_one(job: Job, spec: RunSpec, dist: DistInfo, say: Callable[[str], None]) -> tuple[str, str, str]:
+    """Train one spec under its lock, analyse it, write its record: (run id, outcome, message).
+
+    Outcomes: complete, failed, skipped (another process finished it meanwhile), held (another
+    live process holds its lock). Under torchrun the lock covers the record write only.
+    """
+    store = RecordStore(job.store_root)
+    try:
+        with store.lock(spec.relpath) if not dist.active else nullcontext():
+            if not dist.active and not job.rerun and store.is_complete(spec.relpath, spec.config_hash, job.runtime):
+                return spec.run_id, "skipped", "finished by another process meanwhile"
+            return _train_one(job, spec, store, dist, say)
+    except RunHeld as exc:
+        return spec.run_id, "held", f"skipping {spec.run_id}: {exc}"
+
+
+def _train_one(job: Job, spec: RunSpec, store: RecordStore, dist: DistInfo,
+               say: Callable[[str], None]) -> tuple[str, str, str]:
+    data = _data(spec)
+    run_dir = store.run_dir(spec.relpath)
+    t0 = time.perf_counter()
+    result = job.trainer(spec.config, data, job.device, spec.seed, progress=job.progress, run_dir=run_dir,
+                         resume=job.resume, options=job.options, dist=dist, config_hash=spec.config_hash, log=say,
+                         run_name=spec.run_id)
+    wall = time.perf_counter() - t0
+    if dist.is_main:
+        record = make_record(spec, result, job.provenance, wall, data.meta, job.runtime)
+        if result.status == "complete" and spec.config.get("analysis"):
+            record["analysis"] = analyse(spec.config, data, run_dir, job.device, say)
+        store.write(spec.relpath, record, replace=True)
+        clear_checkpoints(run_dir)  # the record (and the final weights) now hold the outcome
+    if result.status == "complete":
+        return spec.run_id, "complete", f"top-1 {result.metrics['test_acc']:.2f}%  ({wall:.1f} s)"
+    return spec.run_id, "failed", f"FAILED: {result.error} (record marked failed, not counted)"
+
+
+def _worker(job: Job, spec: RunSpec, head: str) -> tuple[str, str, str]:
+    """One run in a side-by-side worker process: one intra-op thread, so N workers fill N cores."""
+    torch.set_num_threads(1)
+    log(head)
+    run_id, outcome, msg = run_one(job, spec, DistInfo(), log)
+    log(f"    {spec.run_id}: {msg}")
+    return run_id, outcome, msg
+
+
+def side_by_side(device: torch.device, dist: DistInfo, runs: int, parallel: int | None) -> int:
+    """How many runs to train at once: ``parallel``, or on a CPU (one process, no torchrun) one per core."""
+    if parallel is not None:
+        return max(1, min(parallel, runs))
+    if device.type != "cpu" or dist.active:
+        return 1
+    import os
+
+    return max(1, min(os.cpu_count() or 1, runs))
+
+
 def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, rerun: bool = False,
             progress: bool | None = None, trainer: Callable[..., Any] = train_run, resume: bool = False,
-            options: CoreOptions | None = None, dist: DistInfo | None = None) -> RunSummary:
+            options: CoreOptions | None = None, dist: DistInfo | None = None,
+            parallel: int | None = 1) -> RunSummary:
     """Train every spec not already done (same config hash and runtime) and write its record.
 
     Each run trains under its lock (``store.lock``): a run another live process holds is skipped
     with one line naming that process, so two invocations on one results folder share the work
-    instead of training a run twice. Under torchrun the lock covers the record write only.
+    instead of training a run twice. ``parallel`` > 1 trains that many runs side by side in worker
+    processes with one thread each (``None``: one per CPU core on a CPU, else 1); the records are
+    the same, only faster on idle cores.
     """
     dist = dist or DistInfo.current()
     say = log if dist.is_main else (lambda msg: None)
-    progress = (sys.stderr.isatty() and dist.is_main) if progress is None else progress
     summary = RunSummary()
-    data_cache: dict[str, DataBundle] = {}
-    provenance = {**collect_provenance(device), "world_size": dist.world}
     runtime = runtime_of(resolve_options(options or CoreOptions(), device), device, dist.world)
     todo = [s for s in specs if rerun or not store.is_complete(s.relpath, s.config_hash, runtime)]
     summary.skipped = [s.run_id for s in specs if s not in todo]
     if summary.skipped:
         say(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")
-    for i, spec in enumerate(todo, 1):
-        try:
-            with store.lock(spec.relpath) if not dist.active else nullcontext():
-                if not dist.active and not rerun and store.is_complete(spec.relpath, spec.config_hash, runtime):
-                    summary.skipped.append(spec.run_id)  # another process finished it meanwhile
-                    continue
-                data_cache = _train_one(i, len(todo), spec, store, device, data_cache, summary, say, trainer,
-                                        progress, resume, options, dist, provenance, runtime)
-        except RunHeld as exc:
-            summary.held.append(spec.run_id)
-            say(f"[{i}/{len(todo)}] skipping {spec.run_id}: {exc}")
-    return summary
+    workers = side_by_side(device, dist, len(todo), parallel)
+    progress = (sys.stderr.isatty() and dist.is_main and workers == 1) if progress is None else progress
+    job = Job(str(store.root), device, progress, trainer, resume, rerun, options,
+              {**collect_provenance(device), "world_size": dist.world}, runtime)
+    heads = [f"[{i}/{len(todo)}] {s.run_id} ({s.config['model']['name']}, {device})" for i, s in enumerate(todo, 1)]
+    if workers > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
 
-
-def _train_one(i: int, n: int, spec: RunSpec, store: RecordStore, device: torch.device,
-               data_cache: dict[str, DataBundle], summary: RunSummary, say: Callable[[str], None],
-               trainer: Callable[..., Any], progress: bool, resume: bool, options: CoreOptions | None,
-               dist: DistInfo, provenance: dict[str, Any], runtime: dict[str, Any]) -> dict[str, DataBundle]:
-    dkey = content_hash(spec.config["data"])
-    if dkey not in data_cache:
-        data_cache = {dkey: load_data(spec.config["data"])}  # one dataset in memory at a time
-    data = data_cache[dkey]
-    run_dir = store.run_dir(spec.relpath)
-    say(f"[{i}/{n}] {spec.run_id} ({spec.config['model']['name']}, {device})")
-    t0 = time.perf_counter()
-    result = trainer(spec.config, data, device, spec.seed, progress=progress, run_dir=run_dir, resume=resume,
-                     options=options, dist=dist, config_hash=spec.config_hash, log=say, run_name=spec.run_id)
-    wall = time.perf_counter() - t0
-    if dist.is_main:
-        record = make_record(spec, result, provenance, wall, data.meta, runtime)
-        if result.status == "complete" and spec.config.get("analysis"):
-            record["analysis"] = analyse(spec.config, data, run_dir, device, say)
-        store.write(spec.relpath, record, replace=True)
-        clear_checkpoints(run_dir)  # the record (and the final weights) now hold the outcome
-    if result.status == "complete":
-        summary.ran.append(spec.run_id)
-        say(f"    top-1 {result.metrics['test_acc']:.2f}%  ({wall:.1f} s)")
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            outcomes = list(pool.map(_worker, [job] * len(todo), todo, heads))
     else:
-        summary.failed.append(spec.run_id)
-        say(f"    FAILED: {result.error} (record marked failed, not counted)")
-    return data_cache
+        outcomes = []
+        for spec, head in zip(todo, heads, strict=True):
+            say(head)
+            outcomes.append(run_one(job, spec, dist, say))
+            say(outcomes[-1][2] if outcomes[-1][1] == "held" else f"    {outcomes[-1][2]}")
+    lists = {"complete": summary.ran, "failed": summary.failed, "skipped": summary.skipped, "held": summary.held}
+    for run_id, outcome, _ in outcomes:
+        lists[outcome].append(run_id)
+    return summary

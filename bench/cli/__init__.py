@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "data": "data_cmd",
     "fourier": "fourier_cmd",
     "perf": "perf_cmd",
+    "gpu-check": "gpu_check_cmd",
     "validate": "validate_cmd",
 }
 

@@ -17,7 +17,7 @@ import torch
 from tabulate import tabulate
 
 from ..errors import BenchError
-from ..models import MODELS
+from ..models import MODELS, model_input_size
 from ..records.atomic import atomic_write_json
 from ..records.provenance import device_name
 from ..train.distributed import resolve_device
@@ -40,6 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-classes", type=int, default=100)
     p.add_argument("--plain-workers", type=int, default=4, help="DataLoader workers of the plain loop")
     p.add_argument("--no-plain", action="store_true", help="measure the core only")
+    p.add_argument("--augment", default="basic", choices=["basic", "strong"],
+                   help="core augmentation: crop+flip, or the ViT recipe's (RandAugment m9, mixup/cutmix), "
+                        "which is then also timed alone")
     p.add_argument("--peak-tflops", type=float, default=None,
                    help="the device's dense peak for the core's precision, to print the fraction reached")
     p.add_argument("--threads", type=int, default=None, help="CPU intra-op threads (default: torch's)")
@@ -61,7 +64,8 @@ def main(args: argparse.Namespace) -> int:
     s = PerfSettings(model=args.model, device=str(device), batch=args.batch, steps=args.steps,
                      windows=args.windows, warmup=args.warmup, compile=ON_OFF[args.compile],
                      precision=args.precision, optimizer=args.optimizer, num_classes=args.num_classes,
-                     plain_workers=args.plain_workers)
+                     plain_workers=args.plain_workers, augment=args.augment,
+                     image_size=model_input_size(args.model))
     out = run_perf(s, plain=not args.no_plain)
     out["machine"] = {"device_name": device_name(device), "threads": torch.get_num_threads(),
                       "torch": torch.__version__, "platform": platform.platform(),
@@ -81,6 +85,11 @@ def main(args: argparse.Namespace) -> int:
     print(tabulate(rows, headers="keys", tablefmt="github"))
     if "speedup" in out:
         print(f"core / plain: {out['speedup']:.2f}x", flush=True)
+    if "augment" in out:
+        a = out["augment"]
+        print(f"augmentation ({args.augment}) alone: {a['ms_per_step']:.1f} ms/step "
+              f"(windows {min(a['window_rates']):.0f}-{max(a['window_rates']):.0f} img/s), "
+              f"{100 * a['share_of_core_step']:.1f}% of the core's training step", flush=True)
     if args.json:
         atomic_write_json(args.json, out)
         print(f"wrote {args.json}", file=sys.stderr)

@@ -39,7 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--rerun", action="store_true", help="repeat finished runs (old records are archived)")
     p.add_argument("--resume", action="store_true", help="continue interrupted runs from their checkpoints")
-    p.add_argument("--dry-run", action="store_true", help="print the planned runs and exit")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the planned runs (epochs, images, FLOPs, done/pending/stale, estimated time) and exit")
     p.add_argument("--format", default="github", choices=["md", "github", "csv", "json"],
                    help="leaderboard format (csv: the arms table; `prs-bench leaderboard --table` for the others)")
     g = p.add_argument_group("training core")
@@ -50,11 +51,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--checkpoint-steps", type=int, default=0, metavar="K",
                    help="also checkpoint every K steps inside an epoch (0: off)")
     g.add_argument("--workers", type=int, default=8, help="DataLoader workers for streamed (ImageNet-size) data")
+    g.add_argument("--parallel", type=int, default=None, metavar="N",
+                   help="train N runs side by side, one thread each (default: one per core on a CPU, 1 on a GPU)")
     g.add_argument("--log-to", action="append", default=None, metavar="TRACKER",
                    help="also log each epoch and switch to TensorBoard (RUN_DIR/tensorboard) or W&B (repeatable; "
                    "extras: pip install \"prs-bench[tensorboard]\" / \"prs-bench[wandb]\")")
     s = p.add_argument_group("spreading runs over machines")
-    s.add_argument("--shard", default=None, metavar="K/N", help="run only shard K of N (by a hash of the run id)")
+    s.add_argument("--shard", default=None, metavar="K/N",
+                   help="run only shard K of N (shards balanced by estimated cost over the whole plan)")
     s.add_argument("--launcher", default=None, choices=["slurm", "local", "debug"],
                    help="submit --jobs shard jobs through submitit instead of running here")
     s.add_argument("--jobs", type=int, default=1, help="number of shard jobs for --launcher")
@@ -136,6 +140,33 @@ def launch(args: argparse.Namespace) -> int:
     return max(codes)
 
 
+def estimate_target(args: argparse.Namespace, options: CoreOptions) -> tuple[str, str]:
+    """Device type and precision the cost estimate assumes: what this command would run with."""
+    import torch
+
+    from ..train.engine import resolve_options
+
+    name = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    device_type = name.split(":")[0]
+    return device_type, str(resolve_options(options, torch.device(device_type)).precision)
+
+
+def dry_run(args: argparse.Namespace, specs: list, options: CoreOptions, device_type: str, precision: str) -> int:
+    import os
+
+    import torch
+
+    from ..launch.plan_view import plan_rows, render_plan
+    from ..train.engine import resolve_options, runtime_of
+
+    device = torch.device(device_type)  # under torchrun, WORLD_SIZE says how many ranks a run would have
+    runtime = runtime_of(resolve_options(options, device), device, int(os.environ.get("WORLD_SIZE", "1")))
+    store = RecordStore(args.out)
+    rows = plan_rows(specs, lambda s: store.status(s.relpath, s.config_hash, runtime), device_type, precision)
+    print(render_plan(rows, device_type, precision))
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
     from ..launch import parse_shard, select_shard
     from ..train.distributed import init_from_env, rank_device
@@ -148,19 +179,23 @@ def main(args: argparse.Namespace) -> int:
     for s in suites:
         seeds = parse_seeds(s.tier(args.tier)["seeds"], count=args.seeds, listed=args.seed_list)
         specs += plan_runs(s, args.tier, seeds=seeds, arms=arms)
-    if args.shard:
-        k, n = parse_shard(args.shard)
-        specs = select_shard(specs, k, n)
     options = core_options(args)  # bad options fail before anything trains (also under --dry-run)
+    device_type, precision = estimate_target(args, options)
+    if args.shard:
+        from ..launch.cost import estimate
+
+        k, n = parse_shard(args.shard)
+        specs = select_shard(specs, k, n, cost=lambda s: estimate(s.config, device_type, precision).seconds)
     if args.dry_run:
-        for spec in specs:
-            print(f"{spec.run_id}  model={spec.config['model']['name']}  hash={spec.config_hash[:12]}")
-        return 0
+        return dry_run(args, specs, options, device_type, precision)
     device = resolve_device(args.device)
     dist = init_from_env(device.type)
     device = rank_device(device, dist)
     store = RecordStore(args.out)
-    summary = run_all(specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist)
+    if args.parallel is not None and args.parallel < 1:
+        raise BenchError(f"--parallel {args.parallel}: give a number of runs >= 1")
+    summary = run_all(specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist,
+                      parallel=args.parallel)
     if not dist.is_main:
         return 0
     if summary.held:

@@ -1,17 +1,17 @@
 """Batched augmentation on the training device, from uint8 images to normalized float batches.
 
-Order (timm's): random crop with zero padding -> horizontal flip -> RandAugment (uint8) ->
-normalize -> random erasing -> mixup/cutmix (soft targets, with label smoothing).
+Order (timm's): random crop with zero padding -> horizontal flip -> RandAugment (uint8, timm's
+``rand-m9-mstd0.5-inc1`` semantics, batched: ``randaugment.BatchRandAugment``) -> normalize ->
+random erasing -> mixup/cutmix (soft targets, with label smoothing).
 
 Randomness, and why it is split this way:
-- crop offsets and flips come from ``self.gen``, a generator on the device seeded by the run
-  seed. They are drawn for the whole *global* batch on every rank and each rank keeps its slice,
-  so a DDP run augments every image exactly as the single-process run does.
-- RandAugment (torchvision ``transforms.v2.RandAugment`` on uint8 tensors), random erasing
-  (timm ``RandomErasing`` on the batch) and mixup/cutmix (timm ``Mixup``, batch mode) use the
-  global python/numpy/torch RNGs, which checkpoints save, so resumes stay exact.
-- RandAugment draws one op sequence per ``group`` samples (a sub-batch): ``group = 1`` is the
-  reference per-image semantics; a larger group trades op diversity for fewer kernel launches.
+- crop offsets, flips and every RandAugment draw (op, applied or not, magnitude, sign,
+  interpolation) come from ``self.gen``, a generator on the device seeded by the run seed. They
+  are drawn for the whole *global* batch on every rank and each rank keeps its slice, so a DDP
+  run augments every image exactly as the single-process run does.
+- random erasing (timm ``RandomErasing`` on the batch) and mixup/cutmix (timm ``Mixup``, batch
+  mode) use the global python/numpy/torch RNGs, which checkpoints save, so resumes stay exact.
+- RandAugment fills uncovered pixels with the dataset mean (timm's ``img_mean`` hparam, as DeiT).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from .randaugment import BatchRandAugment
 
 CIFAR_MEAN = (0.5071, 0.4865, 0.4409)
 CIFAR_STD = (0.2673, 0.2564, 0.2762)
@@ -65,18 +67,17 @@ class DeviceAugment:
         self.gen = torch.Generator(device=device).manual_seed(seed)
         self.mean = torch.tensor(mean, device=device).view(1, -1, 1, 1)
         self.std = torch.tensor(std, device=device).view(1, -1, 1, 1)
-        self.randaugment = self._randaugment(aug["randaugment"])
+        self.randaugment = self._randaugment(aug["randaugment"], mean)
         self.erasing = self._erasing(aug, device)
         self.mixup = self._mixup(aug, num_classes, label_smoothing)
 
     @staticmethod
-    def _randaugment(ra: Any) -> Any:
+    def _randaugment(ra: Any, mean: tuple[float, ...]) -> BatchRandAugment | None:
         if not ra:
             return None
-        from torchvision.transforms import v2
-
-        op = v2.RandAugment(num_ops=ra["num_ops"], magnitude=int(ra["magnitude"]))
-        return op, ra["group"]
+        fill = tuple(min(255, round(255 * m)) for m in mean)
+        return BatchRandAugment(ra["num_ops"], ra["magnitude"], ra["magnitude_std"], ra["prob"], ra["increasing"],
+                                fill)
 
     @staticmethod
     def _erasing(aug: dict[str, Any], device: torch.device) -> Any:
@@ -110,8 +111,7 @@ class DeviceAugment:
             mask = torch.rand(n_global, generator=self.gen, device=self.gen.device) < 0.5
             x = flip(x, mask[sl])
         if self.randaugment is not None:
-            op, group = self.randaugment
-            x = torch.cat([op(x[i : i + group]) for i in range(0, x.shape[0], group)])
+            x = self.randaugment(x, self.gen, n_global, sl)
         return x
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor, n_global: int | None = None,

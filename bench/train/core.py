@@ -29,7 +29,7 @@ from ..suite.hashing import content_hash
 from .augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
 from .checkpoint import capture_rng, clear_checkpoints, load_latest, restore_rng, save_checkpoint
 from .distributed import DistInfo, all_reduce_sum, gather_objects
-from .engine import CoreOptions, Engine, fast_kernels, resolve_options
+from .engine import CoreOptions, Engine, compiled_graphs, fast_kernels, resolve_options
 from .feed import make_feed
 from .final import save_final
 from .optim import LRSchedule, group_layout
@@ -221,6 +221,7 @@ class Run:
     def run_epoch(self, stop: StopFlag) -> str | None:
         """Train from the current position to the epoch's end; returns an error message or None."""
         p, r, eng = self.pos, self.recipe, self.engine
+        graphs0 = compiled_graphs()
         if p.step_in_epoch == 0 and p.applied_epoch < p.epoch:
             switches = self.reparam.apply(self.model, p.epoch, r["epochs"], eng.opt, p.global_step)
             p.applied_epoch = p.epoch
@@ -258,7 +259,7 @@ class Run:
                 self.checkpoint("steps")
         bar.close()
         seconds = timer.stop()
-        self._end_epoch(lr, seconds, (p.step_in_epoch - seen0) * r["batch_size"])
+        self._end_epoch(lr, seconds, (p.step_in_epoch - seen0) * r["batch_size"], graphs0)
         if self._sync_check(stop)[1]:  # agreed: a rank-local decision would leave the others in a collective
             self.checkpoint("interrupt")
             raise Interrupted(f"stopped after epoch {p.epoch}; checkpoint written")
@@ -274,13 +275,15 @@ class Run:
                          "acc": f"{100 * s[1] / max(s[2], 1):.1f}"}, refresh=False)
         bar.refresh()
 
-    def _end_epoch(self, lr: float, seconds: float, images: int) -> None:
+    def _end_epoch(self, lr: float, seconds: float, images: int, graphs0: int) -> None:
         p = self.pos
         loss_sum, correct, seen = all_reduce_sum(self.sums.t.clone(), self.dist).tolist()
         test_loss, test_acc = self.evaluate()
         entry = {"epoch": p.epoch + 1, "train_loss": loss_sum / max(seen, 1), "train_acc": 100 * correct / max(seen, 1),
                  "test_loss": test_loss, "test_acc": test_acc, "lr": lr, "time_s": round(seconds, 4),
                  "img_per_s": round(images / seconds, 1) if seconds > 0 else None}
+        if self.opts.compile:  # graphs compiled this epoch (train + eval): > 0 only at the start and at switches
+            entry["compiled_graphs"] = compiled_graphs() - graphs0
         diag = self.reparam.diagnostics(self.model)
         if diag is not None:
             entry["layers"] = diag

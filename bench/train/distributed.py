@@ -22,6 +22,8 @@ class DistInfo:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
+    group: bool = False               # a process group is up (torchrun), even with one process
+
 
     @property
     def is_main(self) -> bool:
@@ -29,20 +31,21 @@ class DistInfo:
 
     @property
     def active(self) -> bool:
-        return self.world > 1
+        """DDP and collectives are used: several processes, or one under torchrun (the same code path)."""
+        return self.world > 1 or self.group
 
     @classmethod
     def current(cls) -> DistInfo:
         """The initialized process group's view, or a single process."""
         if tdist.is_available() and tdist.is_initialized():
-            return cls(tdist.get_rank(), tdist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+            return cls(tdist.get_rank(), tdist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)), True)
         return cls()
 
 
 def init_from_env(device_type: str) -> DistInfo:
-    """Join the process group torchrun describes (WORLD_SIZE > 1): NCCL on GPUs, gloo on CPUs."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
+    """Join the process group torchrun describes: NCCL on GPUs, gloo on CPUs. Under torchrun this
+    happens for one process too, so ``torchrun --nproc_per_node 1`` runs the DDP/NCCL code path."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 and "TORCHELASTIC_RUN_ID" not in os.environ:
         return DistInfo()
     if not tdist.is_initialized():
         tdist.init_process_group("nccl" if device_type == "cuda" else "gloo")

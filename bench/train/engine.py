@@ -73,6 +73,33 @@ def runtime_of(opts: CoreOptions, device: torch.device, world_size: int) -> dict
             "world_size": int(world_size)}
 
 
+def compiled_graphs() -> int:
+    """Graphs dynamo has compiled in this process so far (``torch._dynamo.reset`` keeps the count):
+    the core records the per-epoch difference, so recompiles show in a run's history."""
+    from torch._dynamo.utils import counters
+
+    return int(counters["stats"]["unique_graphs"])
+
+
+def fill_momentum(opt: torch.optim.Optimizer) -> None:
+    """Give parameters added mid-run (a switch) a zero SGD momentum buffer where others have one.
+
+    Fused SGD fails on a group mixing parameters with and without a buffer (found by the forced-GPU
+    CPU tests on the reparam ResNet). A zero buffer gives the same first update as SGD's own rule
+    (buf = grad) when dampening is 0; with dampening the buffers are left to SGD.
+    """
+    if not isinstance(opt, torch.optim.SGD):
+        return
+    for group in opt.param_groups:
+        if not group["momentum"] or group["dampening"]:
+            continue
+        params = group["params"]
+        if any(opt.state.get(p, {}).get("momentum_buffer") is not None for p in params):
+            for p in params:
+                if opt.state[p].get("momentum_buffer") is None:
+                    opt.state[p]["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+
+
 def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.sum(-target * F.log_softmax(logits, dim=-1), dim=-1).mean()
 
@@ -121,6 +148,7 @@ class Engine:
         DDP registers parameters when built, and a switch changes the graph, so both are redone;
         dynamo's caches are reset so repeated switches do not exhaust its recompile limit.
         """
+        fill_momentum(self.opt)
         if self.opts.compile:
             torch._dynamo.reset()
         ddp = wrap_ddp(self.model, self.device, self.dist, self.find_unused)

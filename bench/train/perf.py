@@ -6,6 +6,10 @@ The plain path is what a user writes by hand: PIL images through torchvision tra
 (RandomCrop(pad 4), flip, ToTensor, Normalize) in a DataLoader, fp32, eager, the same model and
 optimizer. Warm-up (and compilation) runs before the timed windows; each window is timed with
 CUDA events on GPUs; the reported rate is the median over windows.
+
+``augment="strong"`` gives the core the ViT recipe's augmentation (crop, flip, RandAugment
+rand-m9-mstd0.5-inc1, mixup 0.8 / cutmix 1.0, as the suites' ``vit-strong``) and also times the
+augmentation alone on the same batches, so its share of a training step is measured.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class PerfSettings:
     image_size: int = 32
     plain_workers: int = 4
     seed: int = 0
+    augment: str = "basic"           # basic: crop + flip; strong: + RandAugment, mixup/cutmix (vit-strong)
 
 
 @dataclass
@@ -59,16 +64,24 @@ class PerfResult:
     engine: dict[str, Any] = field(default_factory=dict)
 
 
+AUGMENTS: dict[str, dict[str, Any]] = {
+    "basic": {"crop_pad": 4, "flip": True},
+    "strong": {"crop_pad": 4, "flip": True, "randaugment": {"num_ops": 2, "magnitude": 9}, "mixup": 0.8,
+               "cutmix": 1.0},
+}
+
+
 def recipe_for(s: PerfSettings) -> dict[str, Any]:
     lr = 0.1 if s.optimizer == "sgd" else 1e-3
     return resolve_recipe({"optimizer": s.optimizer, "lr": lr, "epochs": 1, "batch_size": s.batch,
                            "weight_decay": 5e-4 if s.optimizer == "sgd" else 0.05,
-                           "augment": {"crop_pad": 4, "flip": True}})
+                           "label_smoothing": 0.1 if s.augment == "strong" else 0.0,
+                           "augment": AUGMENTS[s.augment]})
 
 
 def random_images(s: PerfSettings) -> ImageArrays:
-    """Enough images for warm-up and every window inside one epoch; content does not matter."""
-    n = s.batch * (s.warmup + s.steps * s.windows + 1)
+    """A few batches of random images (the loops cycle through them); content does not matter."""
+    n = s.batch * min(s.warmup + s.steps * s.windows + 1, 8)
     rng = np.random.default_rng(s.seed)
     x = rng.integers(0, 256, (n, s.image_size, s.image_size, 3), dtype=np.uint8)
     return ImageArrays(x, rng.integers(0, s.num_classes, n).astype(np.int64))
@@ -106,6 +119,12 @@ def _result(loop: str, rates: list[float], s: PerfSettings, engine: dict[str, An
     return PerfResult(loop, med, rates, 1000.0 * s.batch / med, engine)
 
 
+def cycle(feed: DeviceData, s: PerfSettings) -> Iterator[Any]:
+    """The device-resident batches, epoch after epoch."""
+    for epoch in itertools.count():
+        yield from feed.train_batches(s.seed, epoch, s.batch, 0, DistInfo())
+
+
 def measure_core(s: PerfSettings, data: ImageArrays) -> PerfResult:
     """The core's loop, with the core's kernel settings (TF32, cuDNN autotuning on CUDA) for its duration."""
     with fast_kernels(torch.device(s.device)):
@@ -118,9 +137,8 @@ def _measure_core(s: PerfSettings, data: ImageArrays) -> PerfResult:
     recipe = recipe_for(s)
     opts = resolve_options(CoreOptions(compile=s.compile, precision=s.precision), device)
     engine = Engine(create_model(s.model, num_classes=s.num_classes), recipe, device, opts)
-    aug = DeviceAugment(recipe["augment"], s.num_classes, 0.0, device, s.seed)
-    feed = DeviceData.from_arrays(data, device)
-    batches = feed.train_batches(s.seed, 0, s.batch, 0, DistInfo())
+    aug = DeviceAugment(recipe["augment"], s.num_classes, recipe["label_smoothing"], device, s.seed)
+    batches = cycle(DeviceData.from_arrays(data, device), s)
 
     def step() -> None:
         xb, yb, n, sl = next(batches)
@@ -129,6 +147,21 @@ def _measure_core(s: PerfSettings, data: ImageArrays) -> PerfResult:
 
     info = {k: getattr(opts, k) for k in ("compile", "precision", "channels_last", "fused")}
     return _result("prs-bench core", timed(step, s, device), s, {**info, **kernel_settings()})
+
+
+def measure_augment(s: PerfSettings, data: ImageArrays) -> PerfResult:
+    """The core's augmentation alone (no model), on the same device-resident batches."""
+    device = torch.device(s.device)
+    torch.manual_seed(s.seed)
+    recipe = recipe_for(s)
+    aug = DeviceAugment(recipe["augment"], s.num_classes, recipe["label_smoothing"], device, s.seed)
+    batches = cycle(DeviceData.from_arrays(data, device), s)
+
+    def step() -> None:
+        xb, yb, n, sl = next(batches)
+        aug(xb, yb, n, sl)
+
+    return _result("augmentation only", timed(step, s, device), s, {"augment": s.augment})
 
 
 class PILArrays(Dataset):
@@ -190,4 +223,7 @@ def run_perf(s: PerfSettings, plain: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {"settings": asdict(s), "flops_per_image": flops, "results": rows}
     if plain:
         out["speedup"] = results[0].images_per_s / results[1].images_per_s
+    if s.augment != "basic":
+        a = measure_augment(s, data)
+        out["augment"] = {**asdict(a), "share_of_core_step": a.ms_per_step / results[0].ms_per_step}
     return out

@@ -21,10 +21,13 @@ def _pair(v: Any) -> bool:
     return isinstance(v, list) and len(v) == 2 and all(num_in(0, 1)(x) for x in v)
 
 
+# timm's RandAugment config string, as keys: the defaults are rand-m9-mstd0.5-inc1 (DeiT/ConViT)
 RANDAUGMENT_KEYS: dict[str, Key] = {
-    "num_ops": Key(False, is_pos_int, "a positive integer", 2),
-    "magnitude": Key(False, num_in(0, 30), "a number in 0..30", 9),
-    "group": Key(False, is_pos_int, "a positive integer (samples sharing one draw of ops; 1 = per sample)", 1),
+    "num_ops": Key(False, is_pos_int, "a positive integer (ops per image: timm's n)", 2),
+    "magnitude": Key(False, num_in(0, 10), "a number in 0..10 (timm's m)", 9),
+    "magnitude_std": Key(False, num_in(0), "a number >= 0 (timm's mstd: Gaussian noise on the magnitude; > 100 = uniform)", 0.5),
+    "prob": Key(False, num_in(0, 1), "a probability (timm's p: each drawn op is applied with it)", 0.5),
+    "increasing": Key(False, is_bool, "true or false (timm's inc: the op list whose strength rises with magnitude)", True),
 }
 
 
@@ -36,7 +39,7 @@ def _randaugment(v: Any) -> bool:
 AUGMENT_KEYS: dict[str, Key] = {
     "crop_pad": Key(False, is_nonneg_int, "a non-negative integer (pixels of zero padding before a random crop)", 0),
     "flip": Key(False, is_bool, "true or false (random horizontal flip)", False),
-    "randaugment": Key(False, _randaugment, "false, true, or a table with keys num_ops, magnitude, group", False),
+    "randaugment": Key(False, _randaugment, "false, true, or a table with keys num_ops, magnitude, magnitude_std, prob, increasing", False),
     "mixup": Key(False, num_in(0), "a mixup alpha >= 0 (0 = off)", 0.0),
     "cutmix": Key(False, num_in(0), "a cutmix alpha >= 0 (0 = off)", 0.0),
     "mix_prob": Key(False, num_in(0, 1), "a probability", 1.0),

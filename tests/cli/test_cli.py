@@ -68,12 +68,19 @@ def test_run_skip_and_leaderboard(tiny, capsys) -> None:
     assert f"{stats['params_start'] / 1e6:.2f}" in board
 
 
+def planned_ids(dry_run_output: str) -> list[str]:
+    """Run ids from the first column of ``run --dry-run``'s per-run table."""
+    return [ln.strip("|").split("|")[0].strip() for ln in dry_run_output.splitlines()
+            if ln.startswith("| ") and "/seed" in ln.split("|")[1]]
+
+
 def test_dry_run_and_list(tiny, capsys) -> None:
     sd, out = tiny
     assert main(["run", "--suites-dir", str(sd), "--out", str(out), "--dry-run", "--seeds", "2"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert [ln.split()[0] for ln in lines] == ["tiny/v1/smoke/cnn/synthetic-f1/seed0",
-                                               "tiny/v1/smoke/cnn/synthetic-f1/seed1"]
+    text = capsys.readouterr().out
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in text.splitlines() if ln.startswith("| tiny/")]
+    assert [r[0] for r in rows] == ["tiny/v1/smoke/cnn/synthetic-f1/seed0", "tiny/v1/smoke/cnn/synthetic-f1/seed1"]
+    assert all(r[5] == "pending" for r in rows) and "estimate" in text       # status; time labelled an estimate
     assert not out.exists()
     assert main(["list", "--suites-dir", str(sd)]) == 0
     assert "tiny" in capsys.readouterr().out
@@ -177,7 +184,7 @@ def test_help_says_each_default_once(command: str, capsys) -> None:
 def test_seed_list_runs_exactly_those_seeds(tiny, capsys) -> None:
     sd, out = tiny
     assert main(["run", "--suites-dir", str(sd), "--out", str(out), "--dry-run", "--seed-list", "4"]) == 0
-    assert [ln.split()[0] for ln in capsys.readouterr().out.splitlines()] == ["tiny/v1/smoke/cnn/synthetic-f1/seed4"]
+    assert planned_ids(capsys.readouterr().out) == ["tiny/v1/smoke/cnn/synthetic-f1/seed4"]
 
 
 def test_tier_selects_the_suites_that_have_it(tiny, capsys) -> None:
@@ -185,7 +192,7 @@ def test_tier_selects_the_suites_that_have_it(tiny, capsys) -> None:
     (sd / "wide.toml").write_text(TINY.replace('name = "tiny"', 'name = "wide"').replace("[tiers.smoke", "[tiers.big"))
     assert main(["run", "--suites-dir", str(sd), "--out", str(out), "--dry-run", "--tier", "big"]) == 0
     captured = capsys.readouterr()
-    assert [ln.split()[0] for ln in captured.out.splitlines()] == ["wide/v1/big/cnn/synthetic-f1/seed0"]
+    assert planned_ids(captured.out) == ["wide/v1/big/cnn/synthetic-f1/seed0"]
     assert "skipping suite(s) without it: tiny" in captured.err
     assert main(["run", "tiny", "--suites-dir", str(sd), "--out", str(out), "--dry-run", "--tier", "big"]) == 2
     assert "suite 'tiny' has no tier 'big'" in capsys.readouterr().err

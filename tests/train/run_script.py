@@ -22,10 +22,10 @@ from bench.models import MODELS, create_model  # noqa: E402
 from bench.train import CoreOptions, train_run  # noqa: E402
 from bench.train.distributed import DistInfo  # noqa: E402
 
-AUG_ALL = {"crop_pad": 4, "flip": True, "randaugment": {"group": 8}, "mixup": 0.8, "cutmix": 1.0,
+AUG_ALL = {"crop_pad": 4, "flip": True, "randaugment": True, "mixup": 0.8, "cutmix": 1.0,
            "random_erasing": 0.25}
 SCENARIOS = {
-    # every RNG stream is used: data order, crop/flip generator, RandAugment (torch), erasing (python),
+    # every RNG stream is used: data order, crop/flip/RandAugment generator, erasing (python),
     # mixup (numpy), drop-path (torch); BatchNorm running stats; SGD momentum; warm-up + cosine
     "resume": ("slow_resnet_tiny", {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4,
                                     "epochs": 2, "batch_size": 32, "warmup_epochs": 1, "label_smoothing": 0.1,

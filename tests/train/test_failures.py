@@ -135,7 +135,7 @@ def test_cli_maps_interrupt_to_130(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     def stop(self: Any, flag: Any) -> None:
         raise Interrupted("stopped")
 
-    monkeypatch.setattr(core.Run, "run_epoch", stop)
-    assert main(["run", "data-scale", "--out", str(tmp_path), "--device", "cpu", "--seeds", "1",
+    monkeypatch.setattr(core.Run, "run_epoch", stop)   # in this process: no side-by-side worker processes
+    assert main(["run", "data-scale", "--out", str(tmp_path), "--device", "cpu", "--seeds", "1", "--parallel", "1",
                  "--suites-dir", str(suites_dir)]) == 130
     assert "--resume" in capsys.readouterr().err

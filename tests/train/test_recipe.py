@@ -20,7 +20,7 @@ def test_defaults_are_filled() -> None:
     assert r["momentum"] == 0.9 and r["lr_schedule"] == "cosine" and r["grad_clip"] == 0.0
     assert r["augment"]["crop_pad"] == 0 and r["augment"]["randaugment"] is False
     ra = resolve_recipe({**MIN, "augment": {"randaugment": True}})["augment"]["randaugment"]
-    assert ra == {"num_ops": 2, "magnitude": 9, "group": 1}
+    assert ra == {"num_ops": 2, "magnitude": 9, "magnitude_std": 0.5, "prob": 0.5, "increasing": True}
 
 
 @pytest.mark.parametrize("recipe, needle", [

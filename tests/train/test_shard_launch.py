@@ -1,8 +1,10 @@
-"""``--shard K/N`` is a disjoint, complete, stable split; the submitit launcher runs the shards."""
+"""``--shard K/N`` is a disjoint, complete, stable split, balanced by estimated cost; the submitit
+launcher runs the shards; ``--dry-run`` shows each run's cost and status."""
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +13,9 @@ import pytest
 from bench.cli import main
 from bench.errors import BenchError
 from bench.launch import parse_shard, select_shard, shard_of
+from bench.launch.cost import estimate
 from bench.records import RecordStore
+from bench.suite import load_suites, plan_runs
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,44 @@ def test_bad_shard_is_one_line(text: str) -> None:
         parse_shard(text)
 
 
-def test_cli_shards_partition_the_plan(suites_dir: Path, capsys: pytest.CaptureFixture) -> None:
-    def planned(*extra: str) -> list[str]:
-        assert main(["run", "--dry-run", "--suites-dir", str(suites_dir), "--seeds", "4", *extra]) == 0
-        return [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+def test_quick_tier_shards_are_balanced_by_cost(suites_dir: Path) -> None:
+    specs = [s for suite in load_suites(None, suites_dir) for s in plan_runs(suite, "quick")]
+    assert len(specs) >= 64                      # 64 when the hash split gave 24/11/18/11; more arms since
+
+    def cost(s: object) -> float:
+        return estimate(s.config, "cuda", "bf16").seconds  # type: ignore[attr-defined]
+
+    parts = [select_shard(specs, k, 4, cost=cost) for k in range(1, 5)]
+    ids = [s.run_id for p in parts for s in p]
+    assert sorted(ids) == sorted(s.run_id for s in specs) and len(ids) == len(set(ids))
+    loads = [sum(cost(s) for s in p) for p in parts]
+    mean = sum(loads) / 4
+    assert all(abs(x - mean) <= 0.2 * mean for x in loads), loads
+    hashed = [sum(cost(s) for s in select_shard(specs, k, 4)) for k in range(1, 5)]
+    assert max(abs(x - mean) for x in hashed) > max(abs(x - mean) for x in loads)   # the hash split was worse
+    shuffled = specs[:]
+    random.Random(1).shuffle(shuffled)                           # plan order does not move a run
+    assert [[s.run_id for s in select_shard(shuffled, k, 4, cost=cost)] for k in range(1, 5)] == \
+        [sorted((s.run_id for s in p), key=[x.run_id for x in shuffled].index) for p in parts]
+
+
+RUN_ID = re.compile(r"\S+/v\d+/\S+/seed\d+")
+
+
+def test_cli_shards_partition_the_plan(suites_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    def planned(*extra: str) -> list[tuple[str, ...]]:
+        assert main(["run", "--dry-run", "--suites-dir", str(suites_dir), "--seeds", "2", "--out", str(tmp_path),
+                     "--device", "cpu", *extra]) == 0
+        out = capsys.readouterr().out
+        assert "estimate" in out
+        return [tuple(c.strip() for c in line.strip("|").split("|")) for line in out.splitlines()
+                if RUN_ID.search(line.split("|")[1] if line.count("|") > 2 else "")]
 
     everything = planned()
+    assert everything and {row[5] for row in everything} == {"pending"}     # nothing ran in tmp_path
+    assert all(int(row[2]) >= 1 and int(row[3].replace(",", "")) > 0 for row in everything)  # epochs, images
     parts = [planned("--shard", f"{k}/3") for k in (1, 2, 3)]
-    assert sorted(p for part in parts for p in part) == sorted(everything)
+    assert sorted(r[0] for p in parts for r in p) == sorted(r[0] for r in everything)
 
 
 TINY_SUITE = """
