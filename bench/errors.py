@@ -39,7 +39,9 @@ class TrainingDiverged(Exception):
     """The loss became NaN/inf; the run is recorded as failed, not counted as a result."""
 
 
-_FULL = "the disk is full: free space or choose another --out, then rerun (finished records are intact; --resume continues)"
+_FULL = (
+    "the disk is full: free space or choose another --out, then rerun (finished records are intact; --resume continues)"
+)
 _DENIED = "permission denied: fix the permissions or choose another path (e.g. --out)"
 ADVICE = {
     errno.ENOSPC: _FULL,

@@ -38,16 +38,19 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def analyse(config: dict[str, Any], data: DataBundle, run_dir: Any, device: torch.device,
-            say: Callable[[str], None]) -> dict[str, Any]:
+def analyse(
+    config: dict[str, Any], data: DataBundle, run_dir: Any, device: torch.device, say: Callable[[str], None]
+) -> dict[str, Any]:
     """Post-training analysis the tier asks for, from the run's final checkpoint."""
     from .analysis.loading import analyse_checkpoint, find_checkpoint, read_checkpoint
 
     n = config["analysis"]["fourier_images"]
     t0 = time.perf_counter()
     summary = analyse_checkpoint(config, data, read_checkpoint(find_checkpoint(run_dir)), images=n, device=device)
-    say(f"    Fourier analysis of {summary['images']} test images ({time.perf_counter() - t0:.1f} s): "
-        f"mean high-frequency delta {summary['hf_delta_mean']:.3f}")
+    say(
+        f"    Fourier analysis of {summary['images']} test images ({time.perf_counter() - t0:.1f} s): "
+        f"mean high-frequency delta {summary['hf_delta_mean']:.3f}"
+    )
     return {"fourier": summary}
 
 
@@ -66,7 +69,7 @@ class Job:
     runtime: dict[str, Any]
 
 
-_DATA: dict[str, DataBundle] = {}     # one dataset in memory at a time, per process
+_DATA: dict[str, DataBundle] = {}  # one dataset in memory at a time, per process
 
 
 def _data(spec: RunSpec) -> DataBundle:
@@ -93,14 +96,26 @@ def run_one(job: Job, spec: RunSpec, dist: DistInfo, say: Callable[[str], None])
         return spec.run_id, "held", f"skipping {spec.run_id}: {exc}"
 
 
-def _train_one(job: Job, spec: RunSpec, store: RecordStore, dist: DistInfo,
-               say: Callable[[str], None]) -> tuple[str, str, str]:
+def _train_one(
+    job: Job, spec: RunSpec, store: RecordStore, dist: DistInfo, say: Callable[[str], None]
+) -> tuple[str, str, str]:
     data = _data(spec)
     run_dir = store.run_dir(spec.relpath)
     t0 = time.perf_counter()
-    result = job.trainer(spec.config, data, job.device, spec.seed, progress=job.progress, run_dir=run_dir,
-                         resume=job.resume, options=job.options, dist=dist, config_hash=spec.config_hash, log=say,
-                         run_name=spec.run_id)
+    result = job.trainer(
+        spec.config,
+        data,
+        job.device,
+        spec.seed,
+        progress=job.progress,
+        run_dir=run_dir,
+        resume=job.resume,
+        options=job.options,
+        dist=dist,
+        config_hash=spec.config_hash,
+        log=say,
+        run_name=spec.run_id,
+    )
     wall = time.perf_counter() - t0
     if dist.is_main:
         record = make_record(spec, result, job.provenance, wall, data.meta, job.runtime)
@@ -133,10 +148,18 @@ def side_by_side(device: torch.device, dist: DistInfo, runs: int, parallel: int 
     return max(1, min(os.cpu_count() or 1, runs))
 
 
-def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, rerun: bool = False,
-            progress: bool | None = None, trainer: Callable[..., Any] = train_run, resume: bool = False,
-            options: CoreOptions | None = None, dist: DistInfo | None = None,
-            parallel: int | None = 1) -> RunSummary:
+def run_all(
+    specs: list[RunSpec],
+    store: RecordStore,
+    device: torch.device,
+    rerun: bool = False,
+    progress: bool | None = None,
+    trainer: Callable[..., Any] = train_run,
+    resume: bool = False,
+    options: CoreOptions | None = None,
+    dist: DistInfo | None = None,
+    parallel: int | None = 1,
+) -> RunSummary:
     """Train every spec not already done (same config hash and runtime) and write its record.
 
     Each run trains under its lock (``store.lock``): a run another live process holds is skipped
@@ -155,8 +178,17 @@ def run_all(specs: list[RunSpec], store: RecordStore, device: torch.device, reru
         say(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")
     workers = side_by_side(device, dist, len(todo), parallel)
     progress = (sys.stderr.isatty() and dist.is_main and workers == 1) if progress is None else progress
-    job = Job(str(store.root), device, progress, trainer, resume, rerun, options,
-              {**collect_provenance(device), "world_size": dist.world}, runtime)
+    job = Job(
+        str(store.root),
+        device,
+        progress,
+        trainer,
+        resume,
+        rerun,
+        options,
+        {**collect_provenance(device), "world_size": dist.world},
+        runtime,
+    )
     heads = [f"[{i}/{len(todo)}] {s.run_id} ({s.config['model']['name']}, {device})" for i, s in enumerate(todo, 1)]
     if workers > 1:
         import multiprocessing as mp

@@ -100,8 +100,9 @@ def _key(name: str, entry: Key | tuple[Any, ...]) -> Key:
     return spec
 
 
-def validate_table(path: Path | str | None, where: str, table: Mapping[str, Any], schema: Schema,
-                   noun: str = "key") -> dict[str, Any]:
+def validate_table(
+    path: Path | str | None, where: str, table: Mapping[str, Any], schema: Schema, noun: str = "key"
+) -> dict[str, Any]:
     """Check ``table`` against ``schema``; return a copy with the declared defaults filled in.
 
     Errors are one line: ``PATH: unknown key 'WHERE.KEY' (allowed: ...)``, ``missing key ...``,

@@ -31,6 +31,7 @@ def repo() -> Path:
 def suites_dir() -> Path:
     return REPO / "suites"
 
+
 REPORTED = """
 [toy-single]
 value = 70.0
@@ -95,13 +96,20 @@ def baselines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Baselines:
 def judge(tmp_path: Path, baselines: Baselines) -> Callable[..., list[Verdict]]:
     """judge(checks_toml, values, fractions=..., seeds=..., arms=..., device=..., extra=...) -> verdicts."""
 
-    def run(checks: str, values: dict[tuple[str, float], list[float]], fractions=(1.0,), seeds=(0, 1, 2),
-            arms=("resnet", "vit"), device: str = "cpu (x86_64)", metric: str = "test_acc",
-            extra: dict[Any, Any] | None = None, analysis: dict[Any, Any] | None = None,
-            records: list[dict[str, Any]] | None = None) -> list[Verdict]:
+    def run(
+        checks: str,
+        values: dict[tuple[str, float], list[float]],
+        fractions=(1.0,),
+        seeds=(0, 1, 2),
+        arms=("resnet", "vit"),
+        device: str = "cpu (x86_64)",
+        metric: str = "test_acc",
+        extra: dict[Any, Any] | None = None,
+        analysis: dict[Any, Any] | None = None,
+        records: list[dict[str, Any]] | None = None,
+    ) -> list[Verdict]:
         suite = toy_suite(tmp_path / "suites", checks, fractions=fractions, seeds=seeds, arms=arms)
         recs = fake_records(suite, "quick", values, device=device, metric=metric, extra=extra, analysis=analysis)
         return evaluate(suite, "quick", recs + (records or []), baselines=baselines)
 
     return run
-

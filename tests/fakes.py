@@ -13,21 +13,60 @@ from typing import Any
 from bench.suite import Suite, plan_runs
 from bench.suite_check import load_checked_suite
 
-ARMS = {"resnet": "resnet_tiny", "vit": "vit_tiny", "convit": "vit_tiny", "deit": "vit_tiny",
-        "e0": "vit_tiny", "e2": "vit_tiny", "e4": "vit_tiny", "never": "resnet_tiny"}
+ARMS = {
+    "resnet": "resnet_tiny",
+    "vit": "vit_tiny",
+    "convit": "vit_tiny",
+    "deit": "vit_tiny",
+    "e0": "vit_tiny",
+    "e2": "vit_tiny",
+    "e4": "vit_tiny",
+    "never": "resnet_tiny",
+}
 
 
-def toy_suite(folder: Path, checks: str = "", name: str = "toy", version: int = 1, tier: str = "quick",
-              fractions: tuple[float, ...] = (1.0,), seeds: tuple[int, ...] = (0, 1, 2),
-              arms: tuple[str, ...] = ("resnet", "vit"), source: str = "synthetic") -> Suite:
+def toy_suite(
+    folder: Path,
+    checks: str = "",
+    name: str = "toy",
+    version: int = 1,
+    tier: str = "quick",
+    fractions: tuple[float, ...] = (1.0,),
+    seeds: tuple[int, ...] = (0, 1, 2),
+    arms: tuple[str, ...] = ("resnet", "vit"),
+    source: str = "synthetic",
+) -> Suite:
     """Write ``folder/NAME.toml`` with the given arms, one tier, and the given check tables; load it."""
-    lines = [f'name = "{name}"', f"version = {version}", 'title = "toy suite for tests"', 'claims = ["C1"]',
-             'changelog = ["v1: test"]', "", "[recipes.r]", 'optimizer = "sgd"', "lr = 0.05", ""]
+    lines = [
+        f'name = "{name}"',
+        f"version = {version}",
+        'title = "toy suite for tests"',
+        'claims = ["C1"]',
+        'changelog = ["v1: test"]',
+        "",
+        "[recipes.r]",
+        'optimizer = "sgd"',
+        "lr = 0.05",
+        "",
+    ]
     for arm in arms:
-        lines += [f"[arms.{arm}]", f'model = "{ARMS.get(arm, "resnet_tiny")}"', 'recipe = "r"', f'label = "{arm.upper()}"', ""]
+        lines += [
+            f"[arms.{arm}]",
+            f'model = "{ARMS.get(arm, "resnet_tiny")}"',
+            'recipe = "r"',
+            f'label = "{arm.upper()}"',
+            "",
+        ]
     fr = ", ".join(f"{f:g}" for f in fractions)
-    lines += [f"[tiers.{tier}]", f'data = {{ source = "{source}", num_classes = 10, n_train = 200, n_test = 100 }}',
-              "epochs = 2", "batch_size = 32", f"seeds = [{', '.join(map(str, seeds))}]", f"fractions = [{fr}]", ""]
+    lines += [
+        f"[tiers.{tier}]",
+        f'data = {{ source = "{source}", num_classes = 10, n_train = 200, n_test = 100 }}',
+        "epochs = 2",
+        "batch_size = 32",
+        f"seeds = [{', '.join(map(str, seeds))}]",
+        f"fractions = [{fr}]",
+        "",
+    ]
     lines.append(checks.replace("TIER", tier))
     path = Path(folder) / f"{name}.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,10 +74,15 @@ def toy_suite(folder: Path, checks: str = "", name: str = "toy", version: int = 
     return load_checked_suite(path)
 
 
-def fake_records(suite: Suite, tier: str, values: dict[tuple[str, float], list[float]],
-                 device: str = "cpu (x86_64)", metric: str = "test_acc",
-                 extra: dict[tuple[str, float], list[dict[str, Any]]] | None = None,
-                 analysis: dict[tuple[str, float], list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+def fake_records(
+    suite: Suite,
+    tier: str,
+    values: dict[tuple[str, float], list[float]],
+    device: str = "cpu (x86_64)",
+    metric: str = "test_acc",
+    extra: dict[tuple[str, float], list[dict[str, Any]]] | None = None,
+    analysis: dict[tuple[str, float], list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
     """Records for ``values[(arm, fraction)][i]`` = metric of seed index i (seeds in plan order);
     ``extra`` adds metrics and ``analysis`` sets record["analysis"], per seed index."""
     out = []
@@ -52,17 +96,39 @@ def fake_records(suite: Suite, tier: str, values: dict[tuple[str, float], list[f
             metrics[metric] = v
             if extra and (arm, fraction) in extra:
                 metrics.update(extra[(arm, fraction)][i])
-            history = [{"epoch": e + 1, "train_loss": 2.0 - 0.5 * e, "train_acc": 30.0 + 10 * e,
-                        "test_loss": 2.0 - 0.4 * e, "test_acc": float(v) - 5.0 * (1 - e) if v == v else v,
-                        "lr": 0.05} for e in range(2)]
-            out.append({
-                "schema": 1, "suite": spec.suite, "version": spec.version, "tier": spec.tier, "arm": spec.arm,
-                "seed": spec.seed, "data_label": spec.data_label, "status": "complete", "error": None,
-                "config": spec.config, "config_hash": spec.config_hash, "data": {}, "metrics": metrics,
-                "history": history, "events": [],
-                "provenance": {"device_name": device, "packages": {"torch": "x"}, "git": {"commit": None}},
-                "wall_time_s": 1.0, "created": f"2026-11-25T00:00:0{i}",
-            })
+            history = [
+                {
+                    "epoch": e + 1,
+                    "train_loss": 2.0 - 0.5 * e,
+                    "train_acc": 30.0 + 10 * e,
+                    "test_loss": 2.0 - 0.4 * e,
+                    "test_acc": float(v) - 5.0 * (1 - e) if v == v else v,
+                    "lr": 0.05,
+                }
+                for e in range(2)
+            ]
+            out.append(
+                {
+                    "schema": 1,
+                    "suite": spec.suite,
+                    "version": spec.version,
+                    "tier": spec.tier,
+                    "arm": spec.arm,
+                    "seed": spec.seed,
+                    "data_label": spec.data_label,
+                    "status": "complete",
+                    "error": None,
+                    "config": spec.config,
+                    "config_hash": spec.config_hash,
+                    "data": {},
+                    "metrics": metrics,
+                    "history": history,
+                    "events": [],
+                    "provenance": {"device_name": device, "packages": {"torch": "x"}, "git": {"commit": None}},
+                    "wall_time_s": 1.0,
+                    "created": f"2026-11-25T00:00:0{i}",
+                }
+            )
             if analysis and (arm, fraction) in analysis:
                 out[-1]["analysis"] = analysis[(arm, fraction)][i]
     return out

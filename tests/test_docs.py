@@ -30,13 +30,20 @@ SECTION_REF = re.compile(r"METHOD\.md\)? sections? (\d+)(?:-(\d+))?")
 def repo_files() -> list[str]:
     """Tracked files plus new files git does not ignore; every file under ROOT if git is absent."""
     try:
-        out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                             cwd=ROOT, capture_output=True, check=True).stdout
+        out = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout
         return sorted({p for p in out.decode().split("\0") if p and (ROOT / p).is_file()})
     except (OSError, subprocess.CalledProcessError):
         skip = {".git", ".nox", ".venv", "results", "__pycache__", ".pytest_cache", ".mypy_cache"}
-        return sorted(p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*")
-                      if p.is_file() and not skip & set(p.relative_to(ROOT).parts))
+        return sorted(
+            p.relative_to(ROOT).as_posix()
+            for p in ROOT.rglob("*")
+            if p.is_file() and not skip & set(p.relative_to(ROOT).parts)
+        )
 
 
 def text(path: str) -> str | None:
@@ -64,8 +71,7 @@ def test_no_file_points_outside_the_repository() -> None:
 
 
 def test_the_check_catches_outside_paths() -> None:
-    for bad in ("see ../shared/reference/METHOD.md", "from /work/shared/x", "/home/alice/data",
-                "C:\\Users\\bob\\x"):
+    for bad in ("see ../shared/reference/METHOD.md", "from /work/shared/x", "/home/alice/data", "C:\\Users\\bob\\x"):
         assert OUTSIDE.search(bad), bad
     for fine in ("docs/METHOD.md section 3", "/opt/prs-bench/venv", "results/runs/x", "a/work/b"):
         assert not OUTSIDE.search(fine), fine
@@ -86,7 +92,7 @@ def test_relative_links_resolve(path: str) -> None:
 
 
 def test_method_sections_cited_exist() -> None:
-    """"docs/METHOD.md section N" anywhere in the repo names a numbered section that exists."""
+    """ "docs/METHOD.md section N" anywhere in the repo names a numbered section that exists."""
     method = (ROOT / "docs" / "METHOD.md").read_text(encoding="utf-8")
     have = {int(n) for n in re.findall(r"^## (\d+)\. ", method, flags=re.MULTILINE)}
     assert have >= set(range(1, 8)), f"docs/METHOD.md must keep sections 1-7, has {sorted(have)}"
@@ -111,7 +117,7 @@ def test_method_and_sources_are_cited_where_a_reader_finds_them() -> None:
         if body is None or path == THIS:
             continue
         for m in re.finditer(r"(?:METHOD|SOURCES)\.md", body):
-            before = body[max(0, m.start() - 5):m.start()]
+            before = body[max(0, m.start() - 5) : m.start()]
             if before.endswith(("docs/", "[", "](")):
                 continue
             line = body.count("\n", 0, m.start()) + 1

@@ -75,7 +75,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for dep in sorted(graph.get(node, ())):
             if state.get(dep) == 1:
-                return stack[stack.index(dep):] + [dep]
+                return stack[stack.index(dep) :] + [dep]
             if dep not in state and (cycle := visit(dep)):
                 return cycle
         stack.pop()
@@ -114,10 +114,21 @@ def test_loading_and_planning_suites_needs_no_torch() -> None:
         "    [s.plan_runs(suite, tier) for tier in suite.tiers]\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )
     loaded = set(json.loads(out.stdout))
-    heavy = sorted(m for m in loaded if m.split(".")[0] in ("torch", "timm", "torchvision", "datasets", "numpy", "scipy"))
-    layers = sorted(m for m in loaded
-                    if _package(m) in ("bench.models", "bench.data", "bench.train", "bench.verdicts", "bench.analysis"))
+    heavy = sorted(
+        m for m in loaded if m.split(".")[0] in ("torch", "timm", "torchvision", "datasets", "numpy", "scipy")
+    )
+    layers = sorted(
+        m
+        for m in loaded
+        if _package(m) in ("bench.models", "bench.data", "bench.train", "bench.verdicts", "bench.analysis")
+    )
     assert not heavy and not layers, f"import bench.suite loads {', '.join((heavy + layers)[:8])}"

@@ -31,8 +31,21 @@ def test_wheel_install_lists_shipped_suites(tmp_path: Path) -> None:
         else:
             src.mkdir(exist_ok=True)
             shutil.copy2(s, src / name)
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"),
-          str(src)], cwd=tmp_path)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(src),
+        ],
+        cwd=tmp_path,
+    )
     (wheel,) = (tmp_path / "dist").glob("prs_bench-*.whl")
 
     venv = tmp_path / "venv"
@@ -52,13 +65,23 @@ def test_wheel_install_lists_shipped_suites(tmp_path: Path) -> None:
     listed = _run([str(venv / "bin" / "prs-bench"), "list"], cwd=elsewhere, env=env).stdout
     for suite in sorted((ROOT / "suites").glob("*.toml")):
         assert suite.stem in listed
-    baselines = _run([str(py), "-c", "from bench.baselines import Baselines; b = Baselines(); "
-                      "print(b.root); print(len(b.reported))"], cwd=elsewhere, env=env).stdout.split()
+    baselines = _run(
+        [
+            str(py),
+            "-c",
+            "from bench.baselines import Baselines; b = Baselines(); print(b.root); print(len(b.reported))",
+        ],
+        cwd=elsewhere,
+        env=env,
+    ).stdout.split()
     assert Path(baselines[0]).is_relative_to(venv) and int(baselines[1]) > 0
     version = _run([str(venv / "bin" / "prs-bench"), "--version"], cwd=elsewhere, env=env).stdout
     assert version.split() == ["prs-bench", __import__("bench").__version__]
     # data files inside the package (schemas, tables) travel too
     installed = Path(where.stdout.strip())
-    data = [p.relative_to(ROOT / "bench") for p in (ROOT / "bench").rglob("*")
-            if p.is_file() and p.suffix in (".json", ".toml") and "_shipped" not in p.parts]
+    data = [
+        p.relative_to(ROOT / "bench")
+        for p in (ROOT / "bench").rglob("*")
+        if p.is_file() and p.suffix in (".json", ".toml") and "_shipped" not in p.parts
+    ]
     assert [p for p in data if not (installed / p).is_file()] == []

@@ -145,18 +145,28 @@ def test_last_accepted_picks_the_newest_unexpired_artifact_on_main() -> None:
     spec.loader.exec_module(mod)
 
     def art(i: int, when: str, branch: str = "main", expired: bool = False, name: str = "acc") -> dict[str, Any]:
-        return {"id": i, "name": name, "expired": expired, "created_at": when,
-                "workflow_run": {"id": 100 + i, "head_branch": branch}}
+        return {
+            "id": i,
+            "name": name,
+            "expired": expired,
+            "created_at": when,
+            "workflow_run": {"id": 100 + i, "head_branch": branch},
+        }
 
-    arts = [art(1, "2026-11-01T00:00:00Z"), art(2, "2026-11-20T00:00:00Z", expired=True),
-            art(3, "2026-11-25T00:00:00Z", branch="topic"), art(4, "2026-11-10T00:00:00Z"),
-            art(5, "2026-11-29T00:00:00Z", name="other")]
+    arts = [
+        art(1, "2026-11-01T00:00:00Z"),
+        art(2, "2026-11-20T00:00:00Z", expired=True),
+        art(3, "2026-11-25T00:00:00Z", branch="topic"),
+        art(4, "2026-11-10T00:00:00Z"),
+        art(5, "2026-11-29T00:00:00Z", name="other"),
+    ]
     assert mod.pick(arts, "acc", "main")["id"] == 4
     assert mod.pick(arts[1:3], "acc", "main") is None
 
 
-@pytest.mark.skipif(shutil.which("actionlint") is None,
-                    reason="actionlint not on PATH (docs/CI.md: how to lint the workflow)")
+@pytest.mark.skipif(
+    shutil.which("actionlint") is None, reason="actionlint not on PATH (docs/CI.md: how to lint the workflow)"
+)
 def test_actionlint_passes() -> None:
     res = subprocess.run(["actionlint"], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr

@@ -19,18 +19,22 @@ from typing import Any
 
 def pick(artifacts: list[dict[str, Any]], name: str, branch: str) -> dict[str, Any] | None:
     """The newest unexpired artifact called ``name`` from a run on ``branch``."""
-    ok = [a for a in artifacts
-          if a.get("name") == name and not a.get("expired")
-          and (a.get("workflow_run") or {}).get("head_branch") == branch]
+    ok = [
+        a
+        for a in artifacts
+        if a.get("name") == name and not a.get("expired") and (a.get("workflow_run") or {}).get("head_branch") == branch
+    ]
     return max(ok, key=lambda a: a.get("created_at") or "", default=None)
 
 
 def list_artifacts(name: str) -> list[dict[str, Any]]:
     api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
     url = f"{api}/repos/{os.environ['GITHUB_REPOSITORY']}/actions/artifacts?" + urllib.parse.urlencode(
-        {"name": name, "per_page": 100})
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {os.environ['GITHUB_TOKEN']}",
-                                               "Accept": "application/vnd.github+json"})
+        {"name": name, "per_page": 100}
+    )
+    req = urllib.request.Request(
+        url, headers={"Authorization": f"Bearer {os.environ['GITHUB_TOKEN']}", "Accept": "application/vnd.github+json"}
+    )
     with urllib.request.urlopen(req, timeout=60) as resp:
         return list(json.load(resp).get("artifacts", []))
 
@@ -45,8 +49,11 @@ def main(argv: list[str]) -> int:
         print(f"no accepted results named {name!r} on {branch} (first run, or expired)", file=sys.stderr)
     else:
         run = found["workflow_run"]
-        print(f"accepted results: run {run['id']} at {str(run.get('head_sha', '?'))[:12]}, "
-              f"artifact {found['id']} from {found.get('created_at')}", file=sys.stderr)
+        print(
+            f"accepted results: run {run['id']} at {str(run.get('head_sha', '?'))[:12]}, "
+            f"artifact {found['id']} from {found.get('created_at')}",
+            file=sys.stderr,
+        )
     print(f"run-id={'' if found is None else found['workflow_run']['id']}")
     return 0
 

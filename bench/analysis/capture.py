@@ -33,13 +33,13 @@ MIXERS = ("attention", "conv")  # token mixers: what C3/C4 compare
 class Site:
     """One place to read a feature map from; ``prefix`` tokens (class/register) are dropped."""
 
-    name: str                      # module path in the model, e.g. "blocks.3.attn"
+    name: str  # module path in the model, e.g. "blocks.3.attn"
     module: nn.Module
     when: Literal["input", "output"]
-    kind: Kind                     # embed (site 0: the stream entering the first block), attention or
-                                   # conv (a token mixer or a whole CNN block), or MLP
-    label: str                     # short human label: "GPSA", "MHSA", "MLP", "BasicBlock", ...
-    tokens: bool = False           # (B, N, C) token sequence rather than a (B, C, H, W) map
+    kind: Kind  # embed (site 0: the stream entering the first block), attention or
+    # conv (a token mixer or a whole CNN block), or MLP
+    label: str  # short human label: "GPSA", "MHSA", "MLP", "BasicBlock", ...
+    tokens: bool = False  # (B, N, C) token sequence rather than a (B, C, H, W) map
     prefix: int = 0
 
     @property
@@ -50,7 +50,7 @@ class Site:
 @dataclass
 class Captured:
     site: Site
-    fmap: torch.Tensor             # (B, C, h, w), detached
+    fmap: torch.Tensor  # (B, C, h, w), detached
 
 
 Rule = Callable[[nn.Module], list[Site]]
@@ -81,9 +81,11 @@ def capture_sites(model: nn.Module) -> list[Site]:
     rule = CAPTURE_RULES.get(type(model))
     if rule is None:
         t = type(model)
-        raise NoCaptureRule(f"no Fourier capture rule for model class {t.__module__}.{t.__qualname__}; "
-                            f"add one with @capture_rule in bench/analysis/rules.py "
-                            f"(known: {', '.join(sorted(c.__qualname__ for c in CAPTURE_RULES))})")
+        raise NoCaptureRule(
+            f"no Fourier capture rule for model class {t.__module__}.{t.__qualname__}; "
+            f"add one with @capture_rule in bench/analysis/rules.py "
+            f"(known: {', '.join(sorted(c.__qualname__ for c in CAPTURE_RULES))})"
+        )
     sites = rule(model)
     if not sites:
         raise NoCaptureRule(f"capture rule for {type(model).__qualname__} found no sites")
@@ -94,8 +96,10 @@ def expect_type(module: nn.Module, types: tuple[type, ...], where: str) -> None:
     """Rules call this on each block: an unknown block type could hide a different forward."""
     if type(module) not in types:
         names = ", ".join(t.__qualname__ for t in types)
-        raise NoCaptureRule(f"{where}: block class {type(module).__module__}.{type(module).__qualname__} "
-                            f"is not one the capture rule knows ({names})")
+        raise NoCaptureRule(
+            f"{where}: block class {type(module).__module__}.{type(module).__qualname__} "
+            f"is not one the capture rule knows ({names})"
+        )
 
 
 def tokens_to_map(x: torch.Tensor, prefix: int, where: str = "") -> torch.Tensor:
@@ -106,8 +110,10 @@ def tokens_to_map(x: torch.Tensor, prefix: int, where: str = "") -> torch.Tensor
     grid = n - prefix
     side = math.isqrt(max(grid, 0))
     if grid <= 0 or side * side != grid:
-        raise ValueError(f"{where}: {n} tokens minus {prefix} prefix token(s) = {grid} is not a square grid; "
-                         f"the class-token rule for this model is wrong")
+        raise ValueError(
+            f"{where}: {n} tokens minus {prefix} prefix token(s) = {grid} is not a square grid; "
+            f"the class-token rule for this model is wrong"
+        )
     return x[:, prefix:].reshape(b, side, side, c).permute(0, 3, 1, 2)
 
 
@@ -135,8 +141,10 @@ class FeatureCapture:
             if isinstance(x, tuple):
                 x = x[0]
             if self.maps[i] is not None:
-                raise RuntimeError(f"{site.name}: module ran twice in one forward; the capture rule cannot tell "
-                                   f"which call is the sub-block output")
+                raise RuntimeError(
+                    f"{site.name}: module ran twice in one forward; the capture rule cannot tell "
+                    f"which call is the sub-block output"
+                )
             self.maps[i] = _as_map(site, cast(torch.Tensor, x))
 
         if site.when == "input":

@@ -52,8 +52,10 @@ def find_run(run: str, results: Path) -> RunRef:
         store = RecordStore(results)
         relpath = run if run.endswith(".json") else f"{run}.json"
         if not store.path(relpath).is_file():
-            raise BenchError(f"no run record {store.path(relpath)}; give a record file or a path under "
-                             f"{store.runs} (see `prs-bench leaderboard` for runs)")
+            raise BenchError(
+                f"no run record {store.path(relpath)}; give a record file or a path under "
+                f"{store.runs} (see `prs-bench leaderboard` for runs)"
+            )
     return RunRef(store, relpath, load_record(store.path(relpath)))
 
 
@@ -67,21 +69,26 @@ def find_checkpoint(run_dir: Path) -> Path:
     latest = load_latest(run_dir, log=lambda msg: print(msg, file=sys.stderr))
     if latest is not None:
         return latest[1]
-    found = sorted([*run_dir.glob("*.pt"), *run_dir.glob("*.pth"), *run_dir.glob("*.safetensors")]) \
-        if run_dir.is_dir() else []
+    found = (
+        sorted([*run_dir.glob("*.pt"), *run_dir.glob("*.pth"), *run_dir.glob("*.safetensors")])
+        if run_dir.is_dir()
+        else []
+    )
     if len(found) == 1:
         return found[0]
     what = f"several ({', '.join(f.name for f in found)})" if found else "none"
-    raise BenchError(f"{run_dir}: looked for a checkpoint ({', '.join(CHECKPOINT_NAMES)} or one *.pt) and found "
-                     f"{what}; pass --checkpoint PATH")
+    raise BenchError(
+        f"{run_dir}: looked for a checkpoint ({', '.join(CHECKPOINT_NAMES)} or one *.pt) and found "
+        f"{what}; pass --checkpoint PATH"
+    )
 
 
 @dataclass
 class Checkpoint:
     path: Path
     state: dict[str, torch.Tensor]
-    config: dict[str, Any] | None      # plain torch.save checkpoints may carry it; the core's do not
-    config_hash: str | None            # the core's checkpoints carry it
+    config: dict[str, Any] | None  # plain torch.save checkpoints may carry it; the core's do not
+    config_hash: str | None  # the core's checkpoints carry it
 
 
 def read_checkpoint(path: Path) -> Checkpoint:
@@ -92,8 +99,11 @@ def read_checkpoint(path: Path) -> Checkpoint:
         return _read_safetensors(path)
     try:
         blob = path.read_bytes()
-        ckpt = decode(blob) if blob.startswith(MAGIC) else torch.load(io.BytesIO(blob), map_location="cpu",
-                                                                      weights_only=True)
+        ckpt = (
+            decode(blob)
+            if blob.startswith(MAGIC)
+            else torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+        )
     except (CorruptCheckpoint, OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
         raise BenchError(f"{path}: unreadable checkpoint ({exc})") from None
     if not isinstance(ckpt, dict):
@@ -173,13 +183,24 @@ def eval_images(data: Any, n: int) -> torch.Tensor:
     return normalize(x, mean, std)
 
 
-def analyse_checkpoint(config: dict[str, Any], data: Any, ckpt: Checkpoint, images: int = 256,
-                       batch_size: int = 64, device: torch.device | str = "cpu") -> dict[str, Any]:
+def analyse_checkpoint(
+    config: dict[str, Any],
+    data: Any,
+    ckpt: Checkpoint,
+    images: int = 256,
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+) -> dict[str, Any]:
     """The Fourier summary of a trained model: what ``record["analysis"]["fourier"]`` holds."""
     from .summary import fourier_summary
 
     model = build_model(config, data.num_classes, ckpt.state, str(ckpt.path)).to(device)
     summary = fourier_summary(model, eval_images(data, images), batch_size)
-    summary["source"] = {"checkpoint": str(ckpt.path), "model": config["model"]["name"],
-                         "data": data.meta.get("source"), "split": "test", "first_n": summary["images"]}
+    summary["source"] = {
+        "checkpoint": str(ckpt.path),
+        "model": config["model"]["name"],
+        "data": data.meta.get("source"),
+        "split": "test",
+        "first_n": summary["images"],
+    }
     return summary

@@ -52,8 +52,13 @@ def plot_delta_vs_freq(summary: Summary, path: str | Path, title: str = "") -> P
     fig, ax = plt.subplots(figsize=(5.2, 4.0))
     cmap = depth_cmap()
     for b in blocks:
-        ax.plot(b["freq"], b["delta"], color=cmap(b["depth"]), lw=1.2,
-                ls="-" if b["attention"] else "--" if b["kind"] == "mlp" else ":" if b["kind"] == "embed" else "-.")
+        ax.plot(
+            b["freq"],
+            b["delta"],
+            color=cmap(b["depth"]),
+            lw=1.2,
+            ls="-" if b["attention"] else "--" if b["kind"] == "mlp" else ":" if b["kind"] == "embed" else "-.",
+        )
     max_f = max(b["hf_freq"] for b in blocks)
     ax.xaxis.set_major_locator(FixedLocator(pi_ticks(max_f)))
     ax.xaxis.set_major_formatter(FuncFormatter(pi_label))

@@ -25,11 +25,16 @@ def embed_site(first_block: nn.Module, prefix: int, label: str, tokens: bool = T
     return Site("embed", first_block, "input", "embed", label, tokens=tokens, prefix=prefix)
 
 
-def prenorm_block_sites(name: str, block: nn.Module, prefix: int, attn_label: str, attn_kind: Kind = "attention",
-                        mixer: str = "attn") -> list[Site]:
+def prenorm_block_sites(
+    name: str, block: nn.Module, prefix: int, attn_label: str, attn_kind: Kind = "attention", mixer: str = "attn"
+) -> list[Site]:
     """Residual stream after the token mixer (= input of ``norm2``) and after the MLP (= block output)."""
-    return [Site(f"{name}.{mixer}", block.get_submodule("norm2"), "input", attn_kind, attn_label, tokens=True, prefix=prefix),
-            Site(f"{name}.mlp", block, "output", "mlp", "MLP", tokens=True, prefix=prefix)]
+    return [
+        Site(
+            f"{name}.{mixer}", block.get_submodule("norm2"), "input", attn_kind, attn_label, tokens=True, prefix=prefix
+        ),
+        Site(f"{name}.mlp", block, "output", "mlp", "MLP", tokens=True, prefix=prefix),
+    ]
 
 
 @capture_rule(timm_vit.VisionTransformer)
@@ -46,8 +51,11 @@ def _vit(model: timm_vit.VisionTransformer) -> list[Site]:
 def _convit(model: timm_convit.ConVit) -> list[Site]:
     """timm ConViT: the class token is concatenated only before block ``local_up_to_layer``."""
     has_cls = model.cls_token is not None
-    sites = [embed_site(model.blocks[0], model.num_prefix_tokens if has_cls and model.local_up_to_layer == 0 else 0,
-                        "patch embed")]
+    sites = [
+        embed_site(
+            model.blocks[0], model.num_prefix_tokens if has_cls and model.local_up_to_layer == 0 else 0, "patch embed"
+        )
+    ]
     for i, blk in enumerate(model.blocks):
         expect_type(blk, (timm_convit.Block,), f"blocks.{i}")
         prefix = model.num_prefix_tokens if has_cls and i >= model.local_up_to_layer else 0

@@ -25,10 +25,10 @@ class BlockProfile:
 
     site: Site
     index: int
-    depth: float          # index / (sites - 1): docs/METHOD.md section 5 step 5
+    depth: float  # index / (sites - 1): docs/METHOD.md section 5 step 5
     channels: int
     map_size: int
-    freq: torch.Tensor    # units of pi
+    freq: torch.Tensor  # units of pi
     delta: torch.Tensor
 
     @property
@@ -84,29 +84,43 @@ def summarize(profiles: list[BlockProfile], n_images: int, image_size: int) -> d
     prev: BlockProfile | None = None
     for p in profiles:
         change: float | None = p.hf_delta - prev.hf_delta if prev is not None and prev.map_size == p.map_size else None
-        blocks.append({"name": p.site.name, "label": p.site.label, "kind": p.site.kind,
-                       "attention": p.site.attention, "index": p.index, "depth": p.depth,
-                       "channels": p.channels, "map_size": p.map_size,
-                       "freq": [float(f) for f in p.freq], "delta": [float(d) for d in p.delta],
-                       "hf_freq": float(p.freq[-1]), "hf_delta": p.hf_delta, "hf_change": change})
+        blocks.append(
+            {
+                "name": p.site.name,
+                "label": p.site.label,
+                "kind": p.site.kind,
+                "attention": p.site.attention,
+                "index": p.index,
+                "depth": p.depth,
+                "channels": p.channels,
+                "map_size": p.map_size,
+                "freq": [float(f) for f in p.freq],
+                "delta": [float(d) for d in p.delta],
+                "hf_freq": float(p.freq[-1]),
+                "hf_delta": p.hf_delta,
+                "hf_change": change,
+            }
+        )
         prev = p
     return {
         "schema": SUMMARY_SCHEMA,
         "procedure": f"docs/METHOD.md section 5: mean over images and channels of log(|fft2| + {EPS:g}), "
-                     "fftshifted, half diagonal from the centre, minus its zero-frequency value; freq in units of pi",
+        "fftshifted, half diagonal from the centre, minus its zero-frequency value; freq in units of pi",
         "images": n_images,
         "image_size": image_size,
         "blocks": blocks,
         "depth": [b["depth"] for b in blocks],
         "hf_delta": [b["hf_delta"] for b in blocks],
         "hf_delta_mean": _mean([b["hf_delta"] for b in blocks]),
-        "hf_change_mean": {k: _mean([b["hf_change"] for b in blocks if b["kind"] == k and b["hf_change"] is not None])
-                           for k in KINDS},
+        "hf_change_mean": {
+            k: _mean([b["hf_change"] for b in blocks if b["kind"] == k and b["hf_change"] is not None]) for k in KINDS
+        },
         # C3/C4: what the token mixers (conv or attention, whichever phase) do to the high-frequency
         # amplitude, each measured against its own input (the first one against site 0, the
         # embedding), every mixer weighted equally
-        "hf_change_mixer_mean": _mean([b["hf_change"] for b in blocks
-                                       if b["kind"] in MIXERS and b["hf_change"] is not None]),
+        "hf_change_mixer_mean": _mean(
+            [b["hf_change"] for b in blocks if b["kind"] in MIXERS and b["hf_change"] is not None]
+        ),
     }
 
 

@@ -5,11 +5,11 @@ from .reported import Reported, load_reported
 from .store import Baselines, default_baselines_dir
 
 __all__ = [
-           "Baselines",
-           "ReferenceSet",
-           "ReferenceStore",
-           "Reported",
-           "default_baselines_dir",
-           "device_slug",
-           "load_reported",
+    "Baselines",
+    "ReferenceSet",
+    "ReferenceStore",
+    "Reported",
+    "default_baselines_dir",
+    "device_slug",
+    "load_reported",
 ]

@@ -44,16 +44,30 @@ class ReferenceSet:
 
     def to_json(self) -> dict[str, Any]:
         runs = sorted(self.runs, key=lambda r: (r["arm"], r["data_label"], r["seed"], r.get("created", "")))
-        return {"schema": SCHEMA, "suite": self.suite, "version": self.version, "tier": self.tier,
-                "device": self.device, "runs": runs}
+        return {
+            "schema": SCHEMA,
+            "suite": self.suite,
+            "version": self.version,
+            "tier": self.tier,
+            "device": self.device,
+            "runs": runs,
+        }
 
 
 def run_entry(rec: dict[str, Any]) -> dict[str, Any]:
     prov = rec.get("provenance", {})
-    return {"arm": rec["arm"], "data_label": rec["data_label"], "seed": rec["seed"],
-            "config_hash": rec["config_hash"], "metrics": rec["metrics"], "created": rec.get("created", ""),
-            "wall_time_s": rec.get("wall_time_s"), "packages": prov.get("packages", {}),
-            "git": prov.get("git", {}), **({"analysis": rec["analysis"]} if "analysis" in rec else {})}
+    return {
+        "arm": rec["arm"],
+        "data_label": rec["data_label"],
+        "seed": rec["seed"],
+        "config_hash": rec["config_hash"],
+        "metrics": rec["metrics"],
+        "created": rec.get("created", ""),
+        "wall_time_s": rec.get("wall_time_s"),
+        "packages": prov.get("packages", {}),
+        "git": prov.get("git", {}),
+        **({"analysis": rec["analysis"]} if "analysis" in rec else {}),
+    }
 
 
 class ReferenceStore:
@@ -82,8 +96,10 @@ class ReferenceStore:
         except (KeyError, TypeError):
             raise BenchError(f"{p}: not a reference-run file (needs suite, version, tier, device, runs)") from None
         if p != self.path(*ref.key()):
-            raise BenchError(f"{p}: holds {ref.suite} v{ref.version} {ref.tier} on {ref.device!r}, "
-                             f"which belongs at {self.path(*ref.key())}; a set never mixes versions, tiers or devices")
+            raise BenchError(
+                f"{p}: holds {ref.suite} v{ref.version} {ref.tier} on {ref.device!r}, "
+                f"which belongs at {self.path(*ref.key())}; a set never mixes versions, tiers or devices"
+            )
         hashes: dict[tuple[str, str], set[str]] = defaultdict(set)
         for i, run in enumerate(ref.runs):
             missing = [k for k in RUN_KEYS if k not in run]
@@ -95,8 +111,12 @@ class ReferenceStore:
             raise BenchError(f"{p}: arm {mixed[0][0]!r} at {mixed[0][1]} mixes {len(hashes[mixed[0]])} configs")
         return ref
 
-    def add(self, records: list[dict[str, Any]], replace: bool = False,
-            stale: Callable[[dict[str, Any]], str | None] | None = None) -> list[tuple[Path, int, int]]:
+    def add(
+        self,
+        records: list[dict[str, Any]],
+        replace: bool = False,
+        stale: Callable[[dict[str, Any]], str | None] | None = None,
+    ) -> list[tuple[Path, int, int]]:
         """Add complete records; returns (file, runs added, duplicates skipped) per reference set.
 
         Refuses (BenchError, nothing written): one suite and tier in several versions, a record
@@ -111,13 +131,17 @@ class ReferenceStore:
             versions[(r["suite"], r["tier"])].add(r["version"])
         for (suite, tier), vs in sorted(versions.items()):
             if len(vs) > 1:
-                raise BenchError(f"refusing to add {suite} tier {tier!r} runs of several versions "
-                                 f"({', '.join(f'v{v}' for v in sorted(vs))}) at once: add one version's results")
+                raise BenchError(
+                    f"refusing to add {suite} tier {tier!r} runs of several versions "
+                    f"({', '.join(f'v{v}' for v in sorted(vs))}) at once: add one version's results"
+                )
         if stale:
             for r in done:
                 why = stale(r)
                 if why:
-                    raise BenchError(f"refusing {r['suite']} v{r['version']} {r['tier']} {r['arm']} seed {r['seed']}: {why}")
+                    raise BenchError(
+                        f"refusing {r['suite']} v{r['version']} {r['tier']} {r['arm']} seed {r['seed']}: {why}"
+                    )
         groups: dict[tuple[str, int, str, str], list[dict[str, Any]]] = defaultdict(list)
         for r in done:
             dev = str(r.get("provenance", {}).get("device_name", "?"))
@@ -141,13 +165,17 @@ class ReferenceStore:
             new_hash[(r["arm"], r["data_label"])].add(r["config_hash"])
         for (arm, label), hs in new_hash.items():
             if len(hs) > 1:
-                raise BenchError(f"refusing to add {ref.suite} v{ref.version} {ref.tier} {arm} @ {label}: "
-                                 f"the records hold {len(hs)} different configs")
+                raise BenchError(
+                    f"refusing to add {ref.suite} v{ref.version} {ref.tier} {arm} @ {label}: "
+                    f"the records hold {len(hs)} different configs"
+                )
             old = {run["config_hash"] for run in ref.select(arm, label)}
             if old and old != hs:
                 if not replace:
-                    raise BenchError(f"refusing to add {ref.suite} v{ref.version} {ref.tier} {arm} @ {label}: "
-                                     "its config differs from the stored reference runs; pass --replace to drop them")
+                    raise BenchError(
+                        f"refusing to add {ref.suite} v{ref.version} {ref.tier} {arm} @ {label}: "
+                        "its config differs from the stored reference runs; pass --replace to drop them"
+                    )
                 ref.runs = [run for run in ref.runs if not (run["arm"] == arm and run["data_label"] == label)]
         seen = {(x["arm"], x["data_label"], x["seed"], x["config_hash"], x.get("created", "")) for x in ref.runs}
         added = skipped = 0

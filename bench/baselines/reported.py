@@ -26,8 +26,11 @@ SCHEMA: dict[str, Key] = {
     "source": Key(True, is_text, "who reports it (paper or repository)"),
     "url": Key(True, lambda v: is_text(v) and v.startswith("https://"), "an https URL a reader can open"),
     "where": Key(True, is_text, "where in the source: table/row, file, issue"),
-    "statistic": Key(True, lambda v: v in STATISTICS,
-                     "'final-epoch', 'best-epoch' or 'unstated' (what the source reports; unstated: compared with the final epoch)"),
+    "statistic": Key(
+        True,
+        lambda v: v in STATISTICS,
+        "'final-epoch', 'best-epoch' or 'unstated' (what the source reports; unstated: compared with the final epoch)",
+    ),
     "fraction": Key(False, lambda v: is_finite(v) and 0 < v <= 1, "the training-set fraction, in (0, 1]"),
     "spread": Key(False, lambda v: is_finite(v) and v >= 0, "the per-run standard deviation the source gives"),
     "n": Key(False, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "the number of runs"),
@@ -81,8 +84,10 @@ def load_reported(path: Path) -> dict[str, Reported]:
             raise BenchError(f"{path}: key {rid!r} must be a table [{rid}] of one reported number")
         validate_table(path, f"{rid}.", entry, SCHEMA)
         if entry["metric"] in ("test_acc", "test_acc_best") and entry["metric"] != STATISTICS[entry["statistic"]]:
-            raise BenchError(f"{path}: [{rid}] is a {entry['statistic']} figure, so its metric must be "
-                             f"{STATISTICS[entry['statistic']]!r}, not {entry['metric']!r}")
+            raise BenchError(
+                f"{path}: [{rid}] is a {entry['statistic']} figure, so its metric must be "
+                f"{STATISTICS[entry['statistic']]!r}, not {entry['metric']!r}"
+            )
         kw = dict(entry)
         if "values" in kw:
             kw["values"] = tuple(float(x) for x in kw["values"])

@@ -50,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, modname in COMMANDS.items():
         mod = importlib.import_module(f"{__name__}.{modname}")
         # no abbreviated options: a new option must not change what an old command line means
-        p = sub.add_parser(name, help=mod.HELP, description=mod.__doc__,
-                           formatter_class=HelpFormatter, allow_abbrev=False)
+        p = sub.add_parser(
+            name, help=mod.HELP, description=mod.__doc__, formatter_class=HelpFormatter, allow_abbrev=False
+        )
         mod.add_arguments(p)
         p.set_defaults(_main=mod.main)
     return parser

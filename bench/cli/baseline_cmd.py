@@ -29,18 +29,25 @@ HELP = "add reference runs or list baselines"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="add complete run records as reference runs")
-    add.add_argument("results", nargs="+", type=Path, metavar="RESULTS",
-                     help="results folders, runs/ folders or record JSON files")
-    add.add_argument("--replace", action="store_true",
-                     help="drop stored reference runs whose config differs from the added ones")
+    add.add_argument(
+        "results", nargs="+", type=Path, metavar="RESULTS", help="results folders, runs/ folders or record JSON files"
+    )
+    add.add_argument(
+        "--replace", action="store_true", help="drop stored reference runs whose config differs from the added ones"
+    )
     add.add_argument("--suite", action="append", default=None, help="only records of these suites (repeatable)")
     add.add_argument("--tier", action="append", default=None, help="only records of these tiers (repeatable)")
     add_suites_dir(add)
     lst = sub.add_parser("list", help="list reported numbers and reference sets")
     lst.add_argument("--format", default="github", choices=["github", "md", "csv"], help="table format")
     for sp in (add, lst):
-        sp.add_argument("--baselines", type=Path, default=None, metavar="DIR",
-                        help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)")
+        sp.add_argument(
+            "--baselines",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)",
+        )
 
 
 def _stale_check(suites_dir: Path | None) -> Callable[[dict[str, Any]], str | None]:
@@ -74,7 +81,9 @@ def main(args: argparse.Namespace) -> int:
     if args.action == "list":
         return _list(b, args.format)
     recs = collect_records(args.results)
-    recs = [r for r in recs if (not args.suite or r["suite"] in args.suite) and (not args.tier or r["tier"] in args.tier)]
+    recs = [
+        r for r in recs if (not args.suite or r["suite"] in args.suite) and (not args.tier or r["tier"] in args.tier)
+    ]
     skipped = sum(1 for r in recs if r.get("status") != "complete")
     for path, added, dup in b.reference.add(recs, replace=args.replace, stale=_stale_check(args.suites_dir)):
         print(f"{path}: +{added} run(s)" + (f", {dup} already there" if dup else ""))
@@ -85,8 +94,19 @@ def main(args: argparse.Namespace) -> int:
 
 def _list(b: Baselines, fmt: str) -> int:
     tf = {"md": "pipe", "github": "github", "csv": "tsv"}[fmt]
-    rows = [[r.id, f"{'~' if r.approximate else ''}{r.value:g}", "-" if r.spread is None else f"{r.spread:g}",
-             r.metric, r.dataset, r.model, r.cite(), r.url] for r in b.reported.values()]
+    rows = [
+        [
+            r.id,
+            f"{'~' if r.approximate else ''}{r.value:g}",
+            "-" if r.spread is None else f"{r.spread:g}",
+            r.metric,
+            r.dataset,
+            r.model,
+            r.cite(),
+            r.url,
+        ]
+        for r in b.reported.values()
+    ]
     print("## Reported numbers")
     print(tabulate(rows, ["Id", "Value", "Spread", "Metric", "Data", "Model", "Source", "URL"], tablefmt=tf))
     print("\n## Reference runs")
@@ -95,6 +115,9 @@ def _list(b: Baselines, fmt: str) -> int:
         counts = Counter((r["arm"], r["data_label"]) for r in ref.runs)
         arms = ", ".join(f"{a}@{lab}: {n}" for (a, lab), n in sorted(counts.items()))
         ref_rows.append([ref.suite, ref.version, ref.tier, ref.device, len(ref.runs), arms])
-    print(tabulate(ref_rows, ["Suite", "Version", "Tier", "Device", "Runs", "Per arm"], tablefmt=tf)
-          if ref_rows else "none yet: add some with `prs-bench baseline add RESULTS`")
+    print(
+        tabulate(ref_rows, ["Suite", "Version", "Tier", "Device", "Runs", "Per arm"], tablefmt=tf)
+        if ref_rows
+        else "none yet: add some with `prs-bench baseline add RESULTS`"
+    )
     return 0

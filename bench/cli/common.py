@@ -9,8 +9,12 @@ ON_OFF = {"auto": None, "on": True, "off": False}  # --compile auto|on|off -> Co
 
 
 def add_suites_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--suites-dir", type=Path, default=None,
-                   help="folder of suite files (default: $PRS_BENCH_SUITES, ./suites, or the checkout's suites/)")
+    p.add_argument(
+        "--suites-dir",
+        type=Path,
+        default=None,
+        help="folder of suite files (default: $PRS_BENCH_SUITES, ./suites, or the checkout's suites/)",
+    )
 
 
 def add_out(p: argparse.ArgumentParser) -> None:

@@ -24,10 +24,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", type=Path, metavar="A", help="results folder, runs/ folder or record file (the baseline)")
     p.add_argument("b", type=Path, metavar="B", help="results folder, runs/ folder or record file (the candidate)")
     p.add_argument("--metric", default="test_acc", help="metric path in the records (dotted)")
-    p.add_argument("--format", default="github", choices=list(FORMATS),
-                   help="github/md for people; csv and json: tidy data (ids and numbers)")
-    p.add_argument("--fail-below", type=float, default=None, metavar="X",
-                   help="exit 1 when any arm's mean on B is more than X points below A (e.g. 0.5)")
+    p.add_argument(
+        "--format",
+        default="github",
+        choices=list(FORMATS),
+        help="github/md for people; csv and json: tidy data (ids and numbers)",
+    )
+    p.add_argument(
+        "--fail-below",
+        type=float,
+        default=None,
+        metavar="X",
+        help="exit 1 when any arm's mean on B is more than X points below A (e.g. 0.5)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -40,6 +49,8 @@ def main(args: argparse.Namespace) -> int:
         if dropped:
             listed = "; ".join(f"{r.suite}/v{r.version}/{r.tier} {r.arm} {r.data}: {r.delta:+.2f}" for r in dropped[:5])
             more = f"; and {len(dropped) - 5} more" if len(dropped) > 5 else ""
-            raise CheckFailed(f"{len(dropped)} arm(s) dropped more than {args.fail_below:g} in {args.metric} "
-                              f"from A to B: {listed}{more}")
+            raise CheckFailed(
+                f"{len(dropped)} arm(s) dropped more than {args.fail_below:g} in {args.metric} "
+                f"from A to B: {listed}{more}"
+            )
     return 0

@@ -22,13 +22,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="SOURCE", help=f"a data source: {', '.join(SOURCES.names())}")
     p.add_argument("--root", default=None, help="local data folder for cifar100-python/-parquet, imagenet-folder")
     p.add_argument("--label", default=None, help="CIFAR-100 label kind: fine or coarse")
-    p.add_argument("--fraction", type=float, action="append", default=[],
-                   help="training fraction to build and hash a subset for (repeatable)")
+    p.add_argument(
+        "--fraction",
+        type=float,
+        action="append",
+        default=[],
+        help="training fraction to build and hash a subset for (repeatable)",
+    )
     p.add_argument("--subset-seed", type=int, default=0, help="seed of the seeded class-balanced draw")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="any other source option, as a TOML value (e.g. --set verify_sizes=false)")
-    p.add_argument("--write-subsets", action="store_true",
-                   help="write each subset's index file under --subsets-dir and print the suite table")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other source option, as a TOML value (e.g. --set verify_sizes=false)",
+    )
+    p.add_argument(
+        "--write-subsets",
+        action="store_true",
+        help="write each subset's index file under --subsets-dir and print the suite table",
+    )
     p.add_argument("--subsets-dir", type=Path, default=None, help="where index files go (default: SUITES/subsets)")
 
 
@@ -94,9 +107,15 @@ def main(args: argparse.Namespace) -> int:
             if args.write_subsets:
                 index = subset_indices(bundle.train, r, rule, args.subset_seed)
                 name = subset_name(args.source, r, rule, args.subset_seed, label)
-                header = {"source": args.source, "label": label, "fraction": f"{r:g}", "rule": rule,
-                          "seed": args.subset_seed if rule == "seeded" else None, "sha256": digest,
-                          "source_fingerprint": meta.get("source_fingerprint")}
+                header = {
+                    "source": args.source,
+                    "label": label,
+                    "fraction": f"{r:g}",
+                    "rule": rule,
+                    "seed": args.subset_seed if rule == "seeded" else None,
+                    "sha256": digest,
+                    "source_fingerprint": meta.get("source_fingerprint"),
+                }
                 written = str(write_index_file(subdir, name, index, {k: v for k, v in header.items() if v is not None}))
         tr = sub.train if sub else bundle.train
         sub_rows.append([f"{r:g}", len(tr), _class_counts(tr.y, n), digest] + ([written] if args.write_subsets else []))

@@ -21,8 +21,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", nargs="?", metavar="RUN", help="run record: a .json file or its path under RESULTS/runs/")
     p.add_argument("--images", type=int, default=256, help="test images to average over")
     p.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file (default: found in the run's dir)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output folder (default: RESULTS/fourier/<run>, or beside the checkpoint)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: RESULTS/fourier/<run>, or beside the checkpoint)",
+    )
     p.add_argument("--results", type=Path, default=Path("results"), help="results folder holding runs/")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -50,8 +54,10 @@ def main(args: argparse.Namespace) -> int:
     # the core stamps the hash it was given (the record's) or, run alone, content_hash(config)
     ok_hashes = (None, ref.record["config_hash"], content_hash(ref.record["config"])) if ref else ()
     if ref is not None and ckpt.config_hash not in ok_hashes:
-        raise BenchError(f"{path} was trained with config {str(ckpt.config_hash)[:12]}, the record has "
-                         f"{ref.record['config_hash'][:12]}; rerun the run or pass the right --checkpoint")
+        raise BenchError(
+            f"{path} was trained with config {str(ckpt.config_hash)[:12]}, the record has "
+            f"{ref.record['config_hash'][:12]}; rerun the run or pass the right --checkpoint"
+        )
     config = ref.record["config"] if ref else ckpt.config
     if config is None:
         raise BenchError(f"{path}: checkpoint carries no config; also give the run record (RUN)")
@@ -64,10 +70,21 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or default_out
     atomic_write_json(out / "fourier.json", summary)
     label = f"{name}, {summary['images']} {summary['source']['data']} test images"
-    plots = [plot_delta_vs_freq(summary, out / "delta_vs_freq.png", f"Δ log amplitude\n{label}"),
-             plot_hf_vs_depth(summary, out / "hf_vs_depth.png", f"high-frequency Δ by depth\n{label}")]
-    rows = [[b["name"], b["label"], b["map_size"], f"{b['hf_freq']:.4g}π", f"{b['hf_delta']:.3f}",
-             "" if b["hf_change"] is None else f"{b['hf_change']:+.3f}"] for b in summary["blocks"]]
+    plots = [
+        plot_delta_vs_freq(summary, out / "delta_vs_freq.png", f"Δ log amplitude\n{label}"),
+        plot_hf_vs_depth(summary, out / "hf_vs_depth.png", f"high-frequency Δ by depth\n{label}"),
+    ]
+    rows = [
+        [
+            b["name"],
+            b["label"],
+            b["map_size"],
+            f"{b['hf_freq']:.4g}π",
+            f"{b['hf_delta']:.3f}",
+            "" if b["hf_change"] is None else f"{b['hf_change']:+.3f}",
+        ]
+        for b in summary["blocks"]
+    ]
     print(tabulate(rows, ["site", "sub-block", "map", "freq", "Δ at freq", "change"], tablefmt="github"))
     print(f"mean Δ at the highest frequency: {summary['hf_delta_mean']:.3f}")
     for p in [out / "fourier.json", *plots]:

@@ -29,11 +29,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto, cuda or cpu (cpu: only with --quick, to test the script)")
     p.add_argument("--quick", action="store_true", help="reduced sizes: proves the script, measures nothing")
     p.add_argument("--batch", type=int, default=512, help="perf batch size")
-    p.add_argument("--peak-tflops", type=float, default=None,
-                   help="the device's dense peak at the core's precision (H100 SXM bf16: 989), for %% of peak")
+    p.add_argument(
+        "--peak-tflops",
+        type=float,
+        default=None,
+        help="the device's dense peak at the core's precision (H100 SXM bf16: 989), for %% of peak",
+    )
     p.add_argument("--models", default=None, help="comma-separated models (default: every registered model)")
-    p.add_argument("--compile", default="auto", choices=list(ON_OFF),
-                   help="compile in the core run (auto: on; off with --quick, where a cold CPU compile takes minutes)")
+    p.add_argument(
+        "--compile",
+        default="auto",
+        choices=list(ON_OFF),
+        help="compile in the core run (auto: on; off with --quick, where a cold CPU compile takes minutes)",
+    )
     p.add_argument("--json", type=Path, default=Path("gpu-check.json"), metavar="PATH", help="where the JSON goes")
 
 
@@ -42,16 +50,19 @@ def main(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     if device.type == "cpu" and not args.quick:
-        raise BenchError("gpu-check on a CPU measures nothing useful; add --quick to test the script, "
-                         "or run it on a machine with a GPU (--device cuda)")
+        raise BenchError(
+            "gpu-check on a CPU measures nothing useful; add --quick to test the script, "
+            "or run it on a machine with a GPU (--device cuda)"
+        )
     models = tuple(m for m in (args.models or "").split(",") if m)
     for m in models:
         MODELS.get(m)
     compile = ON_OFF[args.compile]
     if compile is None and args.quick:
         compile = False
-    s = CheckSettings(device=device.type, quick=args.quick, batch=args.batch, peak_tflops=args.peak_tflops,
-                      models=models)
+    s = CheckSettings(
+        device=device.type, quick=args.quick, batch=args.batch, peak_tflops=args.peak_tflops, models=models
+    )
     with tempfile.TemporaryDirectory() as tmp:
         report = run_check(s, Path(tmp), compile)
     atomic_write_json(args.json, report)

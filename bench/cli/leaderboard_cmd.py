@@ -25,18 +25,35 @@ HELP = "render the leaderboard from stored results"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("suites", nargs="*", metavar="SUITE", help="suites to show (default: all)")
     p.add_argument("--tier", action="append", default=None, help="only these tiers (repeatable)")
-    p.add_argument("--format", default="github", choices=sorted(FORMATS),
-                   help="md/github: the three tables for people; json: all tables as tidy data; csv: one --table")
+    p.add_argument(
+        "--format",
+        default="github",
+        choices=sorted(FORMATS),
+        help="md/github: the three tables for people; json: all tables as tidy data; csv: one --table",
+    )
     p.add_argument("--table", default="arms", choices=TABLES, help="the table --format csv prints")
-    p.add_argument("--save", type=Path, default=None, metavar="DIR",
-                   help="also write leaderboard.md, leaderboard.json, leaderboard-{arms,claims,checks}.csv "
-                   "and the plots into DIR (e.g. results/leaderboard)")
+    p.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write leaderboard.md, leaderboard.json, leaderboard-{arms,claims,checks}.csv "
+        "and the plots into DIR (e.g. results/leaderboard)",
+    )
     p.add_argument("--plots", type=Path, default=None, metavar="DIR", help="write the PNG plots into DIR")
-    p.add_argument("--baselines", type=Path, default=None, metavar="DIR",
-                   help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)")
-    p.add_argument("--strict", action="store_true",
-                   help="exit 1 unless every check the tier expects to decide passed (failed, inconclusive, "
-                   "not run and missing all fail)")
+    p.add_argument(
+        "--baselines",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 unless every check the tier expects to decide passed (failed, inconclusive, "
+        "not run and missing all fail)",
+    )
     add_out(p)
     add_suites_dir(p)
 
@@ -61,15 +78,19 @@ def main(args: argparse.Namespace) -> int:
         print(f"\nwrote {len(written)} file(s) under {', '.join(sorted({str(p.parent) for p in written}))}")
     if args.strict:
         if not claim_rows:
-            raise CheckFailed(f"--strict: no checks to decide in {store.runs}" +
-                              (f" for tier(s) {', '.join(args.tier)}" if args.tier else ""))
+            raise CheckFailed(
+                f"--strict: no checks to decide in {store.runs}"
+                + (f" for tier(s) {', '.join(args.tier)}" if args.tier else "")
+            )
         open_checks = undecided(claim_rows)
         if open_checks:
             counts = {s: sum(r.status == s for r in open_checks) for s in ("fail", "inconclusive", "not run")}
             listed = "; ".join(f"{r.suite}/{r.tier} {r.name} ({r.status})" for r in open_checks[:5])
             more = f"; and {len(open_checks) - 5} more" if len(open_checks) > 5 else ""
-            raise CheckFailed(f"--strict: {len(open_checks)} check(s) the tier expects to decide did not pass "
-                              f"({', '.join(f'{n} {s}' for s, n in counts.items() if n)}): {listed}{more}")
+            raise CheckFailed(
+                f"--strict: {len(open_checks)} check(s) the tier expects to decide did not pass "
+                f"({', '.join(f'{n} {s}' for s, n in counts.items() if n)}): {listed}{more}"
+            )
     elif any(r.status == "fail" for r in claim_rows):
         print("some checks failed (exit 0 without --strict)", file=sys.stderr)
     return 0

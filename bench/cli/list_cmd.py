@@ -30,9 +30,25 @@ def main(args: argparse.Namespace) -> int:
             arms = s.tier_arms(tier)
             fr = ",".join(f"{f:g}" for f in t.get("fractions", [1.0]))
             rule = s.epoch_rule(tier) if "fractions" in t else "-"
-            rows.append([s.name, s.version, tier, t["data"]["source"], fr, t["epochs"], rule, len(t["seeds"]),
-                         ", ".join(arms), ",".join(s.claims)])
-    print(tabulate(rows, ["Suite", "Version", "Tier", "Data", "Fractions", "Epochs", "Epoch rule", "Seeds", "Arms",
-                          "Claims"],
-                   tablefmt="github"))
+            rows.append(
+                [
+                    s.name,
+                    s.version,
+                    tier,
+                    t["data"]["source"],
+                    fr,
+                    t["epochs"],
+                    rule,
+                    len(t["seeds"]),
+                    ", ".join(arms),
+                    ",".join(s.claims),
+                ]
+            )
+    print(
+        tabulate(
+            rows,
+            ["Suite", "Version", "Tier", "Data", "Fractions", "Epochs", "Epoch rule", "Seeds", "Arms", "Claims"],
+            tablefmt="github",
+        )
+    )
     return 0

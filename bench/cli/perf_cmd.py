@@ -40,11 +40,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-classes", type=int, default=100)
     p.add_argument("--plain-workers", type=int, default=4, help="DataLoader workers of the plain loop")
     p.add_argument("--no-plain", action="store_true", help="measure the core only")
-    p.add_argument("--augment", default="basic", choices=["basic", "strong"],
-                   help="core augmentation: crop+flip, or the ViT recipe's (RandAugment m9, mixup/cutmix), "
-                        "which is then also timed alone")
-    p.add_argument("--peak-tflops", type=float, default=None,
-                   help="the device's dense peak for the core's precision, to print the fraction reached")
+    p.add_argument(
+        "--augment",
+        default="basic",
+        choices=["basic", "strong"],
+        help="core augmentation: crop+flip, or the ViT recipe's (RandAugment m9, mixup/cutmix), "
+        "which is then also timed alone",
+    )
+    p.add_argument(
+        "--peak-tflops",
+        type=float,
+        default=None,
+        help="the device's dense peak for the core's precision, to print the fraction reached",
+    )
     p.add_argument("--threads", type=int, default=None, help="CPU intra-op threads (default: torch's)")
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results as JSON")
 
@@ -61,35 +69,58 @@ def main(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    s = PerfSettings(model=args.model, device=str(device), batch=args.batch, steps=args.steps,
-                     windows=args.windows, warmup=args.warmup, compile=ON_OFF[args.compile],
-                     precision=args.precision, optimizer=args.optimizer, num_classes=args.num_classes,
-                     plain_workers=args.plain_workers, augment=args.augment,
-                     image_size=model_input_size(args.model))
+    s = PerfSettings(
+        model=args.model,
+        device=str(device),
+        batch=args.batch,
+        steps=args.steps,
+        windows=args.windows,
+        warmup=args.warmup,
+        compile=ON_OFF[args.compile],
+        precision=args.precision,
+        optimizer=args.optimizer,
+        num_classes=args.num_classes,
+        plain_workers=args.plain_workers,
+        augment=args.augment,
+        image_size=model_input_size(args.model),
+    )
     out = run_perf(s, plain=not args.no_plain)
-    out["machine"] = {"device_name": device_name(device), "threads": torch.get_num_threads(),
-                      "torch": torch.__version__, "platform": platform.platform(),
-                      "date": time.strftime("%Y-%m-%d")}
+    out["machine"] = {
+        "device_name": device_name(device),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
     rows = []
     for r in out["results"]:
-        row = {"loop": r["loop"], "img/s (median)": f"{r['images_per_s']:.1f}",
-               "windows min-max": f"{min(r['window_rates']):.1f}-{max(r['window_rates']):.1f}",
-               "ms/step": f"{r['ms_per_step']:.1f}", "TFLOP/s": f"{r['achieved_flops_per_s'] / 1e12:.3f}",
-               "settings": ", ".join(f"{k}={v}" for k, v in r["engine"].items())}
+        row = {
+            "loop": r["loop"],
+            "img/s (median)": f"{r['images_per_s']:.1f}",
+            "windows min-max": f"{min(r['window_rates']):.1f}-{max(r['window_rates']):.1f}",
+            "ms/step": f"{r['ms_per_step']:.1f}",
+            "TFLOP/s": f"{r['achieved_flops_per_s'] / 1e12:.3f}",
+            "settings": ", ".join(f"{k}={v}" for k, v in r["engine"].items()),
+        }
         if args.peak_tflops:
             row["% peak"] = f"{100 * r['achieved_flops_per_s'] / (args.peak_tflops * 1e12):.1f}"
         rows.append(row)
     f = out["flops_per_image"]
-    print(f"{args.model} on {out['machine']['device_name']}, batch {args.batch}: "
-          f"{f['forward'] / 1e9:.3f} GFLOP/image forward, {f['train'] / 1e9:.3f} GFLOP/image train step")
+    print(
+        f"{args.model} on {out['machine']['device_name']}, batch {args.batch}: "
+        f"{f['forward'] / 1e9:.3f} GFLOP/image forward, {f['train'] / 1e9:.3f} GFLOP/image train step"
+    )
     print(tabulate(rows, headers="keys", tablefmt="github"))
     if "speedup" in out:
         print(f"core / plain: {out['speedup']:.2f}x", flush=True)
     if "augment" in out:
         a = out["augment"]
-        print(f"augmentation ({args.augment}) alone: {a['ms_per_step']:.1f} ms/step "
-              f"(windows {min(a['window_rates']):.0f}-{max(a['window_rates']):.0f} img/s), "
-              f"{100 * a['share_of_core_step']:.1f}% of the core's training step", flush=True)
+        print(
+            f"augmentation ({args.augment}) alone: {a['ms_per_step']:.1f} ms/step "
+            f"(windows {min(a['window_rates']):.0f}-{max(a['window_rates']):.0f} img/s), "
+            f"{100 * a['share_of_core_step']:.1f}% of the core's training step",
+            flush=True,
+        )
     if args.json:
         atomic_write_json(args.json, out)
         print(f"wrote {args.json}", file=sys.stderr)

@@ -22,11 +22,22 @@ HELP = "write one HTML page of a results folder (tables, plots, provenance)"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", type=Path, metavar="RESULTS", help="results folder (records under RESULTS/runs/)")
     p.add_argument("--html", type=Path, required=True, metavar="PATH", help="the page to write, e.g. report.html")
-    p.add_argument("--suite", action="append", default=None, dest="suites", metavar="SUITE",
-                   help="only this suite (repeatable; default: all)")
+    p.add_argument(
+        "--suite",
+        action="append",
+        default=None,
+        dest="suites",
+        metavar="SUITE",
+        help="only this suite (repeatable; default: all)",
+    )
     p.add_argument("--tier", action="append", default=None, help="only these tiers (repeatable)")
-    p.add_argument("--baselines", type=Path, default=None, metavar="DIR",
-                   help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)")
+    p.add_argument(
+        "--baselines",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)",
+    )
     add_suites_dir(p)
 
 
@@ -39,8 +50,9 @@ def main(args: argparse.Namespace) -> int:
     if args.html.exists() and args.html.is_dir():
         raise BenchError(f"--html {args.html}: is a folder; give a file path such as {args.html / 'report.html'}")
     suites = load_suites(args.suites or None, args.suites_dir)
-    page = build_html(suites, store.all(), tiers=args.tier, baselines=Baselines(args.baselines),
-                      source=str(args.results))
+    page = build_html(
+        suites, store.all(), tiers=args.tier, baselines=Baselines(args.baselines), source=str(args.results)
+    )
     path = write_html(args.html, page)
     print(f"wrote {path} ({len(page.encode()) // 1024} KiB)")
     return 0

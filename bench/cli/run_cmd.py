@@ -28,42 +28,89 @@ HELP = "run suites (default: every suite's smoke tier)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("suites", nargs="*", metavar="SUITE",
-                   help="suites to run (default: every suite that has the --tier)")
-    p.add_argument("--tier", default="smoke", help="smoke (CPU, synthetic), quick or full (GPU, real data), "
-                   "or any other tier a suite defines (see `prs-bench list`)")
-    p.add_argument("--seeds", default=None, metavar="N",
-                   help="run seeds 0..N-1 (default: the tier's list; every shipped tier lists seeds from 0)")
+    p.add_argument(
+        "suites", nargs="*", metavar="SUITE", help="suites to run (default: every suite that has the --tier)"
+    )
+    p.add_argument(
+        "--tier",
+        default="smoke",
+        help="smoke (CPU, synthetic), quick or full (GPU, real data), "
+        "or any other tier a suite defines (see `prs-bench list`)",
+    )
+    p.add_argument(
+        "--seeds",
+        default=None,
+        metavar="N",
+        help="run seeds 0..N-1 (default: the tier's list; every shipped tier lists seeds from 0)",
+    )
     p.add_argument("--seed-list", default=None, metavar="S,S,...", help="run exactly these seeds, e.g. 0,4")
     p.add_argument("--arms", default=None, help="comma-separated arms to run (default: the tier's)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--rerun", action="store_true", help="repeat finished runs (old records are archived)")
     p.add_argument("--resume", action="store_true", help="continue interrupted runs from their checkpoints")
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the planned runs (epochs, images, FLOPs, done/pending/stale, estimated time) and exit")
-    p.add_argument("--format", default="github", choices=["md", "github", "csv", "json"],
-                   help="leaderboard format (csv: the arms table; `prs-bench leaderboard --table` for the others)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the planned runs (epochs, images, FLOPs, done/pending/stale, estimated time) and exit",
+    )
+    p.add_argument(
+        "--format",
+        default="github",
+        choices=["md", "github", "csv", "json"],
+        help="leaderboard format (csv: the arms table; `prs-bench leaderboard --table` for the others)",
+    )
     g = p.add_argument_group("training core")
     g.add_argument("--compile", default="auto", choices=list(ON_OFF), help="torch.compile (auto: on for CUDA)")
-    g.add_argument("--precision", default=None, choices=["fp32", "bf16", "fp16"],
-                   help="autocast precision (default: bf16 on CUDA, fp32 on CPU)")
+    g.add_argument(
+        "--precision",
+        default=None,
+        choices=["fp32", "bf16", "fp16"],
+        help="autocast precision (default: bf16 on CUDA, fp32 on CPU)",
+    )
     g.add_argument("--checkpoint-every", type=int, default=1, metavar="E", help="checkpoint every E epochs (0: off)")
-    g.add_argument("--checkpoint-steps", type=int, default=0, metavar="K",
-                   help="also checkpoint every K steps inside an epoch (0: off)")
+    g.add_argument(
+        "--checkpoint-steps",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also checkpoint every K steps inside an epoch (0: off)",
+    )
     g.add_argument("--workers", type=int, default=8, help="DataLoader workers for streamed (ImageNet-size) data")
-    g.add_argument("--parallel", type=int, default=None, metavar="N",
-                   help="train N runs side by side, one thread each (default: one per core on a CPU, 1 on a GPU)")
-    g.add_argument("--log-to", action="append", default=None, metavar="TRACKER",
-                   help="also log each epoch and switch to TensorBoard (RUN_DIR/tensorboard) or W&B (repeatable; "
-                   "extras: pip install \"prs-bench[tensorboard]\" / \"prs-bench[wandb]\")")
+    g.add_argument(
+        "--parallel",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train N runs side by side, one thread each (default: one per core on a CPU, 1 on a GPU)",
+    )
+    g.add_argument(
+        "--log-to",
+        action="append",
+        default=None,
+        metavar="TRACKER",
+        help="also log each epoch and switch to TensorBoard (RUN_DIR/tensorboard) or W&B (repeatable; "
+        'extras: pip install "prs-bench[tensorboard]" / "prs-bench[wandb]")',
+    )
     s = p.add_argument_group("spreading runs over machines")
-    s.add_argument("--shard", default=None, metavar="K/N",
-                   help="run only shard K of N (shards balanced by estimated cost over the whole plan)")
-    s.add_argument("--launcher", default=None, choices=["slurm", "local", "debug"],
-                   help="submit --jobs shard jobs through submitit instead of running here")
+    s.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run only shard K of N (shards balanced by estimated cost over the whole plan)",
+    )
+    s.add_argument(
+        "--launcher",
+        default=None,
+        choices=["slurm", "local", "debug"],
+        help="submit --jobs shard jobs through submitit instead of running here",
+    )
     s.add_argument("--jobs", type=int, default=1, help="number of shard jobs for --launcher")
-    s.add_argument("--launcher-params", default=None, metavar="K=V,...",
-                   help="submitit executor parameters, e.g. slurm_partition=gpu,timeout_min=600,gpus_per_node=1")
+    s.add_argument(
+        "--launcher-params",
+        default=None,
+        metavar="K=V,...",
+        help="submitit executor parameters, e.g. slurm_partition=gpu,timeout_min=600,gpus_per_node=1",
+    )
     s.add_argument("--launcher-folder", type=Path, default=None, help="submitit logs (default: OUT/submitit)")
     s.add_argument("--no-wait", action="store_true", help="with --launcher: submit and exit")
     add_out(p)
@@ -77,9 +124,14 @@ def core_options(args: argparse.Namespace) -> CoreOptions:
         raise BenchError(f"--workers {args.workers}: must be >= 0 (0 decodes in the main process)")
     from ..train.tracking import check_backends
 
-    return CoreOptions(compile=ON_OFF[args.compile], precision=args.precision, checkpoint_every=args.checkpoint_every,
-                       checkpoint_steps=args.checkpoint_steps, workers=args.workers,
-                       log_to=check_backends(args.log_to or ()))
+    return CoreOptions(
+        compile=ON_OFF[args.compile],
+        precision=args.precision,
+        checkpoint_every=args.checkpoint_every,
+        checkpoint_steps=args.checkpoint_steps,
+        workers=args.workers,
+        log_to=check_backends(args.log_to or ()),
+    )
 
 
 def suites_with_tier(suites: list[Suite], tier: str, named: bool) -> list[Suite]:
@@ -99,8 +151,14 @@ def suites_with_tier(suites: list[Suite], tier: str, named: bool) -> list[Suite]
 
 
 # options of `run` that belong to the launcher (value: takes an argument); a shard job gets everything else
-LAUNCHER_OPTIONS = {"--launcher": True, "--jobs": True, "--launcher-params": True, "--launcher-folder": True,
-                    "--no-wait": False, "--shard": True}
+LAUNCHER_OPTIONS = {
+    "--launcher": True,
+    "--jobs": True,
+    "--launcher-params": True,
+    "--launcher-folder": True,
+    "--no-wait": False,
+    "--shard": True,
+}
 
 
 def shard_argv(argv: list[str]) -> list[str]:
@@ -128,15 +186,20 @@ def launch(args: argparse.Namespace) -> int:
     folder = args.launcher_folder or Path(args.out) / "submitit"
     from . import main as cli_main
 
-    jobs = submit_shards(shard_argv(args.argv), args.jobs, args.launcher, folder, parse_params(args.launcher_params),
-                         entry=cli_main)
-    print(f"submitted {len(jobs)} job(s) ({args.launcher}): {', '.join(str(j.job_id) for j in jobs)}; "
-          f"logs in {folder}", file=sys.stderr)
+    jobs = submit_shards(
+        shard_argv(args.argv), args.jobs, args.launcher, folder, parse_params(args.launcher_params), entry=cli_main
+    )
+    print(
+        f"submitted {len(jobs)} job(s) ({args.launcher}): {', '.join(str(j.job_id) for j in jobs)}; logs in {folder}",
+        file=sys.stderr,
+    )
     if args.no_wait:
         return 0
     codes = [int(j.result() or 0) for j in jobs]
-    print(f"jobs finished with exit codes {codes}; `prs-bench leaderboard --out {args.out}` shows all records",
-          file=sys.stderr)
+    print(
+        f"jobs finished with exit codes {codes}; `prs-bench leaderboard --out {args.out}` shows all records",
+        file=sys.stderr,
+    )
     return max(codes)
 
 
@@ -173,7 +236,9 @@ def main(args: argparse.Namespace) -> int:
 
     if args.launcher:
         return launch(args)
-    suites = suites_with_tier(load_checked_suites(args.suites or None, args.suites_dir), args.tier, named=bool(args.suites))
+    suites = suites_with_tier(
+        load_checked_suites(args.suites or None, args.suites_dir), args.tier, named=bool(args.suites)
+    )
     arms = args.arms.split(",") if args.arms else None
     specs = []
     for s in suites:
@@ -194,13 +259,17 @@ def main(args: argparse.Namespace) -> int:
     store = RecordStore(args.out)
     if args.parallel is not None and args.parallel < 1:
         raise BenchError(f"--parallel {args.parallel}: give a number of runs >= 1")
-    summary = run_all(specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist,
-                      parallel=args.parallel)
+    summary = run_all(
+        specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist, parallel=args.parallel
+    )
     if not dist.is_main:
         return 0
     if summary.held:
-        print(f"{len(summary.held)} run(s) were held by another process and skipped here; their records appear "
-              f"when that process finishes (`prs-bench leaderboard --out {args.out}`)", file=sys.stderr)
+        print(
+            f"{len(summary.held)} run(s) were held by another process and skipped here; their records appear "
+            f"when that process finishes (`prs-bench leaderboard --out {args.out}`)",
+            file=sys.stderr,
+        )
     records = store.all()
     arm_rows, claim_rows = build_tables(suites, records, tiers=[args.tier])
     print(render(arm_rows, claim_rows, args.format))
@@ -212,8 +281,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"\nwrote {len(written)} file(s) (tables and plots) under {board}", file=sys.stderr)
     failed_checks = [] if args.shard else [r for r in claim_rows if r.status == "fail"]
     if args.shard:
-        print(f"shard {args.shard}: {len(specs)} run(s); verdicts wait for all shards "
-              f"(`prs-bench leaderboard --out {args.out}`)", file=sys.stderr)
+        print(
+            f"shard {args.shard}: {len(specs)} run(s); verdicts wait for all shards "
+            f"(`prs-bench leaderboard --out {args.out}`)",
+            file=sys.stderr,
+        )
     if summary.failed or failed_checks:
         raise CheckFailed(f"{len(failed_checks)} check(s) failed, {len(summary.failed)} run(s) failed")
     return 0

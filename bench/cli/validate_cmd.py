@@ -19,17 +19,19 @@ HELP = "check run records against the record schema, their digests and their pat
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                   help="record files, runs/ folders or results folders")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="record files, runs/ folders or results folders")
 
 
 def main(args: argparse.Namespace) -> int:
     records, problems = scan(args.paths)
     if not records and not problems:
-        raise BenchError(f"{', '.join(map(str, args.paths))}: no run records (*.json) found; give a results folder, "
-                         f"a runs/ folder or a record file")
+        raise BenchError(
+            f"{', '.join(map(str, args.paths))}: no run records (*.json) found; give a results folder, "
+            f"a runs/ folder or a record file"
+        )
     for msg in problems:
         print(msg)
-    print(f"{len(records) + len(problems)} record(s) checked: {len(records)} good, {len(problems)} bad",
-          file=sys.stderr)
+    print(
+        f"{len(records) + len(problems)} record(s) checked: {len(records)} good, {len(problems)} bad", file=sys.stderr
+    )
     return 1 if problems else 0

@@ -93,9 +93,17 @@ def _write(folder: Path, d: Decoded) -> None:
     for kind in d.train_labels:
         arrays[f"train_y_{kind}"], arrays[f"test_y_{kind}"] = d.train_labels[kind], d.test_labels[kind]
     files = {f"{name}.npy": _save_npy(folder / f"{name}.npy", arr) for name, arr in arrays.items()}
-    atomic_write_json(folder / "meta.json", {"version": CACHE_VERSION, "labels": sorted(d.train_labels),
-                                             "class_names": d.class_names, "train_size": int(d.train_x.shape[0]),
-                                             "test_size": int(d.test_x.shape[0]), "sha256": files})
+    atomic_write_json(
+        folder / "meta.json",
+        {
+            "version": CACHE_VERSION,
+            "labels": sorted(d.train_labels),
+            "class_names": d.class_names,
+            "train_size": int(d.train_x.shape[0]),
+            "test_size": int(d.test_x.shape[0]),
+            "sha256": files,
+        },
+    )
 
 
 def _read(folder: Path) -> Decoded | None:
@@ -108,8 +116,13 @@ def _read(folder: Path) -> Decoded | None:
             if file_digest(folder / name) != digest:
                 return None
         load = lambda name: np.load(folder / f"{name}.npy", allow_pickle=False)  # noqa: E731
-        d = Decoded(load("train_x"), load("test_x"), {k: load(f"train_y_{k}") for k in meta["labels"]},
-                    {k: load(f"test_y_{k}") for k in meta["labels"]}, meta["class_names"])
+        d = Decoded(
+            load("train_x"),
+            load("test_x"),
+            {k: load(f"train_y_{k}") for k in meta["labels"]},
+            {k: load(f"test_y_{k}") for k in meta["labels"]},
+            meta["class_names"],
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError):
         return None
     ok = d.train_x.shape[0] == meta["train_size"] and d.test_x.shape[0] == meta["test_size"]

@@ -29,20 +29,33 @@ def explain_hub_error(exc: BaseException, repo: str, gated: bool) -> str:
     url = f"https://huggingface.co/datasets/{repo}"
     auth = any(s in text for s in ("401", "403", "gated", "Gated", "authenticat", "token"))
     if gated and (auth or "DatasetNotFound" in text or "doesn't exist" in text):
-        return (f"hub dataset {repo} needs a Hugging Face token with access: accept its terms at {url}, "
-                f"then run `huggingface-cli login` (or set HF_TOKEN) ({first})")
+        return (
+            f"hub dataset {repo} needs a Hugging Face token with access: accept its terms at {url}, "
+            f"then run `huggingface-cli login` (or set HF_TOKEN) ({first})"
+        )
     if _offline() or "Offline" in text:
-        return (f"hub dataset {repo} is not in the local Hugging Face cache and offline mode is on "
-                f"({'/'.join(OFFLINE_VARS)}); run once with network and those unset to fill the cache: "
-                f"python -c \"import datasets; datasets.load_dataset('{repo}')\" ({first})")
+        return (
+            f"hub dataset {repo} is not in the local Hugging Face cache and offline mode is on "
+            f"({'/'.join(OFFLINE_VARS)}); run once with network and those unset to fill the cache: "
+            f"python -c \"import datasets; datasets.load_dataset('{repo}')\" ({first})"
+        )
     if isinstance(exc, (ConnectionError, TimeoutError)) or "resolve" in text or "connect" in text.lower():
-        return (f"could not reach the Hugging Face hub for {repo}; check the network (or proxy), or set "
-                f"HF_HUB_OFFLINE=1 to use an already cached copy ({first})")
+        return (
+            f"could not reach the Hugging Face hub for {repo}; check the network (or proxy), or set "
+            f"HF_HUB_OFFLINE=1 to use an already cached copy ({first})"
+        )
     return f"loading hub dataset {repo} failed; see {url} ({first})"
 
 
-def hub_load(repo: str, *, name: str | None = None, revision: str | None = None, split: str | None = None,
-             streaming: bool = False, gated: bool = False) -> Any:
+def hub_load(
+    repo: str,
+    *,
+    name: str | None = None,
+    revision: str | None = None,
+    split: str | None = None,
+    streaming: bool = False,
+    gated: bool = False,
+) -> Any:
     """``datasets.load_dataset`` with failures as BenchError."""
     import datasets
 

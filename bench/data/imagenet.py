@@ -20,9 +20,11 @@ from .types import DataBundle
 
 EXTENSIONS = (".jpeg", ".jpg", ".png")
 HUB_REPO = "ILSVRC/imagenet-1k"
-FOLDER_HOW = ("get ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar from https://image-net.org/download-images, "
-              "extract train/ to one folder per class and sort val/ into class folders with "
-              "https://raw.githubusercontent.com/soumith/imagenetval/master/valprep.sh")
+FOLDER_HOW = (
+    "get ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar from https://image-net.org/download-images, "
+    "extract train/ to one folder per class and sort val/ into class folders with "
+    "https://raw.githubusercontent.com/soumith/imagenetval/master/valprep.sh"
+)
 TRANSFORMS = ("rrc", "center")
 MEAN_STD = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}  # torchvision's ImageNet statistics
 
@@ -49,8 +51,10 @@ def _open_rgb(path: Path) -> Any:
         with Image.open(path) as im:
             return im.convert("RGB")
     except (UnidentifiedImageError, OSError) as exc:
-        raise BenchError(f"{path}: not a decodable image ({type(exc).__name__}); the file is truncated or "
-                         f"corrupt: replace it from the original archive") from None
+        raise BenchError(
+            f"{path}: not a decodable image ({type(exc).__name__}); the file is truncated or "
+            f"corrupt: replace it from the original archive"
+        ) from None
 
 
 class FolderImages(torch.utils.data.Dataset):
@@ -81,50 +85,76 @@ class FolderImages(torch.utils.data.Dataset):
 def list_split(split_dir: Path, classes: list[str] | None) -> tuple[list[str], np.ndarray, list[str]]:
     """(relative paths, labels, classes) in sorted class then sorted filename order."""
     if not split_dir.is_dir():
-        raise BenchError(f"imagenet-folder: folder {split_dir} not found; expected {split_dir.parent}/train/ and "
-                         f"{split_dir.parent}/val/ with one folder per class; {FOLDER_HOW}")
+        raise BenchError(
+            f"imagenet-folder: folder {split_dir} not found; expected {split_dir.parent}/train/ and "
+            f"{split_dir.parent}/val/ with one folder per class; {FOLDER_HOW}"
+        )
     entries = sorted(os.scandir(split_dir), key=lambda e: e.name)
     loose = [e.name for e in entries if e.is_file() and e.name.lower().endswith(EXTENSIONS)]
     dirs = [e.name for e in entries if e.is_dir()]
     if loose:
-        raise BenchError(f"imagenet-folder: {split_dir} holds {len(loose)} image(s) directly (e.g. {loose[0]}); "
-                         f"wrong layout, expected one folder per class; {FOLDER_HOW}")
+        raise BenchError(
+            f"imagenet-folder: {split_dir} holds {len(loose)} image(s) directly (e.g. {loose[0]}); "
+            f"wrong layout, expected one folder per class; {FOLDER_HOW}"
+        )
     if classes is None:
         classes = dirs
     elif set(dirs) != set(classes):
         extra = sorted(set(dirs) - set(classes))[:3] or sorted(set(classes) - set(dirs))[:3]
-        raise BenchError(f"imagenet-folder: the class folders of {split_dir} differ from train/ (e.g. {extra}); "
-                         f"expected the same class folders in train/ and val/; {FOLDER_HOW}")
+        raise BenchError(
+            f"imagenet-folder: the class folders of {split_dir} differ from train/ (e.g. {extra}); "
+            f"expected the same class folders in train/ and val/; {FOLDER_HOW}"
+        )
     paths, labels = [], []
     for c, name in enumerate(classes):
-        files = sorted(e.name for e in os.scandir(split_dir / name) if e.is_file() and e.name.lower().endswith(EXTENSIONS))
+        files = sorted(
+            e.name for e in os.scandir(split_dir / name) if e.is_file() and e.name.lower().endswith(EXTENSIONS)
+        )
         if not files:
-            raise BenchError(f"imagenet-folder: class folder {split_dir / name} has no .JPEG/.jpg/.png images; "
-                             f"{FOLDER_HOW}")
+            raise BenchError(
+                f"imagenet-folder: class folder {split_dir / name} has no .JPEG/.jpg/.png images; {FOLDER_HOW}"
+            )
         paths += [f"{name}/{f}" for f in files]
         labels += [c] * len(files)
     return paths, np.asarray(labels, dtype=np.int64), classes
 
 
-def load_imagenet_folder(root: str | None = None, image_size: int = 224, num_classes: int = 1000,
-                         train_transform: str = "rrc", val_dir: str = "val") -> DataBundle:
+def load_imagenet_folder(
+    root: str | None = None,
+    image_size: int = 224,
+    num_classes: int = 1000,
+    train_transform: str = "rrc",
+    val_dir: str = "val",
+) -> DataBundle:
     """ImageNet from a local ImageFolder tree ``ROOT/train/<class>/*`` and ``ROOT/val/<class>/*``."""
     from .cifar import data_root
 
     base = Path(root).expanduser() if root else data_root() / "imagenet"
     if not base.is_dir():
-        raise BenchError(f"imagenet-folder: folder {base} not found (expected {base}/train/ and {base}/{val_dir}/ "
-                         f"with one folder per class); {FOLDER_HOW}")
+        raise BenchError(
+            f"imagenet-folder: folder {base} not found (expected {base}/train/ and {base}/{val_dir}/ "
+            f"with one folder per class); {FOLDER_HOW}"
+        )
     tr_paths, tr_y, classes = list_split(base / "train", None)
     if len(classes) != num_classes:
-        raise BenchError(f"imagenet-folder: {base}/train has {len(classes)} class folders, expected {num_classes}; "
-                         f"the tree is incomplete (set num_classes for a deliberately smaller tree); {FOLDER_HOW}")
+        raise BenchError(
+            f"imagenet-folder: {base}/train has {len(classes)} class folders, expected {num_classes}; "
+            f"the tree is incomplete (set num_classes for a deliberately smaller tree); {FOLDER_HOW}"
+        )
     te_paths, te_y, _ = list_split(base / val_dir, classes)
     train = FolderImages(base / "train", tr_paths, tr_y, build_transform(image_size, True, train_transform))
     test = FolderImages(base / val_dir, te_paths, te_y, build_transform(image_size, False, train_transform))
-    meta = {"source": "imagenet-folder", "root": str(base), "num_classes": num_classes, "train_size": len(train),
-            "test_size": len(test), "image_size": image_size, "train_transform": train_transform,
-            "cache": "n/a (decoded per item)", **MEAN_STD}
+    meta = {
+        "source": "imagenet-folder",
+        "root": str(base),
+        "num_classes": num_classes,
+        "train_size": len(train),
+        "test_size": len(test),
+        "image_size": image_size,
+        "train_transform": train_transform,
+        "cache": "n/a (decoded per item)",
+        **MEAN_STD,
+    }
     return DataBundle(train, test, num_classes, meta)
 
 
@@ -169,8 +199,14 @@ class StreamedHubImages(torch.utils.data.IterableDataset):
             yield (self.transform(img) if self.transform else img), int(row["label"])
 
 
-def load_imagenet_hub(repo: str = HUB_REPO, revision: str | None = None, streaming: bool = True,
-                      image_size: int = 224, num_classes: int = 1000, train_transform: str = "rrc") -> DataBundle:
+def load_imagenet_hub(
+    repo: str = HUB_REPO,
+    revision: str | None = None,
+    streaming: bool = True,
+    image_size: int = 224,
+    num_classes: int = 1000,
+    train_transform: str = "rrc",
+) -> DataBundle:
     """ImageNet-1k from the hub (gated: needs ``huggingface-cli login``); streamed unless streaming = false."""
     from .hub import hub_load
 
@@ -186,7 +222,17 @@ def load_imagenet_hub(repo: str = HUB_REPO, revision: str | None = None, streami
     else:
         hub = {s: HubImages(splits[s], tf[s]) for s in splits}
         data, sizes = dict(hub), {s: len(hub[s]) for s in splits}
-    meta = {"source": "imagenet-hf", "repo": repo, "revision": revision, "streaming": streaming,
-            "num_classes": num_classes, "train_size": sizes["train"], "test_size": sizes["validation"],
-            "image_size": image_size, "train_transform": train_transform, "cache": "Hugging Face cache", **MEAN_STD}
+    meta = {
+        "source": "imagenet-hf",
+        "repo": repo,
+        "revision": revision,
+        "streaming": streaming,
+        "num_classes": num_classes,
+        "train_size": sizes["train"],
+        "test_size": sizes["validation"],
+        "image_size": image_size,
+        "train_transform": train_transform,
+        "cache": "Hugging Face cache",
+        **MEAN_STD,
+    }
     return DataBundle(data["train"], data["validation"], num_classes, meta)

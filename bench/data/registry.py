@@ -58,14 +58,18 @@ SOURCES: Registry[Source] = Registry("data source")
 for _name, _src in {
     "synthetic": Source(_synthetic, "seeded", "built-in synthetic 32x32 images (no download)"),
     "cifar100": Source(_lazy("cifar", "load_cifar100_hub"), "seeded", "CIFAR-100 from the hub (uoft-cs/cifar100)"),
-    "cifar100-python": Source(_lazy("cifar", "load_cifar100_python"), "seeded",
-                              "CIFAR-100 from a local cifar-100-python/ pickle folder"),
-    "cifar100-parquet": Source(_lazy("cifar", "load_cifar100_parquet"), "seeded",
-                               "CIFAR-100 from local hub-layout parquet files"),
-    "imagenet-folder": Source(_lazy("imagenet", "load_imagenet_folder"), "convit",
-                              "ImageNet from a local ImageFolder tree (train/, val/)"),
-    "imagenet-hf": Source(_lazy("imagenet", "load_imagenet_hub"), "convit",
-                          "ImageNet-1k from the hub (ILSVRC/imagenet-1k; needs a token)"),
+    "cifar100-python": Source(
+        _lazy("cifar", "load_cifar100_python"), "seeded", "CIFAR-100 from a local cifar-100-python/ pickle folder"
+    ),
+    "cifar100-parquet": Source(
+        _lazy("cifar", "load_cifar100_parquet"), "seeded", "CIFAR-100 from local hub-layout parquet files"
+    ),
+    "imagenet-folder": Source(
+        _lazy("imagenet", "load_imagenet_folder"), "convit", "ImageNet from a local ImageFolder tree (train/, val/)"
+    ),
+    "imagenet-hf": Source(
+        _lazy("imagenet", "load_imagenet_hub"), "convit", "ImageNet-1k from the hub (ILSVRC/imagenet-1k; needs a token)"
+    ),
 }.items():
     SOURCES.add(_name, _src)
 
@@ -98,8 +102,10 @@ def check_options(spec: dict[str, Any]) -> None:
     if accepted is not None:
         unknown = sorted(set(spec) - set(accepted) - set(SUBSET_OPTIONS) - {"source"})
         if unknown:
-            raise BenchError(f"data source {name!r} has no option {unknown[0]!r}; its options: "
-                             f"{', '.join(accepted + list(SUBSET_OPTIONS))}")
+            raise BenchError(
+                f"data source {name!r} has no option {unknown[0]!r}; its options: "
+                f"{', '.join(accepted + list(SUBSET_OPTIONS))}"
+            )
 
 
 def load_data(spec: dict[str, Any]) -> DataBundle:
@@ -116,13 +122,16 @@ def load_data(spec: dict[str, Any]) -> DataBundle:
     bundle = source.load(**spec)
     full = _size(bundle.train)
     if fraction < 1.0:
-        bundle = apply_fraction(bundle, fraction, seed=seed, rule=source.subset_rule,
-                                expect=expected_hash(pinned, fraction, name))
+        bundle = apply_fraction(
+            bundle, fraction, seed=seed, rule=source.subset_rule, expect=expected_hash(pinned, fraction, name)
+        )
     for split, data in (("training", bundle.train), ("test", bundle.test)):
         if _size(data) == 0:
             why = f" (fraction {fraction:g} of {full} images)" if split == "training" and fraction < 1 else ""
-            raise BenchError(f"data source {name!r}: the {split} split is empty{why}; use more data "
-                             f"(n_train/n_test) or a larger fraction")
+            raise BenchError(
+                f"data source {name!r}: the {split} split is empty{why}; use more data "
+                f"(n_train/n_test) or a larger fraction"
+            )
     bundle.meta.setdefault("fraction", fraction)
     bundle.meta.setdefault("source", name)
     return bundle

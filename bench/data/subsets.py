@@ -80,36 +80,50 @@ def expected_hash(table: dict[str, Any] | None, fraction: float, source: str) ->
     if table is None:
         return None
     if not isinstance(table, dict):
-        raise BenchError(f"data option subset_sha256 must be a table such as {{ \"0.1\" = \"<sha256>\" }}, "
-                         f"got {table!r}")
+        raise BenchError(f'data option subset_sha256 must be a table such as {{ "0.1" = "<sha256>" }}, got {table!r}')
     for key, value in table.items():
         try:
             if float(key) == fraction:
                 return str(value)
         except ValueError:
-            raise BenchError(f"subset_sha256 key {key!r} is not a fraction; write e.g. \"0.1\"") from None
-    raise BenchError(f"subset_sha256 has no hash for fraction {fraction:g} (has: {', '.join(table) or 'none'}); "
-                     f"run `prs-bench data check {source} --fraction {fraction:g}` and add its hash")
+            raise BenchError(f'subset_sha256 key {key!r} is not a fraction; write e.g. "0.1"') from None
+    raise BenchError(
+        f"subset_sha256 has no hash for fraction {fraction:g} (has: {', '.join(table) or 'none'}); "
+        f"run `prs-bench data check {source} --fraction {fraction:g}` and add its hash"
+    )
 
 
-def apply_fraction(bundle: DataBundle, fraction: float, seed: int = 0, rule: str = "seeded",
-                   expect: str | None = None) -> DataBundle:
+def apply_fraction(
+    bundle: DataBundle, fraction: float, seed: int = 0, rule: str = "seeded", expect: str | None = None
+) -> DataBundle:
     """Keep a class-balanced fraction of the training split; check its hash against ``expect``."""
     source = bundle.meta.get("source", "?")
     if not hasattr(bundle.train, "take"):
-        raise BenchError(f"{source}: subsets need the whole file list, which streamed data do not have; "
-                         f"set streaming = false in the data table (a full local copy) or use imagenet-folder")
+        raise BenchError(
+            f"{source}: subsets need the whole file list, which streamed data do not have; "
+            f"set streaming = false in the data table (a full local copy) or use imagenet-folder"
+        )
     index = subset_indices(bundle.train, fraction, rule, seed)
     if index.size == 0:
-        raise BenchError(f"{source}: fraction {fraction:g} of {len(bundle.train)} training images keeps none "
-                         f"(floor(fraction x images per class) is 0); use a larger fraction or more data")
+        raise BenchError(
+            f"{source}: fraction {fraction:g} of {len(bundle.train)} training images keeps none "
+            f"(floor(fraction x images per class) is 0); use a larger fraction or more data"
+        )
     digest = index_hash(index)
     if expect is not None and expect != digest:
-        raise BenchError(f"{source}: the fraction-{fraction:g} subset has sha256 {digest[:16]}..., but the suite pins "
-                         f"{str(expect)[:16]}...; the training data differ from the suite's (other files or "
-                         f"labels); check with `prs-bench data check {source} --fraction {fraction:g}`")
-    meta = dict(bundle.meta, fraction=fraction, full_train_size=len(bundle.train), train_size=int(index.size),
-                subset_rule=rule, subset_sha256=digest)
+        raise BenchError(
+            f"{source}: the fraction-{fraction:g} subset has sha256 {digest[:16]}..., but the suite pins "
+            f"{str(expect)[:16]}...; the training data differ from the suite's (other files or "
+            f"labels); check with `prs-bench data check {source} --fraction {fraction:g}`"
+        )
+    meta = dict(
+        bundle.meta,
+        fraction=fraction,
+        full_train_size=len(bundle.train),
+        train_size=int(index.size),
+        subset_rule=rule,
+        subset_sha256=digest,
+    )
     if rule == "seeded":
         meta["subset_seed"] = seed
     return DataBundle(bundle.train.take(index), bundle.test, bundle.num_classes, meta)

@@ -22,7 +22,7 @@ TILE = 7  # texture period in pixels: aligned with neither patch 2 nor patch 4
 def _class_table(num_classes: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng([seed, 0x5EED])
     c = np.arange(num_classes)
-    angles = np.where(c % 2 == 0, 0.0, np.pi / 2)          # horizontal or vertical stripes
+    angles = np.where(c % 2 == 0, 0.0, np.pi / 2)  # horizontal or vertical stripes
     n_freq = max(1, (num_classes + 1) // 2)
     freqs: np.ndarray = np.geomspace(1.5, 7.0, n_freq)[c // 2] * 2 * np.pi / 32  # cycles per 32 px
     half = (rng.random((num_classes, MOTIF, MOTIF // 2 + 1)) > 0.5).astype(np.float32) * 2 - 1
@@ -32,7 +32,12 @@ def _class_table(num_classes: int, seed: int) -> tuple[np.ndarray, np.ndarray, n
     return angles, freqs, motifs, tiles
 
 
-def _render(labels: np.ndarray, size: int, table: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], rng: np.random.Generator) -> np.ndarray:
+def _render(
+    labels: np.ndarray,
+    size: int,
+    table: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    rng: np.random.Generator,
+) -> np.ndarray:
     angles, freqs, motifs, tiles = table
     n = labels.shape[0]
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
@@ -41,7 +46,7 @@ def _render(labels: np.ndarray, size: int, table: tuple[np.ndarray, np.ndarray, 
     proj = np.cos(theta)[:, None, None] * xx + np.sin(theta)[:, None, None] * yy
     pattern = 0.4 * np.sin(freqs[labels][:, None, None] * proj + phase[:, None, None])
     off = rng.integers(0, TILE, (n, 2))
-    rows = (np.arange(size)[None, :] + off[:, :1]) % TILE          # (n, size)
+    rows = (np.arange(size)[None, :] + off[:, :1]) % TILE  # (n, size)
     cols = (np.arange(size)[None, :] + off[:, 1:]) % TILE
     pattern += 0.4 * tiles[labels[:, None, None], rows[:, :, None], cols[:, None, :]]
     pos = rng.integers(0, size - MOTIF + 1, (n, 2))

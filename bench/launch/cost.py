@@ -24,25 +24,29 @@ from ..errors import BenchError
 THROUGHPUT = Path(__file__).with_name("throughput.toml")
 # training / test images per source; synthetic sizes come from the data table itself
 SPLIT_SIZES: dict[str, tuple[int, int]] = {
-    "cifar100": (50_000, 10_000), "cifar100-python": (50_000, 10_000), "cifar100-parquet": (50_000, 10_000),
-    "imagenet-folder": (1_281_167, 50_000), "imagenet-hf": (1_281_167, 50_000),   # ILSVRC-2012 train / val
+    "cifar100": (50_000, 10_000),
+    "cifar100-python": (50_000, 10_000),
+    "cifar100-parquet": (50_000, 10_000),
+    "imagenet-folder": (1_281_167, 50_000),
+    "imagenet-hf": (1_281_167, 50_000),  # ILSVRC-2012 train / val
 }
-SYNTHETIC_DEFAULTS = (2000, 1000)      # bench.data.registry's synthetic defaults
+SYNTHETIC_DEFAULTS = (2000, 1000)  # bench.data.registry's synthetic defaults
 
 
 @dataclass(frozen=True)
 class RunCost:
     epochs: int
-    images: int                 # training images seen: epochs x steps per epoch x batch
-    eval_images: int            # test images evaluated: epochs x test split
-    flops: float                # training steps + per-epoch evaluation
-    seconds: float              # estimated device time
-    basis: str                  # what the estimate rests on
+    images: int  # training images seen: epochs x steps per epoch x batch
+    eval_images: int  # test images evaluated: epochs x test split
+    flops: float  # training steps + per-epoch evaluation
+    seconds: float  # estimated device time
+    basis: str  # what the estimate rests on
 
 
 @functools.cache
-def model_flops(name: str, kwargs_json: str, image_size: int, num_classes: int,
-                switched: bool = False) -> tuple[float, float]:
+def model_flops(
+    name: str, kwargs_json: str, image_size: int, num_classes: int, switched: bool = False
+) -> tuple[float, float]:
     """(training step, forward) FLOPs per image; ``switched``: every reparam layer as attention."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
@@ -79,8 +83,10 @@ def split_sizes(data: dict[str, Any]) -> tuple[int, int]:
     elif source in SPLIT_SIZES:
         n_train, n_test = SPLIT_SIZES[source]
     else:
-        raise BenchError(f"data source {source!r} has no known size for the cost estimate; add it to "
-                         f"bench/launch/cost.py SPLIT_SIZES")
+        raise BenchError(
+            f"data source {source!r} has no known size for the cost estimate; add it to "
+            f"bench/launch/cost.py SPLIT_SIZES"
+        )
     return round(n_train * float(data.get("fraction", 1.0))), int(n_test)
 
 
@@ -120,11 +126,26 @@ def estimate(config: dict[str, Any], device_type: str, precision: str) -> RunCos
     return RunCost(epochs, images, eval_images, flops, seconds, basis)
 
 
-def _seconds(name: str, device_type: str, precision: str, images: int, eval_images: int, flops: float,
-             train_flops: float, train0: float, fwd0: float) -> tuple[float, str]:
+def _seconds(
+    name: str,
+    device_type: str,
+    precision: str,
+    images: int,
+    eval_images: int,
+    flops: float,
+    train_flops: float,
+    train0: float,
+    fwd0: float,
+) -> tuple[float, str]:
     table = throughput_table()
-    hit = next((m for m in table.get("measured", []) if m["model"] == name and m["device"] == device_type
-                and m["precision"] == precision), None)
+    hit = next(
+        (
+            m
+            for m in table.get("measured", [])
+            if m["model"] == name and m["device"] == device_type and m["precision"] == precision
+        ),
+        None,
+    )
     if hit is not None:
         rate = float(hit["images_per_s"])
         return images / rate + eval_images / (rate * train0 / fwd0), f"measured {rate:g} img/s"

@@ -53,8 +53,9 @@ def parse_params(text: str | None) -> dict[str, Any]:
     return out
 
 
-def submit_shards(argv: list[str], jobs: int, launcher: str, folder: Path, params: dict[str, Any],
-                  entry: Callable[[list[str]], int]) -> list[Any]:
+def submit_shards(
+    argv: list[str], jobs: int, launcher: str, folder: Path, params: dict[str, Any], entry: Callable[[list[str]], int]
+) -> list[Any]:
     """One job per shard 1..jobs, each calling ``entry(argv + ['--shard', 'k/jobs'])``.
 
     ``entry`` is the CLI's ``main`` (passed in, so this library layer does not import the CLI).

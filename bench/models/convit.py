@@ -15,11 +15,26 @@ from timm.models.convit import ConVit
 from .registry import register_model
 
 
-def _convit(num_classes: int, patch_size: int, width: int, depth: int, num_heads: int, local_up_to_layer: int,
-            overrides: dict[str, Any]) -> ConVit:
+def _convit(
+    num_classes: int,
+    patch_size: int,
+    width: int,
+    depth: int,
+    num_heads: int,
+    local_up_to_layer: int,
+    overrides: dict[str, Any],
+) -> ConVit:
     """Keyword overrides win over the variant's defaults; ``width`` is the total embedding width."""
-    cfg = {"img_size": 32, "patch_size": patch_size, "width": width, "depth": depth, "num_heads": num_heads,
-           "local_up_to_layer": local_up_to_layer, "locality_strength": 1.0, **overrides}
+    cfg = {
+        "img_size": 32,
+        "patch_size": patch_size,
+        "width": width,
+        "depth": depth,
+        "num_heads": num_heads,
+        "local_up_to_layer": local_up_to_layer,
+        "locality_strength": 1.0,
+        **overrides,
+    }
     width, heads = cfg.pop("width"), cfg["num_heads"]
     if width % heads:
         raise ValueError(f"ConViT width {width} is not a multiple of num_heads={heads}")

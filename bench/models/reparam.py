@@ -68,7 +68,7 @@ class ReparamLayer(nn.Module):
         self.attn_kwargs = attn_kwargs
         self.conv: nn.Conv2d | None = conv
         self.attn: ReparamGPSA | None = None
-        self.softened: tuple[float, float] | None = None   # last (locality, progress) set, to skip no-ops
+        self.softened: tuple[float, float] | None = None  # last (locality, progress) set, to skip no-ops
 
     @property
     def phase(self) -> str:
@@ -114,24 +114,39 @@ def _group_index(opt: torch.optim.Optimizer, p: torch.Tensor) -> int | None:
     return None
 
 
-def _add_to_optimizer(model: nn.Module, opt: torch.optim.Optimizer, conv: nn.Conv2d, attn: ReparamGPSA,
-                      layer_index: int) -> None:
+def _add_to_optimizer(
+    model: nn.Module, opt: torch.optim.Optimizer, conv: nn.Conv2d, attn: ReparamGPSA, layer_index: int
+) -> None:
     kernel_group = _group_index(opt, conv.weight)
     if kernel_group is None:
         raise ValueError(f"reparam layer {layer_index}: its conv weight is not in the optimizer")
     # new matrices: the kernel's weight decay but not its lr scale (a scaled kernel group holds kernels only)
     decay = opt.param_groups[kernel_group].get("weight_decay", 0.0)
-    weight_group = next((gi for gi, g in enumerate(opt.param_groups)
-                         if g.get("weight_decay", 0.0) == decay and g.get("lr_scale", 1.0) == 1.0), kernel_group)
+    weight_group = next(
+        (
+            gi
+            for gi, g in enumerate(opt.param_groups)
+            if g.get("weight_decay", 0.0) == decay and g.get("lr_scale", 1.0) == 1.0
+        ),
+        kernel_group,
+    )
     bias_group = None if conv.bias is None else _group_index(opt, conv.bias)
     if bias_group is None:
         one_d = {id(p) for p in model.parameters() if p.ndim <= 1}
-        bias_group = next((gi for gi, g in enumerate(opt.param_groups)
-                           if any(id(q) in one_d for q in g["params"])), weight_group)
+        bias_group = next(
+            (gi for gi, g in enumerate(opt.param_groups) if any(id(q) in one_d for q in g["params"])), weight_group
+        )
     mine = {id(q) for q in model.parameters()}
-    no_decay_group = next((gi for gi, g in enumerate(opt.param_groups) if not g.get("weight_decay", 0.0)
-                           and g.get("lr_scale", 1.0) == 1.0 and any(id(q) in mine for q in g["params"])),
-                          bias_group)
+    no_decay_group = next(
+        (
+            gi
+            for gi, g in enumerate(opt.param_groups)
+            if not g.get("weight_decay", 0.0)
+            and g.get("lr_scale", 1.0) == 1.0
+            and any(id(q) in mine for q in g["params"])
+        ),
+        bias_group,
+    )
     old = {id(p) for p in conv.parameters()}
     new = [p for p in attn.parameters() if id(p) not in old]
     positional = {id(attn.get_parameter(n)) for n in NO_DECAY}
@@ -157,8 +172,14 @@ def switch_layer(model: nn.Module, index: int, optimizer: torch.optim.Optimizer 
         _add_to_optimizer(model, optimizer, conv, attn, index)
 
 
-def apply_schedule(model: nn.Module, schedule: dict[str, Any], epoch: int, epochs: int,
-                   optimizer: torch.optim.Optimizer | None, step: int) -> list[dict[str, Any]]:
+def apply_schedule(
+    model: nn.Module,
+    schedule: dict[str, Any],
+    epoch: int,
+    epochs: int,
+    optimizer: torch.optim.Optimizer | None,
+    step: int,
+) -> list[dict[str, Any]]:
     """Call at the start of every epoch (0-based): switch the layers whose time has come.
 
     Returns one event per switched layer: ``{"event": "switch", "layer": i, "epoch": e, "step": s}``.
@@ -166,8 +187,10 @@ def apply_schedule(model: nn.Module, schedule: dict[str, Any], epoch: int, epoch
     layers = reparam_layers(model)
     plan = switch_epochs(schedule, len(layers), epochs)
     if schedule.get("kind") != "never" and not layers:
-        raise ValueError(f"schedule {schedule.get('kind')!r} needs a reparameterizable model, "
-                         f"but {type(model).__name__} has no switchable layers")
+        raise ValueError(
+            f"schedule {schedule.get('kind')!r} needs a reparameterizable model, "
+            f"but {type(model).__name__} has no switchable layers"
+        )
     events = []
     for i, (layer, at) in enumerate(zip(layers, plan)):
         if at is not None and at <= epoch and layer.phase == "conv":

@@ -53,8 +53,9 @@ def kernel_offsets(kernel_size: int) -> torch.Tensor:
     return torch.stack([dy.flatten(), dx.flatten()], dim=1)
 
 
-def relative_positions(h: int, w: int, device: torch.device | None = None,
-                       dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def relative_positions(
+    h: int, w: int, device: torch.device | None = None, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """(N, N, 3) features r_ij = (dx, dy, dx^2+dy^2) of key j relative to query i, row-major tokens."""
     rows = torch.arange(h, device=device).repeat_interleave(w)
     cols = torch.arange(w, device=device).repeat(h)
@@ -69,7 +70,7 @@ def border_mask(offsets: torch.Tensor, h: int, w: int) -> torch.Tensor:
     cols = torch.arange(w, device=offsets.device).repeat(h)
     r = rows[None, :] + offsets[:, 0:1]
     c = cols[None, :] + offsets[:, 1:2]
-    return ((r >= 0) & (r < h) & (c >= 0) & (c < w))
+    return (r >= 0) & (r < h) & (c >= 0) & (c < w)
 
 
 def unit_local_init(offsets: torch.Tensor) -> torch.Tensor:
@@ -80,10 +81,10 @@ def unit_local_init(offsets: torch.Tensor) -> torch.Tensor:
 
 def target_mass(pos: torch.Tensor, offsets: torch.Tensor, h: int, w: int) -> torch.Tensor:
     """(H,) mean over queries i whose target i + D_h is inside the grid of pos[h, i, i + D_h]."""
-    inside = border_mask(offsets, h, w)                                       # (H, N)
+    inside = border_mask(offsets, h, w)  # (H, N)
     n = h * w
     target = torch.arange(n, device=pos.device)[None, :] + offsets[:, 0:1] * w + offsets[:, 1:2]
-    mass = pos.gather(-1, target.clamp(0, n - 1)[..., None])[..., 0]           # (H, N)
+    mass = pos.gather(-1, target.clamp(0, n - 1)[..., None])[..., 0]  # (H, N)
     return (mass * inside).sum(-1) / inside.sum(-1).clamp_min(1)
 
 
@@ -110,14 +111,22 @@ class ReparamGPSA(nn.Module):
     last_target_mass: torch.Tensor
     bias: nn.Parameter | None
 
-    def __init__(self, in_dim: int, out_dim: int, kernel_size: int = 3, bias: bool = True,
-                 head_dim: int | None = None, qkv_bias: bool = False,
-                 locality_strength: float = DEFAULT_LOCALITY, gate_init: float = 1.0) -> None:
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        kernel_size: int = 3,
+        bias: bool = True,
+        head_dim: int | None = None,
+        qkv_bias: bool = False,
+        locality_strength: float = DEFAULT_LOCALITY,
+        gate_init: float = 1.0,
+    ) -> None:
         super().__init__()
         heads = kernel_size * kernel_size
         self.in_dim, self.out_dim, self.kernel_size, self.num_heads = in_dim, out_dim, kernel_size, heads
         self.head_dim = head_dim or max(1, in_dim // heads)
-        self.scale = self.head_dim ** -0.5
+        self.scale = self.head_dim**-0.5
         self.out_scale = 1.0 / float(torch.sigmoid(torch.tensor(gate_init, dtype=torch.float32)))
         self.register_buffer("offsets", kernel_offsets(kernel_size), persistent=False)
         # positional branch (the convolution)
@@ -173,23 +182,23 @@ class ReparamGPSA(nn.Module):
         """
         weight = self.pos_proj.weight.float() * self.locality.float()
         rel = relative_positions(h, w, weight.device, torch.float32)
-        logits = (rel[:, :, None, :] * weight).sum(-1)                          # (N, N, H)
+        logits = (rel[:, :, None, :] * weight).sum(-1)  # (N, N, H)
         return logits.permute(2, 0, 1).softmax(dim=-1)
 
     def forward(self, x: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
         B, N, C = x.shape
         h, w = hw
         heads, d = self.num_heads, self.head_dim
-        gate = torch.sigmoid(self.gating_param)                                   # (H,)
-        pos = self.positional_attention(h, w).to(x.dtype)                        # (H, N, N)
-        mask = self.effective_mask(h, w).to(x.dtype)                              # (H, N)
+        gate = torch.sigmoid(self.gating_param)  # (H,)
+        pos = self.positional_attention(h, w).to(x.dtype)  # (H, N, N)
+        mask = self.effective_mask(h, w).to(x.dtype)  # (H, N)
         rows = mask * (gate * self.out_scale)[:, None]
         z = torch.einsum("hij,bjc->bihc", pos * rows[:, :, None], x).reshape(B, N, heads * C)
         kernel = self.weight.permute(0, 2, 3, 1).reshape(self.out_dim, heads * C)  # form (b) layout
         y = F.linear(z, kernel, self.bias)
 
         q, k = self.qk(x).reshape(B, N, 2, heads, d).permute(2, 0, 3, 1, 4).unbind(0)
-        content = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)       # (B, H, N, N)
+        content = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)  # (B, H, N, N)
         v = self.v(x).reshape(B, N, heads, d).transpose(1, 2)
         zc = (content @ v) * ((1.0 - gate) * self.out_scale)[None, :, None, None]
         y = y + self.proj(zc.transpose(1, 2).reshape(B, N, heads * d))
@@ -200,7 +209,7 @@ class ReparamGPSA(nn.Module):
 
     def _record(self, content: torch.Tensor, pos: torch.Tensor, mask: torch.Tensor, h: int, w: int) -> None:
         """Diagnostics of this forward; border-aware: a (head, query) pair counts by its mask weight."""
-        dist = relative_positions(h, w, pos.device, torch.float32)[..., 2].sqrt()    # (N, N)
+        dist = relative_positions(h, w, pos.device, torch.float32)[..., 2].sqrt()  # (N, N)
         con_d = (content.float() * dist).sum(-1).mean(dim=(0, 2))
         pos_d = ((pos * dist).sum(-1) * mask).sum(-1) / mask.sum(-1).clamp_min(1e-12)
         self.last_distance.copy_(torch.stack([con_d, pos_d]).to(self.last_distance.dtype))
@@ -215,12 +224,18 @@ class ReparamGPSA(nn.Module):
         con_d, pos_d = self.last_distance.float()
         dist = (gate * pos_d + (1 - gate) * con_d).mean()
         mass = self.last_target_mass.float().mean()
-        return {"locality": float(self.locality), "pos_target_mass": None if torch.isnan(mass) else float(mass),
-                "gate": float(gate.mean()), "attn_distance": None if torch.isnan(dist) else float(dist)}
+        return {
+            "locality": float(self.locality),
+            "pos_target_mass": None if torch.isnan(mass) else float(mass),
+            "gate": float(gate.mean()),
+            "attn_distance": None if torch.isnan(dist) else float(dist),
+        }
 
     def extra_repr(self) -> str:
-        return (f"{self.in_dim}, {self.out_dim}, kernel_size={self.kernel_size}, heads={self.num_heads}, "
-                f"head_dim={self.head_dim}, bias={self.bias is not None}")
+        return (
+            f"{self.in_dim}, {self.out_dim}, kernel_size={self.kernel_size}, heads={self.num_heads}, "
+            f"head_dim={self.head_dim}, bias={self.bias is not None}"
+        )
 
 
 def check_convertible(conv: nn.Module) -> None:
@@ -243,9 +258,15 @@ def check_convertible(conv: nn.Module) -> None:
         raise ValueError(f"conv_to_attention needs zero padding, got padding_mode={conv.padding_mode!r}")
 
 
-def conv_to_attention(conv: nn.Conv2d, *, share: bool = True, head_dim: int | None = None,
-                      qkv_bias: bool = False, locality_strength: float = DEFAULT_LOCALITY,
-                      gate_init: float = 1.0) -> ReparamGPSA:
+def conv_to_attention(
+    conv: nn.Conv2d,
+    *,
+    share: bool = True,
+    head_dim: int | None = None,
+    qkv_bias: bool = False,
+    locality_strength: float = DEFAULT_LOCALITY,
+    gate_init: float = 1.0,
+) -> ReparamGPSA:
     """Attention ``m`` with ``m(tokens, (h, w)) == conv(grid)`` flattened to (B, h*w, C_out).
 
     ``share=True`` (default) reuses the conv's weight and bias Parameters (same objects), so an
@@ -253,8 +274,16 @@ def conv_to_attention(conv: nn.Conv2d, *, share: bool = True, head_dim: int | No
     """
     check_convertible(conv)
     k = conv.kernel_size[0]
-    attn = ReparamGPSA(conv.in_channels, conv.out_channels, k, bias=conv.bias is not None, head_dim=head_dim,
-                       qkv_bias=qkv_bias, locality_strength=locality_strength, gate_init=gate_init)
+    attn = ReparamGPSA(
+        conv.in_channels,
+        conv.out_channels,
+        k,
+        bias=conv.bias is not None,
+        head_dim=head_dim,
+        qkv_bias=qkv_bias,
+        locality_strength=locality_strength,
+        gate_init=gate_init,
+    )
     attn.to(device=conv.weight.device, dtype=conv.weight.dtype)
     if share:
         attn.weight = cast(nn.Parameter, conv.weight)

@@ -20,8 +20,14 @@ from .resnet import resnet18_cifar, resnet_tiny
 
 
 def _switchable(conv: object) -> TypeGuard[nn.Conv2d]:
-    return (isinstance(conv, nn.Conv2d) and conv.kernel_size == (3, 3) and conv.stride == (1, 1)
-            and conv.groups == 1 and conv.dilation == (1, 1) and conv.padding == (1, 1))
+    return (
+        isinstance(conv, nn.Conv2d)
+        and conv.kernel_size == (3, 3)
+        and conv.stride == (1, 1)
+        and conv.groups == 1
+        and conv.dilation == (1, 1)
+        and conv.padding == (1, 1)
+    )
 
 
 def make_reparam_resnet(model: ResNet, stages: tuple[int, ...] = (3, 4), **attn_kwargs: Any) -> ResNet:
@@ -43,8 +49,7 @@ def _split(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @register_model("reparam_resnet18_cifar")
-def reparam_resnet18_cifar(num_classes: int = 100, reparam_stages: tuple[int, ...] = (3, 4),
-                           **kwargs: Any) -> ResNet:
+def reparam_resnet18_cifar(num_classes: int = 100, reparam_stages: tuple[int, ...] = (3, 4), **kwargs: Any) -> ResNet:
     """ResNet-18 (CIFAR stem); 6 switchable convolutions in stages 3-4 by default."""
     net_kw, attn_kw = _split(kwargs)
     return make_reparam_resnet(resnet18_cifar(num_classes=num_classes, **net_kw), tuple(reparam_stages), **attn_kw)

@@ -27,8 +27,15 @@ from .reparam import ReparamLayer, no_decay_names
 
 
 class ReparamBlock(nn.Module):
-    def __init__(self, dim: int, kernel_size: int, mlp_hidden: int, drop_path: float,
-                 norm_layer: Callable[[int], nn.Module], attn_kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        dim: int,
+        kernel_size: int,
+        mlp_hidden: int,
+        drop_path: float,
+        norm_layer: Callable[[int], nn.Module],
+        attn_kwargs: dict[str, Any],
+    ) -> None:
         super().__init__()
         self.norm1 = norm_layer(dim)
         conv = nn.Conv2d(dim, dim, kernel_size, padding=kernel_size // 2, bias=True)
@@ -44,18 +51,31 @@ class ReparamBlock(nn.Module):
 
 
 class ReparamViT(nn.Module):
-    def __init__(self, img_size: int = 32, patch_size: int = 4, in_chans: int = 3, num_classes: int = 100,
-                 embed_dim: int = 192, depth: int = 12, kernel_size: int = 3, mlp_ratio: float = 4.0,
-                 drop_rate: float = 0.0, drop_path_rate: float = 0.0, locality_strength: float | None = None,
-                 gate_init: float = 1.0, head_dim: int | None = None, qkv_bias: bool = False,
-                 mlp_hidden_dim: int | None = None, kernel_lr_scale: float | None = None) -> None:
+    def __init__(
+        self,
+        img_size: int = 32,
+        patch_size: int = 4,
+        in_chans: int = 3,
+        num_classes: int = 100,
+        embed_dim: int = 192,
+        depth: int = 12,
+        kernel_size: int = 3,
+        mlp_ratio: float = 4.0,
+        drop_rate: float = 0.0,
+        drop_path_rate: float = 0.0,
+        locality_strength: float | None = None,
+        gate_init: float = 1.0,
+        head_dim: int | None = None,
+        qkv_bias: bool = False,
+        mlp_hidden_dim: int | None = None,
+        kernel_lr_scale: float | None = None,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
-        self.kernel_lr_scale = 1.0 / kernel_size ** 2 if kernel_lr_scale is None else float(kernel_lr_scale)
+        self.kernel_lr_scale = 1.0 / kernel_size**2 if kernel_lr_scale is None else float(kernel_lr_scale)
         self.num_classes, self.embed_dim, self.patch_size = num_classes, embed_dim, patch_size
         self.num_features = embed_dim
-        self.patch_embed = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans,
-                                      embed_dim=embed_dim)
+        self.patch_embed = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans, embed_dim=embed_dim)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches, embed_dim))
         attn_kwargs: dict[str, Any] = {"gate_init": gate_init, "head_dim": head_dim, "qkv_bias": qkv_bias}
         if locality_strength is not None:
@@ -63,8 +83,9 @@ class ReparamViT(nn.Module):
         dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth)]
         norm = partial(LayerNorm, eps=1e-6)
         hidden = int(embed_dim * mlp_ratio) if mlp_hidden_dim is None else int(mlp_hidden_dim)
-        self.blocks = nn.ModuleList([ReparamBlock(embed_dim, kernel_size, hidden, dpr[i], norm, attn_kwargs)
-                                     for i in range(depth)])
+        self.blocks = nn.ModuleList(
+            [ReparamBlock(embed_dim, kernel_size, hidden, dpr[i], norm, attn_kwargs) for i in range(depth)]
+        )
         self.norm = norm(embed_dim)
         self.head_drop = nn.Dropout(drop_rate)
         self.head = nn.Linear(embed_dim, num_classes)
@@ -92,8 +113,11 @@ class ReparamViT(nn.Module):
         "The CNN end"); the same kernel keeps the scale after a switch (it is the positional value
         path, same fan-in).
         """
-        return {n: self.kernel_lr_scale for n, p in self.named_parameters()
-                if p.ndim == 4 and n.endswith(("mixer.conv.weight", "mixer.attn.weight"))}
+        return {
+            n: self.kernel_lr_scale
+            for n, p in self.named_parameters()
+            if p.ndim == 4 and n.endswith(("mixer.conv.weight", "mixer.attn.weight"))
+        }
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         hw = (x.shape[-2] // self.patch_size, x.shape[-1] // self.patch_size)

@@ -19,8 +19,9 @@ def cifar_stem(model: ResNet) -> ResNet:
     return model
 
 
-def _cifar_resnet(block: type, layers: tuple[int, ...], channels: tuple[int, ...], num_classes: int,
-                  **kwargs: Any) -> ResNet:
+def _cifar_resnet(
+    block: type, layers: tuple[int, ...], channels: tuple[int, ...], num_classes: int, **kwargs: Any
+) -> ResNet:
     model = ResNet(block, layers, num_classes=num_classes, channels=channels, **kwargs)
     return cifar_stem(model)
 
@@ -61,8 +62,9 @@ class CifarResNet(nn.Module):
         if (depth - 2) % 6:
             raise ValueError(f"CIFAR ResNet depth must be 6n + 2, got {depth}")
         n = (depth - 2) // 6
-        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]),
-                                  nn.ReLU(inplace=True))
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True)
+        )
         stages, inplanes = [], widths[0]
         for i, planes in enumerate(widths):
             blocks = []
@@ -70,8 +72,9 @@ class CifarResNet(nn.Module):
                 stride = 2 if i > 0 and j == 0 else 1
                 down = None
                 if stride != 1 or inplanes != planes:
-                    down = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride=stride, bias=False),
-                                         nn.BatchNorm2d(planes))
+                    down = nn.Sequential(
+                        nn.Conv2d(inplanes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes)
+                    )
                 blocks.append(BasicBlock(inplanes, planes, stride=stride, downsample=down))
                 inplanes = planes
             stages.append(nn.Sequential(*blocks))

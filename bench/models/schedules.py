@@ -69,10 +69,14 @@ REQUIRED = {"never": (), "zero": (), "uniform": ("epoch",), "prs": ("first", "la
 
 # optional keys of every kind that switches: key -> (predicate, what the value must be)
 SOFTEN_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "soften_epochs": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                      "a positive integer (epochs from each layer's switch to the end strength)"),
-    "locality_end": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
-                     "a positive number (the locality strength softening ends at; ConViT's is 1)"),
+    "soften_epochs": (
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+        "a positive integer (epochs from each layer's switch to the end strength)",
+    ),
+    "locality_end": (
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+        "a positive number (the locality strength softening ends at; ConViT's is 1)",
+    ),
 }
 DEFAULT_LOCALITY_END = 1.0
 
@@ -96,8 +100,10 @@ def validate_schedule(spec: dict[str, Any], epochs: int) -> None:
         if not isinstance(v, int) or isinstance(v, bool):
             raise ValueError(f"schedule {kind!r} needs integer '{key}', got {v!r}")
         if not 0 <= v < epochs:
-            raise ValueError(f"schedule {kind!r} {key}={v} is past the end of training ({epochs} epochs, "
-                             f"so 0..{epochs - 1}); use kind='never' to stay a convolution")
+            raise ValueError(
+                f"schedule {kind!r} {key}={v} is past the end of training ({epochs} epochs, "
+                f"so 0..{epochs - 1}); use kind='never' to stay a convolution"
+            )
     if kind in ("prs", "reversed") and spec["first"] > spec["last"]:
         raise ValueError(f"schedule {kind!r} needs first <= last, got first={spec['first']} last={spec['last']}")
 
@@ -109,8 +115,9 @@ def switch_epochs(spec: dict[str, Any], num_layers: int, epochs: int) -> list[in
     return [None if e is None else _round(e) for e in raw]
 
 
-def softening(spec: dict[str, Any], switch_epoch: int | None, position: float,
-              start: float) -> tuple[float, float] | None:
+def softening(
+    spec: dict[str, Any], switch_epoch: int | None, position: float, start: float
+) -> tuple[float, float] | None:
     """(locality, progress in [0, 1]) of a layer at ``position`` (epochs, fractional), or None.
 
     None: the schedule does not soften, or the layer has not switched. Geometric in the locality

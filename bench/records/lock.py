@@ -52,8 +52,10 @@ class RunLock:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    raise RunHeld(f"{self.what} is held by {_holder(self.path)}: another prs-bench process is "
-                                  f"running or writing it; wait for it to finish or use another --out") from None
+                    raise RunHeld(
+                        f"{self.what} is held by {_holder(self.path)}: another prs-bench process is "
+                        f"running or writing it; wait for it to finish or use another --out"
+                    ) from None
                 time.sleep(0.05)
             except OSError:
                 os.close(fd)

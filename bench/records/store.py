@@ -40,8 +40,10 @@ def check_relpath(relpath: str) -> str:
     """A record path under runs/ made of safe names only: nothing can point outside the folder."""
     parts = relpath.split("/")
     if not relpath.endswith(".json") or any(not SAFE_PART.match(p) or ".." in p for p in parts):
-        raise BenchError(f"run path {relpath!r} is not made of safe names (letters, digits, '_', '.', '-'); "
-                         f"rename the suite, arm or tier")
+        raise BenchError(
+            f"run path {relpath!r} is not made of safe names (letters, digits, '_', '.', '-'); "
+            f"rename the suite, arm or tier"
+        )
     return relpath
 
 
@@ -89,7 +91,7 @@ class RecordStore:
         return self.status(relpath, config_hash, runtime) == "done"
 
     def status(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> str:
-        """"done", "pending" (no record, or a failed one) or "stale" (complete, other config or runtime)."""
+        """ "done", "pending" (no record, or a failed one) or "stale" (complete, other config or runtime)."""
         try:
             rec = self.read(relpath)
         except BadRecord:
@@ -163,8 +165,14 @@ def load_record(path: Path, relpath: str | None = None) -> dict[str, Any]:
     return load(path, relpath)
 
 
-def make_record(spec: Any, result: Any, provenance: dict[str, Any], wall_time_s: float,
-                data_meta: dict[str, Any], runtime: dict[str, Any] | None = None) -> dict[str, Any]:
+def make_record(
+    spec: Any,
+    result: Any,
+    provenance: dict[str, Any],
+    wall_time_s: float,
+    data_meta: dict[str, Any],
+    runtime: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "suite": spec.suite,

@@ -68,8 +68,9 @@ def parse(data: bytes, path: Path) -> Any:
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BadRecord(f"{path}: unreadable run record ({_short(str(exc))}); delete it or rerun that run "
-                        f"with --rerun") from None
+        raise BadRecord(
+            f"{path}: unreadable run record ({_short(str(exc))}); delete it or rerun that run with --rerun"
+        ) from None
 
 
 def _short(text: str, n: int = 160) -> str:
@@ -93,8 +94,10 @@ def check(rec: Any, path: Path, relpath: str | None = None) -> dict[str, Any]:
         err = jsonschema.exceptions.best_match(errors)
         raise BadRecord(f"{path}: not a valid run record: {_where(err)}: {_short(err.message)}")
     if rec["digest"] != digest_of(rec):
-        raise BadRecord(f"{path}: content does not match its digest (edited or corrupted after it was written); "
-                        f"rerun that run with --rerun")
+        raise BadRecord(
+            f"{path}: content does not match its digest (edited or corrupted after it was written); "
+            f"rerun that run with --rerun"
+        )
     expected = content_hash({"suite": rec["suite"], "version": rec["version"], "config": rec["config"]})
     if rec["config_hash"] != expected:
         raise BadRecord(f"{path}: config_hash does not match its config; rerun that run with --rerun")
@@ -105,8 +108,10 @@ def check(rec: Any, path: Path, relpath: str | None = None) -> dict[str, Any]:
     if rec["data_label"] != label:
         raise BadRecord(f"{path}: data_label {rec['data_label']!r} does not match its data config ({label!r})")
     if relpath is not None and relpath != relpath_of(rec):
-        raise BadRecord(f"{path}: identity ({relpath_of(rec).removesuffix('.json')}) does not match its place "
-                        f"under runs/ ({relpath}); a copied or moved record is not counted")
+        raise BadRecord(
+            f"{path}: identity ({relpath_of(rec).removesuffix('.json')}) does not match its place "
+            f"under runs/ ({relpath}); a copied or moved record is not counted"
+        )
     return rec
 
 
@@ -126,8 +131,9 @@ def fingerprint(rec: dict[str, Any]) -> str | None:
     return content_hash({k: rec.get(k) for k in ("config_hash", "created", "wall_time_s", "history", "metrics")})
 
 
-def refuse_duplicates(found: Iterable[tuple[Path, dict[str, Any]]]) -> tuple[list[tuple[Path, dict[str, Any]]],
-                                                                             list[str]]:
+def refuse_duplicates(
+    found: Iterable[tuple[Path, dict[str, Any]]],
+) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
     """Keep the first record of each run identity and of each training outcome; name the rest."""
     kept: list[tuple[Path, dict[str, Any]]] = []
     problems: list[str] = []
@@ -137,8 +143,10 @@ def refuse_duplicates(found: Iterable[tuple[Path, dict[str, Any]]]) -> tuple[lis
         key = tuple(rec[k] for k in IDENTITY)
         fp = fingerprint(rec)
         if key in by_key:
-            problems.append(f"{path}: duplicate of run {relpath_of(rec).removesuffix('.json')} already read from "
-                            f"{by_key[key]}; not counted twice")
+            problems.append(
+                f"{path}: duplicate of run {relpath_of(rec).removesuffix('.json')} already read from "
+                f"{by_key[key]}; not counted twice"
+            )
             continue
         if fp is not None and fp in by_print:
             problems.append(f"{path}: same training outcome as {by_print[fp]} (a copied record); not counted")
@@ -175,8 +183,9 @@ def scan(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], list[str]]:
             root = p / "runs" if (p / "runs").is_dir() else p
             files = sorted(f for f in root.rglob("*.json") if f.is_file())
         else:
-            raise BenchError(f"{p}: no such results folder or record file; give a results folder, a runs/ folder "
-                             f"or a record .json")
+            raise BenchError(
+                f"{p}: no such results folder or record file; give a results folder, a runs/ folder or a record .json"
+            )
         for f in files:
             where = runs_folder(f)
             try:

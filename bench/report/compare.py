@@ -24,10 +24,40 @@ from ..verdicts import stats
 from ..verdicts.context import device_of, metric_value
 
 FORMATS = {"github": "github", "md": "pipe", "csv": None, "json": None}
-COLUMNS = ["Suite", "Version", "Tier", "Arm", "Data", "n A", "A", "n B", "B", "B − A", "p (Welch)", "Commit A",
-           "Commit B", "Note"]
-TIDY_COLUMNS = ["suite", "version", "tier", "arm", "data", "n_a", "mean_a", "std_a", "n_b", "mean_b", "std_b",
-                "delta", "p_welch", "commits_a", "commits_b", "notes"]
+COLUMNS = [
+    "Suite",
+    "Version",
+    "Tier",
+    "Arm",
+    "Data",
+    "n A",
+    "A",
+    "n B",
+    "B",
+    "B − A",
+    "p (Welch)",
+    "Commit A",
+    "Commit B",
+    "Note",
+]
+TIDY_COLUMNS = [
+    "suite",
+    "version",
+    "tier",
+    "arm",
+    "data",
+    "n_a",
+    "mean_a",
+    "std_a",
+    "n_b",
+    "mean_b",
+    "std_b",
+    "delta",
+    "p_welch",
+    "commits_a",
+    "commits_b",
+    "notes",
+]
 Key = tuple[str, int, str, str, str]
 
 
@@ -38,11 +68,11 @@ class CompareRow:
     tier: str
     arm: str
     data: str
-    a: tuple[float, ...]            # metric values on side A (finite ones)
+    a: tuple[float, ...]  # metric values on side A (finite ones)
     b: tuple[float, ...]
-    commits_a: tuple[str, ...]      # the commits side A's records were made at (provenance.git)
+    commits_a: tuple[str, ...]  # the commits side A's records were made at (provenance.git)
     commits_b: tuple[str, ...]
-    p: float | None                 # two-sided Welch p-value, None with fewer than 2 values a side
+    p: float | None  # two-sided Welch p-value, None with fewer than 2 values a side
     notes: tuple[str, ...]
 
     @property
@@ -50,28 +80,54 @@ class CompareRow:
         return statistics.mean(self.b) - statistics.mean(self.a) if self.a and self.b else None
 
     def tidy(self) -> dict[str, Any]:
-        return {"suite": self.suite, "version": self.version, "tier": self.tier, "arm": self.arm, "data": self.data,
-                "n_a": len(self.a), "mean_a": _mean(self.a), "std_a": _std(self.a),
-                "n_b": len(self.b), "mean_b": _mean(self.b), "std_b": _std(self.b),
-                "delta": self.delta, "p_welch": self.p, "commits_a": list(self.commits_a),
-                "commits_b": list(self.commits_b), "notes": list(self.notes)}
+        return {
+            "suite": self.suite,
+            "version": self.version,
+            "tier": self.tier,
+            "arm": self.arm,
+            "data": self.data,
+            "n_a": len(self.a),
+            "mean_a": _mean(self.a),
+            "std_a": _std(self.a),
+            "n_b": len(self.b),
+            "mean_b": _mean(self.b),
+            "std_b": _std(self.b),
+            "delta": self.delta,
+            "p_welch": self.p,
+            "commits_a": list(self.commits_a),
+            "commits_b": list(self.commits_b),
+            "notes": list(self.notes),
+        }
 
     def display(self) -> dict[str, str]:
         d = self.delta
-        return {"Suite": self.suite, "Version": str(self.version), "Tier": self.tier, "Arm": self.arm,
-                "Data": self.data, "n A": str(len(self.a)), "A": _ms(self.a), "n B": str(len(self.b)), "B": _ms(self.b),
-                "B − A": "-" if d is None else f"{d:+.2f}", "p (Welch)": "-" if self.p is None else f"{self.p:.3g}",
-                "Commit A": ",".join(self.commits_a) or "-", "Commit B": ",".join(self.commits_b) or "-",
-                "Note": "; ".join(self.notes)}
+        return {
+            "Suite": self.suite,
+            "Version": str(self.version),
+            "Tier": self.tier,
+            "Arm": self.arm,
+            "Data": self.data,
+            "n A": str(len(self.a)),
+            "A": _ms(self.a),
+            "n B": str(len(self.b)),
+            "B": _ms(self.b),
+            "B − A": "-" if d is None else f"{d:+.2f}",
+            "p (Welch)": "-" if self.p is None else f"{self.p:.3g}",
+            "Commit A": ",".join(self.commits_a) or "-",
+            "Commit B": ",".join(self.commits_b) or "-",
+            "Note": "; ".join(self.notes),
+        }
 
 
 def compare_rows(a: list[dict[str, Any]], b: list[dict[str, Any]], metric: str = "test_acc") -> list[CompareRow]:
     """One row per (suite, version, tier, arm, data) found in either set; BenchError for an unknown metric."""
     if not any(_finite(metric_value(r, metric)) for r in _complete(a) + _complete(b)):
         have = sorted({k for r in _complete(a) + _complete(b) for k, v in r.get("metrics", {}).items() if _finite(v)})
-        raise BenchError(f"--metric {metric!r}: no complete record in A or B has it"
-                         + (f"; metrics they have: {', '.join(have)}" if have else "")
-                         + " (a dotted path such as fourier.hf_change_mixer_mean reaches into the analysis)")
+        raise BenchError(
+            f"--metric {metric!r}: no complete record in A or B has it"
+            + (f"; metrics they have: {', '.join(have)}" if have else "")
+            + " (a dotted path such as fourier.hf_change_mixer_mean reaches into the analysis)"
+        )
     ga, gb = _groups(a), _groups(b)
     rows = []
     for key in sorted(set(ga) | set(gb), key=str):
@@ -88,8 +144,17 @@ def compare_rows(a: list[dict[str, Any]], b: list[dict[str, Any]], metric: str =
         elif not ra:
             notes.append("only in B")
         test = stats.welch(list(vb), list(va), "two-sided")
-        rows.append(CompareRow(*key, a=va, b=vb, commits_a=_commits(ra), commits_b=_commits(rb),
-                               p=None if test is None else float(test.pvalue), notes=tuple(notes)))
+        rows.append(
+            CompareRow(
+                *key,
+                a=va,
+                b=vb,
+                commits_a=_commits(ra),
+                commits_b=_commits(rb),
+                p=None if test is None else float(test.pvalue),
+                notes=tuple(notes),
+            )
+        )
     return rows
 
 
@@ -110,8 +175,9 @@ def render(rows: list[CompareRow], fmt: str = "github") -> str:
         return buf.getvalue().rstrip("\n")
     if not rows:
         return "no complete records"
-    return tabulate([[r.display()[c] for c in COLUMNS] for r in rows], COLUMNS, tablefmt=FORMATS[fmt],
-                    disable_numparse=True)
+    return tabulate(
+        [[r.display()[c] for c in COLUMNS] for r in rows], COLUMNS, tablefmt=FORMATS[fmt], disable_numparse=True
+    )
 
 
 def _complete(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

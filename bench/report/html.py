@@ -46,8 +46,12 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _table(columns: list[str], rows: Iterable[dict[str, str]], statuses: Iterable[str] | None = None,
-           extra: dict[str, list[str]] | None = None) -> str:
+def _table(
+    columns: list[str],
+    rows: Iterable[dict[str, str]],
+    statuses: Iterable[str] | None = None,
+    extra: dict[str, list[str]] | None = None,
+) -> str:
     """Display rows (``ArmRow.display()`` etc.) as a table; the Verdict cell is coloured by ``statuses``
     (one per row), and ``extra`` adds ready-made HTML cells per column."""
     rows = list(rows)
@@ -108,13 +112,18 @@ def _provenance(records: list[dict[str, Any]]) -> str:
 
     def add(name: str, value: Any) -> None:
         if value is not None and value != {}:
-            fields.setdefault(name, Counter())[value if isinstance(value, str) else json.dumps(value, sort_keys=True)] += 1
+            fields.setdefault(name, Counter())[
+                value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            ] += 1
 
     for r in records:
         prov = r.get("provenance", {})
         git = prov.get("git") or {}
         commit = git.get("commit")
-        add("git commit", None if commit is None else commit[:12] + (" (uncommitted changes)" if git.get("dirty") else ""))
+        add(
+            "git commit",
+            None if commit is None else commit[:12] + (" (uncommitted changes)" if git.get("dirty") else ""),
+        )
         add("device", prov.get("device_name"))
         for pkg, ver in sorted((prov.get("packages") or {}).items()):
             add(pkg, ver)
@@ -122,19 +131,27 @@ def _provenance(records: list[dict[str, Any]]) -> str:
         add("platform", prov.get("platform"))
         add("runtime", r.get("runtime"))
     created = sorted(str(r.get("created")) for r in records if r.get("created"))
-    rows = [{"What": k, "Values (runs)": "; ".join(f"{v} ({n})" for v, n in c.most_common())}
-            for k, c in fields.items()]
+    rows = [
+        {"What": k, "Values (runs)": "; ".join(f"{v} ({n})" for v, n in c.most_common())} for k, c in fields.items()
+    ]
     if created:
         rows.append({"What": "records created", "Values (runs)": f"{created[0]} .. {created[-1]}"})
     return _table(["What", "Values (runs)"], rows) if rows else '<p class="muted">no provenance in the records</p>'
 
 
-def build_html(suites: list[Suite], records: list[dict[str, Any]], tiers: list[str] | None = None,
-               baselines: Any = None, source: str = "") -> str:
+def build_html(
+    suites: list[Suite],
+    records: list[dict[str, Any]],
+    tiers: list[str] | None = None,
+    baselines: Any = None,
+    source: str = "",
+) -> str:
     """The whole page as a string."""
     arm_rows, check_rows = build_tables(suites, records, tiers=tiers, baselines=baselines)
     summary = summarize_claims(check_rows)
-    shown = sorted({(r.suite, r.version, r.tier) for r in arm_rows} | {(r.suite, r.version, r.tier) for r in check_rows})
+    shown = sorted(
+        {(r.suite, r.version, r.tier) for r in arm_rows} | {(r.suite, r.version, r.tier) for r in check_rows}
+    )
     by_name = {s.name: s for s in suites}
     try:
         version = md.version("prs-bench")
@@ -142,46 +159,69 @@ def build_html(suites: list[Suite], records: list[dict[str, Any]], tiers: list[s
         version = "unknown"
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
-        "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<link rel="icon" href="data:,">', "<title>prs-bench report</title>", f"<style>{CSS}</style></head><body>",
+        '<link rel="icon" href="data:,">',
+        "<title>prs-bench report</title>",
+        f"<style>{CSS}</style></head><body>",
         "<h1>prs-bench report</h1>",
         f'<p class="muted">{_e(source)} &middot; {len(records)} record(s) &middot; prs-bench {_e(version)} '
         f"&middot; generated {_e(now)}. Verdicts: pass, fail, inconclusive (too few seeds, missing runs, mixed "
-        "devices: the detail says which), not run; \"(informative)\" checks do not decide their claim.</p>",
-        "<nav>" + '<a href="#claims">Claims</a>'
+        'devices: the detail says which), not run; "(informative)" checks do not decide their claim.</p>',
+        "<nav>"
+        + '<a href="#claims">Claims</a>'
         + "".join(f'<a href="#{_slug(s, v, t)}">{_e(s)} v{_e(v)} {_e(t)}</a>' for s, v, t in shown)
         + '<a href="#versions">Suite versions</a></nav>',
         '<h2 id="claims">Claims</h2>',
         _table(SUMMARY_COLUMNS, [r.display() for r in summary], [r.verdict for r in summary])
-        if summary else '<p class="muted">no checks: no results yet</p>',
+        if summary
+        else '<p class="muted">no checks: no results yet</p>',
     ]
     for name, ver, tier in shown:
         suite = by_name[name]
         fresh, _stale = select_records(suite, tier, records)
-        parts += [f'<h2 id="{_slug(name, ver, tier)}">{_e(name)} v{_e(ver)} &middot; tier {_e(tier)}</h2>',
-                  f"<p>{_e(suite.title)}</p>"]
+        parts += [
+            f'<h2 id="{_slug(name, ver, tier)}">{_e(name)} v{_e(ver)} &middot; tier {_e(tier)}</h2>',
+            f"<p>{_e(suite.title)}</p>",
+        ]
         arms = [r for r in arm_rows if (r.suite, r.version, r.tier) == (name, ver, tier)]
         checks = [r for r in check_rows if (r.suite, r.version, r.tier) == (name, ver, tier)]
         arm_cols = [c for c in ARM_COLUMNS if c not in ("Suite", "Version", "Tier")]
-        parts += ["<h3>Arms</h3>", _table(arm_cols, [r.display() for r in arms], [r.verdict for r in arms])
-                  if arms else '<p class="muted">no complete records of this tier</p>']
+        parts += [
+            "<h3>Arms</h3>",
+            _table(arm_cols, [r.display() for r in arms], [r.verdict for r in arms])
+            if arms
+            else '<p class="muted">no complete records of this tier</p>',
+        ]
         check_cols = [c for c in CLAIM_COLUMNS if c not in ("Suite", "Version", "Tier")] + ["Numbers"]
-        parts += ["<h3>Checks</h3>", _table(check_cols, [r.display() for r in checks], [r.status for r in checks],
-                                            extra={"Numbers": [_numbers(r.verdict) for r in checks]})
-                  if checks else '<p class="muted">this tier declares no checks</p>']
+        parts += [
+            "<h3>Checks</h3>",
+            _table(
+                check_cols,
+                [r.display() for r in checks],
+                [r.status for r in checks],
+                extra={"Numbers": [_numbers(r.verdict) for r in checks]},
+            )
+            if checks
+            else '<p class="muted">this tier declares no checks</p>',
+        ]
         plots = _plots(suite, tier, records, baselines)
         parts.append("<h3>Plots</h3>")
-        figures = "".join(f'<figure><img class="plot" alt="{_e(c)}" src="{uri}"><figcaption>{_e(c)}</figcaption>'
-                          "</figure>" for c, uri in plots)
+        figures = "".join(
+            f'<figure><img class="plot" alt="{_e(c)}" src="{uri}"><figcaption>{_e(c)}</figcaption></figure>'
+            for c, uri in plots
+        )
         parts.append(f'<div class="plots">{figures}</div>' if plots else '<p class="muted">no plots for this tier</p>')
         parts += ["<h3>Provenance</h3>", _provenance(fresh)]
     parts.append('<h2 id="versions">Suite versions</h2>')
     for s in suites:
         log = "".join(f"<li>{_e(line)}</li>" for line in s.changelog)
-        parts.append(f"<h3>{_e(s.name)} v{_e(s.version)}</h3><p>{_e(s.title)} <span class=\"muted\">"
-                     f"({_e(s.path.name)}; tiers: {_e(', '.join(s.tiers))})</span></p>"
-                     f'<ul class="changelog">{log}</ul>')
+        parts.append(
+            f'<h3>{_e(s.name)} v{_e(s.version)}</h3><p>{_e(s.title)} <span class="muted">'
+            f"({_e(s.path.name)}; tiers: {_e(', '.join(s.tiers))})</span></p>"
+            f'<ul class="changelog">{log}</ul>'
+        )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

@@ -44,24 +44,32 @@ def worst(statuses: Sequence[str]) -> str:
 class Reference:
     """What a band check compared an arm with (from the verdict's numbers)."""
 
-    label: str                # for people, e.g. "75.61 [weiaicunzai-resnet18-cifar100]"
+    label: str  # for people, e.g. "75.61 [weiaicunzai-resnet18-cifar100]"
     source: str
-    id: str | None = None     # the reported baseline's id (baselines/reported.toml)
-    arm: str | None = None    # or the arm of this run it was compared with
+    id: str | None = None  # the reported baseline's id (baselines/reported.toml)
+    arm: str | None = None  # or the arm of this run it was compared with
     value: float | None = None
-    band: str | None = None   # the band as the check describes it, e.g. "[69.00, 71.00]" or "Welch α=0.05, floor 0.5"
+    band: str | None = None  # the band as the check describes it, e.g. "[69.00, 71.00]" or "Welch α=0.05, floor 0.5"
     lo: float | None = None
     hi: float | None = None
-    statistic: str | None = None   # what the source reports: final-epoch, best-epoch or unstated
-    metric: str | None = None      # the record metric the band compared (test_acc or test_acc_best)
+    statistic: str | None = None  # what the source reports: final-epoch, best-epoch or unstated
+    metric: str | None = None  # the record metric the band compared (test_acc or test_acc_best)
 
     @classmethod
     def from_verdict(cls, v: Verdict) -> Reference:
         n = v.numbers
-        return cls(label=str(n["reference_label"]), source=str(n.get("source", "")), id=n.get("reference_id"),
-                   arm=n.get("reference_arm"), value=_num(n.get("reference")),
-                   band=None if n.get("band") is None else str(n["band"]), lo=_num(n.get("lo")), hi=_num(n.get("hi")),
-                   statistic=n.get("statistic"), metric=n.get("metric"))
+        return cls(
+            label=str(n["reference_label"]),
+            source=str(n.get("source", "")),
+            id=n.get("reference_id"),
+            arm=n.get("reference_arm"),
+            value=_num(n.get("reference")),
+            band=None if n.get("band") is None else str(n["band"]),
+            lo=_num(n.get("lo")),
+            hi=_num(n.get("hi")),
+            statistic=n.get("statistic"),
+            metric=n.get("metric"),
+        )
 
 
 @dataclass(frozen=True)
@@ -73,15 +81,15 @@ class ArmRow:
     arm_label: str
     model: str
     data: str
-    values: tuple[float, ...]       # top-1 (%) per seed, in seed order
+    values: tuple[float, ...]  # top-1 (%) per seed, in seed order
     seeds: tuple[int, ...]
-    verdict: str                    # the worst verdict touching this arm, "-" when none does
-    device: str                     # device and runtime (device_of): runs made differently are separate rows
+    verdict: str  # the worst verdict touching this arm, "-" when none does
+    device: str  # device and runtime (device_of): runs made differently are separate rows
     device_name: str
     runtime: dict[str, Any] = field(default_factory=dict)  # the records' runtime (device_type, precision, ...)
     references: tuple[Reference, ...] = ()
     model_stats: dict[str, float | None] = field(default_factory=dict)  # STATS_KEYS, mean over the runs
-    epoch_rule: Any = None          # the tier's epoch rule when the suite declares one
+    epoch_rule: Any = None  # the tier's epoch rule when the suite declares one
 
     @property
     def n(self) -> int:
@@ -98,27 +106,51 @@ class ArmRow:
     def tidy(self) -> dict[str, Any]:
         ref = self.references[0] if self.references else None
         return {
-            "suite": self.suite, "version": self.version, "tier": self.tier, "arm": self.arm,
-            "arm_label": self.arm_label, "model": self.model, "data": self.data, "n": self.n,
-            "top1_mean": self.mean, "top1_std": self.std, "top1_values": list(self.values), "seeds": list(self.seeds),
+            "suite": self.suite,
+            "version": self.version,
+            "tier": self.tier,
+            "arm": self.arm,
+            "arm_label": self.arm_label,
+            "model": self.model,
+            "data": self.data,
+            "n": self.n,
+            "top1_mean": self.mean,
+            "top1_std": self.std,
+            "top1_values": list(self.values),
+            "seeds": list(self.seeds),
             **{k: self.model_stats.get(k) for k in STATS_KEYS},
-            "reference_id": ref.id if ref else None, "reference_arm": ref.arm if ref else None,
+            "reference_id": ref.id if ref else None,
+            "reference_arm": ref.arm if ref else None,
             "reference_source": ref.source if ref else None,
-            "reference": ref.value if ref else None, "band_lo": ref.lo if ref else None,
-            "band_hi": ref.hi if ref else None, "verdict": self.verdict, "device": self.device_name,
-            **{k: self.runtime.get(k) for k in RUNTIME_KEYS}, "epoch_rule": self.epoch_rule,
+            "reference": ref.value if ref else None,
+            "band_lo": ref.lo if ref else None,
+            "band_hi": ref.hi if ref else None,
+            "verdict": self.verdict,
+            "device": self.device_name,
+            **{k: self.runtime.get(k) for k in RUNTIME_KEYS},
+            "epoch_rule": self.epoch_rule,
         }
 
     def display(self) -> dict[str, str]:
         return {
-            "Suite": self.suite, "Version": str(self.version), "Tier": self.tier, "Arm": self.arm_label,
-            "Model": self.model, "Data": self.data, "n": str(self.n), "Top-1 (%)": _mean_std(self.values),
+            "Suite": self.suite,
+            "Version": str(self.version),
+            "Tier": self.tier,
+            "Arm": self.arm_label,
+            "Model": self.model,
+            "Data": self.data,
+            "n": str(self.n),
+            "Top-1 (%)": _mean_std(self.values),
             "Params (M)": _span(self.model_stats, "params", 1e-6, "{:.2f}"),
             "GFLOPs": _span(self.model_stats, "gflops", 1.0, "{:.3g}"),
-            "Reference": "; ".join(f"{r.label} ({r.source or '-'}" + (f"; {r.statistic}, vs {r.metric}" if r.statistic else "")
-                                   + ")" for r in self.references) or "-",
+            "Reference": "; ".join(
+                f"{r.label} ({r.source or '-'}" + (f"; {r.statistic}, vs {r.metric}" if r.statistic else "") + ")"
+                for r in self.references
+            )
+            or "-",
             "Band": "; ".join(r.band or "-" for r in self.references) or "-",
-            "Verdict": self.verdict, "Device": self.device,
+            "Verdict": self.verdict,
+            "Device": self.device,
             "Epoch rule": _text(self.epoch_rule),
         }
 
@@ -148,53 +180,125 @@ class CheckRow:
 
     def tidy(self) -> dict[str, Any]:
         v = self.verdict
-        return {"suite": self.suite, "version": self.version, "tier": self.tier, "claim": v.claim or None,
-                "check": v.name, "kind": v.check, "status": v.status, "decides": v.decides, "data": v.data or None,
-                "arms": list(v.arms), "detail": v.detail}
+        return {
+            "suite": self.suite,
+            "version": self.version,
+            "tier": self.tier,
+            "claim": v.claim or None,
+            "check": v.name,
+            "kind": v.check,
+            "status": v.status,
+            "decides": v.decides,
+            "data": v.data or None,
+            "arms": list(v.arms),
+            "detail": v.detail,
+        }
 
     def display(self) -> dict[str, str]:
         v = self.verdict
-        return {"Suite": self.suite, "Version": str(self.version), "Tier": self.tier, "Claim": v.claim or "-",
-                "Check": v.name, "Verdict": v.status + ("" if v.decides else " (informative)"), "Detail": v.detail}
+        return {
+            "Suite": self.suite,
+            "Version": str(self.version),
+            "Tier": self.tier,
+            "Claim": v.claim or "-",
+            "Check": v.name,
+            "Verdict": v.status + ("" if v.decides else " (informative)"),
+            "Detail": v.detail,
+        }
 
 
 @dataclass(frozen=True)
 class ClaimRow:
-    claim: str                      # C1..C6, or "pipeline" for checks without a claim
+    claim: str  # C1..C6, or "pipeline" for checks without a claim
     suite: str
     version: int
     tier: str
-    counts: dict[str, int]          # status -> number of checks
-    verdict: str                    # the worst status among the checks that decide (all checks if none does)
+    counts: dict[str, int]  # status -> number of checks
+    verdict: str  # the worst status among the checks that decide (all checks if none does)
 
     def tidy(self) -> dict[str, Any]:
-        return {"claim": self.claim, "suite": self.suite, "version": self.version, "tier": self.tier,
-                "checks": sum(self.counts.values()), "pass": self.counts["pass"], "fail": self.counts["fail"],
-                "inconclusive": self.counts["inconclusive"], "not_run": self.counts["not run"], "verdict": self.verdict}
+        return {
+            "claim": self.claim,
+            "suite": self.suite,
+            "version": self.version,
+            "tier": self.tier,
+            "checks": sum(self.counts.values()),
+            "pass": self.counts["pass"],
+            "fail": self.counts["fail"],
+            "inconclusive": self.counts["inconclusive"],
+            "not_run": self.counts["not run"],
+            "verdict": self.verdict,
+        }
 
     def display(self) -> dict[str, str]:
         t = self.tidy()
-        return {"Claim": self.claim, "Suite": self.suite, "Version": str(self.version), "Tier": self.tier,
-                "Checks": str(t["checks"]), "pass": str(t["pass"]), "fail": str(t["fail"]),
-                "inconclusive": str(t["inconclusive"]), "not run": str(t["not_run"]), "Verdict": self.verdict}
+        return {
+            "Claim": self.claim,
+            "Suite": self.suite,
+            "Version": str(self.version),
+            "Tier": self.tier,
+            "Checks": str(t["checks"]),
+            "pass": str(t["pass"]),
+            "fail": str(t["fail"]),
+            "inconclusive": str(t["inconclusive"]),
+            "not run": str(t["not_run"]),
+            "Verdict": self.verdict,
+        }
 
 
-ARM_COLUMNS = ["Suite", "Version", "Tier", "Arm", "Model", "Data", "n", "Top-1 (%)", "Params (M)", "GFLOPs",
-               "Reference", "Band", "Verdict", "Device"]
+ARM_COLUMNS = [
+    "Suite",
+    "Version",
+    "Tier",
+    "Arm",
+    "Model",
+    "Data",
+    "n",
+    "Top-1 (%)",
+    "Params (M)",
+    "GFLOPs",
+    "Reference",
+    "Band",
+    "Verdict",
+    "Device",
+]
 SUMMARY_COLUMNS = ["Claim", "Suite", "Version", "Tier", "Checks", "pass", "fail", "inconclusive", "not run", "Verdict"]
 CLAIM_COLUMNS = ["Suite", "Version", "Tier", "Claim", "Check", "Verdict", "Detail"]
 # tidy columns per table (CSV headers; JSON objects carry the same keys)
 TIDY_COLUMNS = {
-    "arms": ["suite", "version", "tier", "arm", "arm_label", "model", "data", "n", "top1_mean", "top1_std",
-             "top1_values", "seeds", *STATS_KEYS, "reference_id", "reference_arm", "reference_source", "reference", "band_lo",
-             "band_hi", "verdict", "device", *RUNTIME_KEYS, "epoch_rule"],
+    "arms": [
+        "suite",
+        "version",
+        "tier",
+        "arm",
+        "arm_label",
+        "model",
+        "data",
+        "n",
+        "top1_mean",
+        "top1_std",
+        "top1_values",
+        "seeds",
+        *STATS_KEYS,
+        "reference_id",
+        "reference_arm",
+        "reference_source",
+        "reference",
+        "band_lo",
+        "band_hi",
+        "verdict",
+        "device",
+        *RUNTIME_KEYS,
+        "epoch_rule",
+    ],
     "claims": ["claim", "suite", "version", "tier", "checks", "pass", "fail", "inconclusive", "not_run", "verdict"],
     "checks": ["suite", "version", "tier", "claim", "check", "kind", "status", "decides", "data", "arms", "detail"],
 }
 
 
-def build_tables(suites: list[Suite], records: list[dict[str, Any]], tiers: list[str] | None = None,
-                 baselines: Any = None) -> tuple[list[ArmRow], list[CheckRow]]:
+def build_tables(
+    suites: list[Suite], records: list[dict[str, Any]], tiers: list[str] | None = None, baselines: Any = None
+) -> tuple[list[ArmRow], list[CheckRow]]:
     """Rows for the arm table and the per-check table, from stored records only.
 
     ``baselines`` defaults to the baselines folder (``$PRS_BENCH_BASELINES``, ./baselines or the
@@ -215,8 +319,13 @@ def build_tables(suites: list[Suite], records: list[dict[str, Any]], tiers: list
             arm_rows += _arm_rows(suite, tier, fresh, verdicts)
             check_rows += [CheckRow(suite.name, suite.version, tier, v) for v in verdicts]
             if stale:
-                note = Verdict("stale", "stale records", "not run",
-                               f"{stale} record(s) from an older config of this version ignored", decides=False)
+                note = Verdict(
+                    "stale",
+                    "stale records",
+                    "not run",
+                    f"{stale} record(s) from an older config of this version ignored",
+                    decides=False,
+                )
                 check_rows.append(CheckRow(suite.name, suite.version, tier, note))
     return arm_rows, check_rows
 
@@ -232,16 +341,26 @@ def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: 
         recs = sorted(recs, key=lambda r: r["seed"])
         mine = [v for v in verdicts if arm in v.arms and v.data in ("", label)]
         refs = [v for v in mine if v.arms and v.arms[0] == arm and "reference_label" in v.numbers]
-        rows.append(ArmRow(
-            suite=suite.name, version=suite.version, tier=tier, arm=arm, arm_label=suite.arm_label(arm),
-            model=recs[0]["config"]["model"]["name"], data=label,
-            values=tuple(float(r["metrics"]["test_acc"]) for r in recs), seeds=tuple(int(r["seed"]) for r in recs),
-            verdict=worst([v.status for v in mine]) if mine else "-", device=device,
-            device_name=str(recs[0].get("provenance", {}).get("device_name", "?")),
-            runtime=dict(recs[0].get("runtime") or {}),
-            references=tuple(Reference.from_verdict(v) for v in refs),
-            model_stats=_model_stats(recs), epoch_rule=epoch_rule,
-        ))
+        rows.append(
+            ArmRow(
+                suite=suite.name,
+                version=suite.version,
+                tier=tier,
+                arm=arm,
+                arm_label=suite.arm_label(arm),
+                model=recs[0]["config"]["model"]["name"],
+                data=label,
+                values=tuple(float(r["metrics"]["test_acc"]) for r in recs),
+                seeds=tuple(int(r["seed"]) for r in recs),
+                verdict=worst([v.status for v in mine]) if mine else "-",
+                device=device,
+                device_name=str(recs[0].get("provenance", {}).get("device_name", "?")),
+                runtime=dict(recs[0].get("runtime") or {}),
+                references=tuple(Reference.from_verdict(v) for v in refs),
+                model_stats=_model_stats(recs),
+                epoch_rule=epoch_rule,
+            )
+        )
     return rows
 
 
@@ -275,8 +394,11 @@ def undecided(check_rows: list[CheckRow]) -> list[CheckRow]:
 
 def tidy_tables(arm_rows: list[ArmRow], check_rows: list[CheckRow]) -> dict[str, list[dict[str, Any]]]:
     """The three tables as lists of tidy records: ids and plain numbers, no display strings."""
-    return {"arms": [r.tidy() for r in arm_rows], "claims": [r.tidy() for r in summarize_claims(check_rows)],
-            "checks": [r.tidy() for r in check_rows]}
+    return {
+        "arms": [r.tidy() for r in arm_rows],
+        "claims": [r.tidy() for r in summarize_claims(check_rows)],
+        "checks": [r.tidy() for r in check_rows],
+    }
 
 
 def render(arm_rows: list[ArmRow], check_rows: list[CheckRow], fmt: str = "github", table: str = "arms") -> str:
@@ -293,9 +415,16 @@ def render(arm_rows: list[ArmRow], check_rows: list[CheckRow], fmt: str = "githu
         return "no results yet: run `prs-bench run` first"
     arm_cols = ARM_COLUMNS + (["Epoch rule"] if any(r.epoch_rule is not None for r in arm_rows) else [])
     summary = summarize_claims(check_rows)
-    parts = ["## Arms", _table([r.display() for r in arm_rows], arm_cols, tf),
-             "", "## Claims", _table([r.display() for r in summary], SUMMARY_COLUMNS, tf),
-             "", "## Checks", _table([r.display() for r in check_rows], CLAIM_COLUMNS, tf)]
+    parts = [
+        "## Arms",
+        _table([r.display() for r in arm_rows], arm_cols, tf),
+        "",
+        "## Claims",
+        _table([r.display() for r in summary], SUMMARY_COLUMNS, tf),
+        "",
+        "## Checks",
+        _table([r.display() for r in check_rows], CLAIM_COLUMNS, tf),
+    ]
     return "\n".join(parts)
 
 
@@ -313,9 +442,11 @@ def write_tables(folder: Path, arm_rows: list[ArmRow], check_rows: list[CheckRow
     """leaderboard.md, leaderboard.json and one leaderboard-TABLE.csv per table in ``folder`` (atomic writes)."""
     folder = Path(folder)
     out = []
-    for name, text in [("leaderboard.md", render(arm_rows, check_rows, "md")),
-                       ("leaderboard.json", render(arm_rows, check_rows, "json")),
-                       *[(f"leaderboard-{t}.csv", render(arm_rows, check_rows, "csv", table=t)) for t in TABLES]]:
+    for name, text in [
+        ("leaderboard.md", render(arm_rows, check_rows, "md")),
+        ("leaderboard.json", render(arm_rows, check_rows, "json")),
+        *[(f"leaderboard-{t}.csv", render(arm_rows, check_rows, "csv", table=t)) for t in TABLES],
+    ]:
         p = folder / name
         atomic_write_bytes(p, (text.rstrip("\n") + "\n").encode())
         out.append(p)
@@ -339,7 +470,7 @@ def _mean_std(values: Sequence[float]) -> str:
 
 
 def _span(stats: dict[str, float | None], key: str, scale: float, fmt: str) -> str:
-    """"start" or "start → end" (a switch changes the model), "-" when the records carry none."""
+    """ "start" or "start → end" (a switch changes the model), "-" when the records carry none."""
     a, b = stats.get(f"{key}_start"), stats.get(f"{key}_end")
     if a is None and b is None:
         return "-"
@@ -381,4 +512,3 @@ def _json_safe(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_json_safe(v) for v in obj]
     return obj
-

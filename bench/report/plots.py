@@ -65,8 +65,13 @@ def _wants_verdicts(fn: PlotFn) -> bool:
     return "verdicts" in inspect.signature(fn).parameters
 
 
-def write_plots(suites: list[Suite], records: list[dict[str, Any]], folder: Path,
-                tiers: list[str] | None = None, baselines: Any = None) -> list[Path]:
+def write_plots(
+    suites: list[Suite],
+    records: list[dict[str, Any]],
+    folder: Path,
+    tiers: list[str] | None = None,
+    baselines: Any = None,
+) -> list[Path]:
     """Every registered plot for every suite tier with current records; returns the files written.
 
     ``baselines`` (default: the default baselines folder) feeds the verdicts plots may draw.
@@ -134,8 +139,9 @@ def _outside_legend(ax: Any, **kwargs: Any) -> None:
     """Legend to the right of the axes: it cannot cover a line (saved with bbox_inches="tight")."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8,
-                  **kwargs)
+        ax.legend(
+            handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8, **kwargs
+        )
 
 
 def _save(fig: Any, path: Path, dpi: int = 120) -> Path:
@@ -158,14 +164,23 @@ def reported_points(verdicts: list[Verdict], records: list[dict[str, Any]]) -> l
         ref = Reference.from_verdict(v)
         if ref.arm is not None or ref.value is None or ref.source == "this run":
             continue
-        out.append({"arm": v.arms[0], "fraction": fractions[v.data], "value": ref.value, "lo": ref.lo, "hi": ref.hi,
-                    "label": ref.label})
+        out.append(
+            {
+                "arm": v.arms[0],
+                "fraction": fractions[v.data],
+                "value": ref.value,
+                "lo": ref.lo,
+                "hi": ref.hi,
+                "label": ref.label,
+            }
+        )
     return out
 
 
 @register_plot("accuracy_vs_fraction")
-def accuracy_vs_fraction(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path,
-                         verdicts: list[Verdict] | None = None) -> list[Path]:
+def accuracy_vs_fraction(
+    suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path, verdicts: list[Verdict] | None = None
+) -> list[Path]:
     """Top-1 against training-set fraction: mean and 95% t-interval over seeds per arm, each seed's
     value as a dot, and the reported numbers band checks compare against (drawn with >= 2 fractions)."""
     fractions = sorted({_fraction(r) for r in records})
@@ -197,9 +212,20 @@ def accuracy_vs_fraction(suite: Suite, tier: str, records: list[dict[str, Any]],
         color = colors.get(rep["arm"], "black")
         lo, hi = rep["lo"], rep["hi"]
         yerr = [[rep["value"] - lo], [hi - rep["value"]]] if lo is not None and hi is not None else None
-        ax.errorbar([rep["fraction"]], [rep["value"]], yerr=yerr, marker="*", ms=11, mfc="white", mec=color,
-                    ecolor=color, ls="none", capsize=4, alpha=0.9,
-                    label=f"reported: {rep['label']} (check band)" if yerr else f"reported: {rep['label']}")
+        ax.errorbar(
+            [rep["fraction"]],
+            [rep["value"]],
+            yerr=yerr,
+            marker="*",
+            ms=11,
+            mfc="white",
+            mec=color,
+            ecolor=color,
+            ls="none",
+            capsize=4,
+            alpha=0.9,
+            label=f"reported: {rep['label']} (check band)" if yerr else f"reported: {rep['label']}",
+        )
     ax.set_xscale("log")
     ax.set_xticks(fractions, [f"{f:g}" for f in fractions])
     ax.minorticks_off()
@@ -246,8 +272,9 @@ def training_curves(suite: Suite, tier: str, records: list[dict[str, Any]], fold
                 with warnings.catch_warnings():  # an epoch no seed recorded stays NaN (a gap), silently
                     warnings.simplefilter("ignore", RuntimeWarning)
                     mean = np.nanmean(arr, axis=0)
-                line, = ax.plot(ep, mean, color=color, marker="o", ms=2.5,
-                                label=f"{arm_label(suite, arm, recs)} (n={len(curves)})")
+                (line,) = ax.plot(
+                    ep, mean, color=color, marker="o", ms=2.5, label=f"{arm_label(suite, arm, recs)} (n={len(curves)})"
+                )
                 color = line.get_color()
                 if len(curves) > 1:
                     ax.fill_between(ep, np.nanmin(arr, axis=0), np.nanmax(arr, axis=0), alpha=0.2, color=color)
@@ -302,12 +329,17 @@ def fourier(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path
             first.setdefault(r["arm"], r)
         summaries = {arm_label(suite, a, recs): r["analysis"]["fourier"] for a, r in first.items()}
         title = f"{suite.name} v{suite.version} [{tier}] {label}"
-        out.append(ap.plot_hf_vs_depth(summaries, folder / f"{stem(suite, tier, 'fourier-depth-' + label)}.png",
-                                       title=title))
+        out.append(
+            ap.plot_hf_vs_depth(summaries, folder / f"{stem(suite, tier, 'fourier-depth-' + label)}.png", title=title)
+        )
         for a, r in first.items():
-            out.append(ap.plot_delta_vs_freq(r["analysis"]["fourier"],
-                                             folder / f"{stem(suite, tier, f'fourier-{a}-{label}')}.png",
-                                             title=f"{title}\n{arm_label(suite, a, recs)}, seed {r['seed']}"))
+            out.append(
+                ap.plot_delta_vs_freq(
+                    r["analysis"]["fourier"],
+                    folder / f"{stem(suite, tier, f'fourier-{a}-{label}')}.png",
+                    title=f"{title}\n{arm_label(suite, a, recs)}, seed {r['seed']}",
+                )
+            )
     return out
 
 
@@ -341,15 +373,24 @@ def switch_timeline(suite: Suite, tier: str, records: list[dict[str, Any]], fold
         plt = _pyplot()
         from matplotlib.ticker import MaxNLocator
 
-        fig, axes = plt.subplots(len(grids), 1, figsize=(7, 0.8 + 1.5 * len(grids)), squeeze=False, sharex=True,
-                                 layout="constrained")
+        fig, axes = plt.subplots(
+            len(grids), 1, figsize=(7, 0.8 + 1.5 * len(grids)), squeeze=False, sharex=True, layout="constrained"
+        )
         cmap = plt.get_cmap("viridis").copy()
         cmap.set_bad("lightgrey")
         image = None
         for ax, (arm, (grid, seed)) in zip(axes[:, 0], grids.items()):
             layers, epochs = grid.shape
-            image = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", origin="lower", cmap=cmap, vmin=0, vmax=1,
-                              extent=(0.5, epochs + 0.5, -0.5, layers - 0.5), interpolation="nearest")
+            image = ax.imshow(
+                np.ma.masked_invalid(grid),
+                aspect="auto",
+                origin="lower",
+                cmap=cmap,
+                vmin=0,
+                vmax=1,
+                extent=(0.5, epochs + 0.5, -0.5, layers - 0.5),
+                interpolation="nearest",
+            )
             ax.set_ylabel("layer", fontsize=8)
             ax.set_title(f"{suite.arm_label(arm)} (seed {seed})", fontsize=8, loc="left")
             ax.tick_params(labelsize=7)

@@ -114,9 +114,17 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
                 raise BenchError(f"{path}: key 'tiers.{tier}.overrides.{arm}' names unknown arm {arm!r}")
             validate_table(path, f"tiers.{tier}.overrides.{arm}.", ov, OVERRIDE)
     suite = Suite(
-        name=raw["name"], version=raw["version"], title=raw["title"], path=path,
-        claims=list(raw.get("claims", [])), changelog=list(raw["changelog"]), recipes=raw["recipes"],
-        arms=raw["arms"], tiers=raw["tiers"], description=raw.get("description", ""), raw=raw,
+        name=raw["name"],
+        version=raw["version"],
+        title=raw["title"],
+        path=path,
+        claims=list(raw.get("claims", [])),
+        changelog=list(raw["changelog"]),
+        recipes=raw["recipes"],
+        arms=raw["arms"],
+        tiers=raw["tiers"],
+        description=raw.get("description", ""),
+        raw=raw,
     )
     return suite
 

@@ -54,19 +54,23 @@ def parse_seeds(default: list[int], *, count: str | None = None, listed: str | N
     seeds 0 and 4. Anything else is a one-line BenchError.
     """
     if count is not None and listed is not None:
-        raise BenchError("--seeds and --seed-list do not combine: --seeds N runs seeds 0..N-1, "
-                         "--seed-list 0,4 runs exactly those")
+        raise BenchError(
+            "--seeds and --seed-list do not combine: --seeds N runs seeds 0..N-1, --seed-list 0,4 runs exactly those"
+        )
     if count is not None:
         n = int(count) if count.strip().isascii() and count.strip().isdigit() else 0
         if not 1 <= n <= MAX_SEED_COUNT:
-            raise BenchError(f"--seeds {count!r}: give how many seeds to run, 1 to {MAX_SEED_COUNT} "
-                             f"(runs seeds 0..N-1); for exact seeds use --seed-list, e.g. --seed-list 0,4")
+            raise BenchError(
+                f"--seeds {count!r}: give how many seeds to run, 1 to {MAX_SEED_COUNT} "
+                f"(runs seeds 0..N-1); for exact seeds use --seed-list, e.g. --seed-list 0,4"
+            )
         return list(range(n))
     if listed is not None:
         parts = [x.strip() for x in listed.split(",")]
         if not all(x.isascii() and x.isdigit() and int(x) <= MAX_SEED for x in parts):
-            raise BenchError(f"--seed-list {listed!r}: give seeds separated by commas, each 0 to {MAX_SEED}, "
-                             f"e.g. --seed-list 0,4")
+            raise BenchError(
+                f"--seed-list {listed!r}: give seeds separated by commas, each 0 to {MAX_SEED}, e.g. --seed-list 0,4"
+            )
         seeds = [int(x) for x in parts]
         if len(set(seeds)) != len(seeds):
             raise BenchError(f"--seed-list {listed!r}: seeds repeat")
@@ -76,8 +80,7 @@ def parse_seeds(default: list[int], *, count: str | None = None, listed: str | N
     return list(default)
 
 
-def plan_runs(suite: Suite, tier: str, seeds: list[int] | None = None,
-              arms: list[str] | None = None) -> list[RunSpec]:
+def plan_runs(suite: Suite, tier: str, seeds: list[int] | None = None, arms: list[str] | None = None) -> list[RunSpec]:
     t = suite.tier(tier)
     seeds = list(t["seeds"]) if seeds is None else seeds
     chosen = suite.tier_arms(tier)

@@ -26,9 +26,6 @@ def is_seed(v: Any) -> bool:
     return is_int(v) and 0 <= v <= MAX_SEED
 
 
-
-
-
 # Suite, arm and tier names become folder names under results/: letters, digits, '_', '.', '-',
 # starting with a letter or digit, never '..' (so no name can point outside the results folder).
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -43,6 +40,7 @@ def table_named(v: Any) -> bool:
     """A non-empty table whose keys are safe names and whose values are tables."""
     return isinstance(v, dict) and len(v) > 0 and all(is_name(k) and isinstance(x, dict) for k, x in v.items())
 
+
 # key -> (required, predicate, what the value must be)
 TOP = {
     "name": (True, is_name, NAME_RULE),
@@ -51,15 +49,18 @@ TOP = {
     "claims": (False, list_of(is_str), "a list of claim ids such as 'C1'"),
     "description": (False, is_str, "a string"),
     "changelog": (True, lambda v: list_of(is_str)(v) and len(v) > 0, "a non-empty list of strings"),
-    "recipes": (True, lambda v: is_table(v) and all(isinstance(x, dict) for x in v.values()),
-                "a table of recipe tables ([recipes.NAME])"),
+    "recipes": (
+        True,
+        lambda v: is_table(v) and all(isinstance(x, dict) for x in v.values()),
+        "a table of recipe tables ([recipes.NAME])",
+    ),
     "arms": (True, table_named, f"a non-empty table of arm tables, each named by {NAME_RULE}"),
     "tiers": (True, table_named, f"a non-empty table of tier tables, each named by {NAME_RULE}"),
 }
 ARM = {
     "model": (True, is_str, "a registered model name"),
     "recipe": (True, is_str, "the name of a recipe in [recipes]"),
-    "schedule": (False, is_table, "a table such as { kind = \"never\" }"),
+    "schedule": (False, is_table, 'a table such as { kind = "never" }'),
     "model_kwargs": (False, is_table, "a table of model keyword arguments"),
     "label": (False, is_str, "a string"),
     "bias": (False, is_str, "a string describing the inductive bias"),
@@ -69,8 +70,11 @@ TIER = {
     "data": (True, lambda v: is_table(v) and is_str(v.get("source")), "a table with a 'source' string"),
     "epochs": (True, lambda v: is_pos_int(v) and v <= MAX_EPOCHS, f"an integer in 1..{MAX_EPOCHS}"),
     "batch_size": (True, is_pos_int, "a positive integer"),
-    "seeds": (True, lambda v: list_of(is_seed)(v) and len(v) > 0 and len(set(v)) == len(v),
-              f"a non-empty list of distinct integers in 0..{MAX_SEED}"),
+    "seeds": (
+        True,
+        lambda v: list_of(is_seed)(v) and len(v) > 0 and len(set(v)) == len(v),
+        f"a non-empty list of distinct integers in 0..{MAX_SEED}",
+    ),
     "fractions": (False, lambda v: list_of(is_fraction)(v) and len(v) > 0, "a non-empty list of numbers in (0, 1]"),
     "arms": (False, lambda v: list_of(is_str)(v) and len(v) > 0, "a non-empty list of arm names"),
     "recipe": (False, is_table, "a table of recipe overrides"),
@@ -78,12 +82,17 @@ TIER = {
     "checks": (False, list_of(is_table), "an array of check tables ([[tiers.NAME.checks]])"),
     "expected": (False, is_str, "a string: the expected outcome at this tier, and why"),
     "device": (False, lambda v: v in ("cpu", "cuda", "auto"), "'cpu', 'cuda' or 'auto'"),
-    "epoch_rule": (False, lambda v: v in EPOCH_RULES,
-                   "'constant-steps' (fraction f trains round(epochs / f) epochs: ConViT's protocol, same steps "
-                   "at every fraction) or 'constant-epochs' (the default)"),
-    "analysis": (False, lambda v: is_table(v) and set(v) <= {"fourier_images"}
-                 and is_pos_int(v.get("fourier_images", 1)),
-                 "a table such as { fourier_images = 256 } (Fourier analysis of the final model)"),
+    "epoch_rule": (
+        False,
+        lambda v: v in EPOCH_RULES,
+        "'constant-steps' (fraction f trains round(epochs / f) epochs: ConViT's protocol, same steps "
+        "at every fraction) or 'constant-epochs' (the default)",
+    ),
+    "analysis": (
+        False,
+        lambda v: is_table(v) and set(v) <= {"fourier_images"} and is_pos_int(v.get("fourier_images", 1)),
+        "a table such as { fourier_images = 256 } (Fourier analysis of the final model)",
+    ),
 }
 OVERRIDE = {
     "model": (False, is_str, "a registered model name"),

@@ -41,8 +41,9 @@ def crop(x: torch.Tensor, pad: int, dy: torch.Tensor, dx: torch.Tensor) -> torch
     dev = x.device
     rows = (dy[:, None] + torch.arange(h, device=dev)[None])[:, None, :, None]
     cols = (dx[:, None] + torch.arange(w, device=dev)[None])[:, None, None, :]
-    return xp[torch.arange(n, device=dev)[:, None, None, None], torch.arange(c, device=dev)[None, :, None, None],
-              rows, cols]
+    return xp[
+        torch.arange(n, device=dev)[:, None, None, None], torch.arange(c, device=dev)[None, :, None, None], rows, cols
+    ]
 
 
 def flip(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -60,8 +61,16 @@ class DeviceAugment:
     slice of them this rank holds (``slice(None)`` for a single process).
     """
 
-    def __init__(self, aug: dict[str, Any], num_classes: int, label_smoothing: float, device: torch.device,
-                 seed: int, mean: tuple[float, ...] = CIFAR_MEAN, std: tuple[float, ...] = CIFAR_STD) -> None:
+    def __init__(
+        self,
+        aug: dict[str, Any],
+        num_classes: int,
+        label_smoothing: float,
+        device: torch.device,
+        seed: int,
+        mean: tuple[float, ...] = CIFAR_MEAN,
+        std: tuple[float, ...] = CIFAR_STD,
+    ) -> None:
         self.aug = aug
         self.device = device
         self.gen = torch.Generator(device=device).manual_seed(seed)
@@ -76,8 +85,7 @@ class DeviceAugment:
         if not ra:
             return None
         fill = tuple(min(255, round(255 * m)) for m in mean)
-        return BatchRandAugment(ra["num_ops"], ra["magnitude"], ra["magnitude_std"], ra["prob"], ra["increasing"],
-                                fill)
+        return BatchRandAugment(ra["num_ops"], ra["magnitude"], ra["magnitude_std"], ra["prob"], ra["increasing"], fill)
 
     @staticmethod
     def _erasing(aug: dict[str, Any], device: torch.device) -> Any:
@@ -93,9 +101,15 @@ class DeviceAugment:
             return None
         from timm.data import Mixup
 
-        return Mixup(mixup_alpha=aug["mixup"], cutmix_alpha=aug["cutmix"], prob=aug["mix_prob"],
-                     switch_prob=aug["mix_switch_prob"], mode="batch", label_smoothing=label_smoothing,
-                     num_classes=num_classes)
+        return Mixup(
+            mixup_alpha=aug["mixup"],
+            cutmix_alpha=aug["cutmix"],
+            prob=aug["mix_prob"],
+            switch_prob=aug["mix_switch_prob"],
+            mode="batch",
+            label_smoothing=label_smoothing,
+            num_classes=num_classes,
+        )
 
     @property
     def soft_targets(self) -> bool:
@@ -114,8 +128,9 @@ class DeviceAugment:
             x = self.randaugment(x, self.gen, n_global, sl)
         return x
 
-    def __call__(self, x: torch.Tensor, y: torch.Tensor, n_global: int | None = None,
-                 sl: slice = slice(None)) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def __call__(
+        self, x: torch.Tensor, y: torch.Tensor, n_global: int | None = None, sl: slice = slice(None)
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = self.spatial(x, n_global or x.shape[0], sl)
         xf = normalize(x, self.mean, self.std)
         if self.erasing is not None:

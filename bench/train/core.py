@@ -70,7 +70,7 @@ class Position:
     epoch: int = 0
     step_in_epoch: int = 0
     global_step: int = 0
-    applied_epoch: int = -1           # last epoch whose start ran apply_schedule
+    applied_epoch: int = -1  # last epoch whose start ran apply_schedule
     history: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
 
@@ -93,9 +93,20 @@ class Sums:
 class Run:
     """The state of one training run and the operations on it (kept out of ``train_run`` for size)."""
 
-    def __init__(self, config: dict[str, Any], data: DataBundle, device: torch.device, seed: int, progress: bool,
-                 run_dir: Path | None, opts: CoreOptions, dist: DistInfo, config_hash: str,
-                 log: Callable[[str], None], run_name: str | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        data: DataBundle,
+        device: torch.device,
+        seed: int,
+        progress: bool,
+        run_dir: Path | None,
+        opts: CoreOptions,
+        dist: DistInfo,
+        config_hash: str,
+        log: Callable[[str], None],
+        run_name: str | None = None,
+    ) -> None:
         self.config, self.data, self.device, self.seed, self.progress = config, data, device, seed, progress
         self.run_dir, self.opts, self.dist, self.config_hash, self.log = run_dir, opts, dist, config_hash, log
         self.recipe = resolve_recipe(config["recipe"])
@@ -104,14 +115,15 @@ class Run:
         seed_everything(seed)
         self.model = build_model(config, data.num_classes, self.recipe)
         self.image_size = model_input_size(config["model"]["name"])
-        self.stats_start = size_stats(self.model, self.image_size)   # before any switch (also on resume)
+        self.stats_start = size_stats(self.model, self.image_size)  # before any switch (also on resume)
         if dist.rank:
-            seed_everything(seed + 100_003 * dist.rank)   # distinct dropout/RandAugment streams per rank
+            seed_everything(seed + 100_003 * dist.rank)  # distinct dropout/RandAugment streams per rank
         self.reparam = Reparam(self.model, config.get("schedule", {}), config["model"]["name"])
         self.pos = Position()
         mean, std = data.meta.get("mean", CIFAR_MEAN), data.meta.get("std", CIFAR_STD)
-        self.aug = DeviceAugment(self.recipe["augment"], data.num_classes, self.recipe["label_smoothing"], device,
-                                 seed, mean, std)
+        self.aug = DeviceAugment(
+            self.recipe["augment"], data.num_classes, self.recipe["label_smoothing"], device, seed, mean, std
+        )
         bs = self.recipe["batch_size"]
         self.train = make_feed(data.train, device, seed, bs, dist, opts.workers)
         self.test = make_feed(data.test, device, seed, bs, dist, opts.workers)
@@ -126,20 +138,33 @@ class Run:
 
     def start(self, resume: bool) -> None:
         ckpt = self._find_checkpoint() if resume else None
-        self.tracking = open_tracking(self.opts.log_to, self.run_dir if self.writes else None, self.run_name,
-                                      self.config)
+        self.tracking = open_tracking(
+            self.opts.log_to, self.run_dir if self.writes else None, self.run_name, self.config
+        )
         if ckpt is not None:
             self.reparam.restore(self.model, ckpt["reparam"])
             self.model.load_state_dict(ckpt["model"])
-        self.engine = Engine(self.model, self.recipe, self.device, self.opts, self.dist,
-                             find_unused=self.reparam.active, groups=ckpt["optimizer_groups"] if ckpt else None)
+        self.engine = Engine(
+            self.model,
+            self.recipe,
+            self.device,
+            self.opts,
+            self.dist,
+            find_unused=self.reparam.active,
+            groups=ckpt["optimizer_groups"] if ckpt else None,
+        )
         if ckpt is not None:
             self._load(ckpt)
         elif self.writes:
             clear_checkpoints(Path(self.run_dir))  # type: ignore[arg-type]
-        info: dict[str, Any] = {"engine": {k: v for k, v in asdict(self.opts).items() if k in ("compile", "precision",
-                                                                                 "channels_last", "fused")},
-                "device": str(self.device), "world": self.dist.world, "steps_per_epoch": self.spe}
+        info: dict[str, Any] = {
+            "engine": {
+                k: v for k, v in asdict(self.opts).items() if k in ("compile", "precision", "channels_last", "fused")
+            },
+            "device": str(self.device),
+            "world": self.dist.world,
+            "steps_per_epoch": self.spe,
+        }
         if ckpt is None:
             self.event("start", **info)
 
@@ -170,11 +195,23 @@ class Run:
         elif self.dist.rank == 0:
             self.sums.t.copy_(sum(r["sums"] for r in ranks))
         p = ckpt["position"]
-        self.pos = Position(p["epoch"], p["step_in_epoch"], p["global_step"], p["applied_epoch"],
-                            list(ckpt["history"]), list(ckpt["events"]))
+        self.pos = Position(
+            p["epoch"],
+            p["step_in_epoch"],
+            p["global_step"],
+            p["applied_epoch"],
+            list(ckpt["history"]),
+            list(ckpt["events"]),
+        )
         note = "" if same_world else f" (saved with {len(ranks)} ranks, now {self.dist.world}: not bitwise)"
-        self.event("resume", epoch=p["epoch"], step_in_epoch=p["step_in_epoch"], global_step=p["global_step"],
-                   note=note or None, record=False)
+        self.event(
+            "resume",
+            epoch=p["epoch"],
+            step_in_epoch=p["step_in_epoch"],
+            global_step=p["global_step"],
+            note=note or None,
+            record=False,
+        )
         self.log(f"    resuming at epoch {p['epoch'] + 1}, step {p['step_in_epoch']}{note}")
 
     def checkpoint(self, reason: str) -> None:
@@ -185,19 +222,34 @@ class Run:
             return
         p = self.pos
         state = {
-            "config_hash": self.config_hash, "seed": self.seed,
-            "position": {"epoch": p.epoch, "step_in_epoch": p.step_in_epoch, "global_step": p.global_step,
-                         "applied_epoch": p.applied_epoch},
-            "model": self.model.state_dict(), "reparam": self.reparam.state(self.model),
+            "config_hash": self.config_hash,
+            "seed": self.seed,
+            "position": {
+                "epoch": p.epoch,
+                "step_in_epoch": p.step_in_epoch,
+                "global_step": p.global_step,
+                "applied_epoch": p.applied_epoch,
+            },
+            "model": self.model.state_dict(),
+            "reparam": self.reparam.state(self.model),
             "optimizer": self.engine.opt.state_dict(),
             "optimizer_groups": group_layout(self.model, self.engine.opt),
-            "lr_schedule": self.sched.state_dict(), "scaler": self.engine.scaler.state_dict(),
+            "lr_schedule": self.sched.state_dict(),
+            "scaler": self.engine.scaler.state_dict(),
             "rng": {"ranks": ranks, "data_order": {"seed": self.seed, "rule": "randperm(seed * 1000003 + epoch)"}},
-            "history": p.history, "events": p.events,
+            "history": p.history,
+            "events": p.events,
         }
         path = save_checkpoint(Path(self.run_dir), state, p.global_step, self.opts.keep_checkpoints)  # type: ignore
-        self.event("checkpoint", reason=reason, path=path.name, epoch=p.epoch, step_in_epoch=p.step_in_epoch,
-                   global_step=p.global_step, record=False)
+        self.event(
+            "checkpoint",
+            reason=reason,
+            path=path.name,
+            epoch=p.epoch,
+            step_in_epoch=p.step_in_epoch,
+            global_step=p.global_step,
+            record=False,
+        )
 
     def event(self, kind: str, record: bool = True, **fields: Any) -> None:
         """Log to the JSONL file; ``record`` events also go into the run record."""
@@ -211,9 +263,12 @@ class Run:
 
     def _sync_check(self, stop: StopFlag) -> tuple[bool, bool]:
         """(a loss since the epoch began was not finite, stop requested), agreed by every rank."""
-        flags = torch.stack([(~torch.isfinite(self.sums.t[0])).double(),
-                             torch.tensor(float(stop.requested is not None), dtype=torch.float64,
-                                          device=self.sums.t.device)])
+        flags = torch.stack(
+            [
+                (~torch.isfinite(self.sums.t[0])).double(),
+                torch.tensor(float(stop.requested is not None), dtype=torch.float64, device=self.sums.t.device),
+            ]
+        )
         flags = all_reduce_sum(flags, self.dist)
         bad, stop_now = flags.tolist()
         return bad > 0, stop_now > 0
@@ -248,8 +303,10 @@ class Run:
                 bad, stop_now = self._sync_check(stop)
                 if bad:
                     bar.close()
-                    return (f"loss became {loss.item()} at epoch {p.epoch + 1} step {p.step_in_epoch} "
-                            f"(global step {p.global_step}, lr {lr:.3g}); the run stopped")
+                    return (
+                        f"loss became {loss.item()} at epoch {p.epoch + 1} step {p.step_in_epoch} "
+                        f"(global step {p.global_step}, lr {lr:.3g}); the run stopped"
+                    )
                 self._bar(bar, (p.step_in_epoch - seen0) * r["batch_size"] / (time.perf_counter() - t0))
                 if stop_now and not last:
                     bar.close()
@@ -271,17 +328,30 @@ class Run:
             return
         s = self.sums.t.tolist()
         bar.n = self.pos.step_in_epoch
-        bar.set_postfix({"img/s": f"{img_per_s:.0f}", "loss": f"{s[0] / max(s[2], 1):.3f}",
-                         "acc": f"{100 * s[1] / max(s[2], 1):.1f}"}, refresh=False)
+        bar.set_postfix(
+            {
+                "img/s": f"{img_per_s:.0f}",
+                "loss": f"{s[0] / max(s[2], 1):.3f}",
+                "acc": f"{100 * s[1] / max(s[2], 1):.1f}",
+            },
+            refresh=False,
+        )
         bar.refresh()
 
     def _end_epoch(self, lr: float, seconds: float, images: int, graphs0: int) -> None:
         p = self.pos
         loss_sum, correct, seen = all_reduce_sum(self.sums.t.clone(), self.dist).tolist()
         test_loss, test_acc = self.evaluate()
-        entry = {"epoch": p.epoch + 1, "train_loss": loss_sum / max(seen, 1), "train_acc": 100 * correct / max(seen, 1),
-                 "test_loss": test_loss, "test_acc": test_acc, "lr": lr, "time_s": round(seconds, 4),
-                 "img_per_s": round(images / seconds, 1) if seconds > 0 else None}
+        entry = {
+            "epoch": p.epoch + 1,
+            "train_loss": loss_sum / max(seen, 1),
+            "train_acc": 100 * correct / max(seen, 1),
+            "test_loss": test_loss,
+            "test_acc": test_acc,
+            "lr": lr,
+            "time_s": round(seconds, 4),
+            "img_per_s": round(images / seconds, 1) if seconds > 0 else None,
+        }
         if self.opts.compile:  # graphs compiled this epoch (train + eval): > 0 only at the start and at switches
             entry["compiled_graphs"] = compiled_graphs() - graphs0
         diag = self.reparam.diagnostics(self.model)
@@ -322,24 +392,54 @@ class Run:
         # test_acc is the final epoch's top-1 (what the benchmark reports); test_acc_best the best
         # epoch's, selected on the test set: kept only to compare with sources that report it
         best = max(p.history, key=lambda h: h["test_acc"])
-        metrics = {"test_acc": last["test_acc"], "test_acc_best": best["test_acc"], "best_epoch": best["epoch"],
-                   "test_loss": last["test_loss"], "train_loss": last["train_loss"],
-                   "train_acc": last["train_acc"], "num_classes": self.data.num_classes, "epochs": p.epoch,
-                   "steps": p.global_step}
+        metrics = {
+            "test_acc": last["test_acc"],
+            "test_acc_best": best["test_acc"],
+            "best_epoch": best["epoch"],
+            "test_loss": last["test_loss"],
+            "train_loss": last["train_loss"],
+            "train_acc": last["train_acc"],
+            "num_classes": self.data.num_classes,
+            "epochs": p.epoch,
+            "steps": p.global_step,
+        }
         if self.writes:
-            save_final(Path(self.run_dir), self.model, model_name=self.config["model"]["name"],  # type: ignore[arg-type]
-                       model_kwargs=model_kwargs(self.config, self.recipe), num_classes=self.data.num_classes,
-                       reparam=self.reparam.state(self.model), config_hash=self.config_hash, metrics=metrics)
+            assert self.run_dir is not None  # self.writes implies a run folder
+            save_final(
+                Path(self.run_dir),
+                self.model,
+                model_name=self.config["model"]["name"],
+                model_kwargs=model_kwargs(self.config, self.recipe),
+                num_classes=self.data.num_classes,
+                reparam=self.reparam.state(self.model),
+                config_hash=self.config_hash,
+                metrics=metrics,
+            )
         end = size_stats(self.model, self.image_size)
-        stats = {"params_start": self.stats_start["params"], "params_end": end["params"],
-                 "gflops_start": self.stats_start["gflops"], "gflops_end": end["gflops"]}
+        stats = {
+            "params_start": self.stats_start["params"],
+            "params_end": end["params"],
+            "gflops_start": self.stats_start["gflops"],
+            "gflops_end": end["gflops"],
+        }
         return TrainResult("complete", metrics=metrics, history=p.history, events=p.events, model_stats=stats)
 
 
-def train_run(config: dict[str, Any], data: DataBundle, device: torch.device, seed: int, progress: bool = True, *,
-              run_dir: str | Path | None = None, resume: bool = False, options: CoreOptions | None = None,
-              dist: DistInfo | None = None, config_hash: str | None = None,
-              log: Callable[[str], None] = _stderr, run_name: str | None = None) -> TrainResult:
+def train_run(
+    config: dict[str, Any],
+    data: DataBundle,
+    device: torch.device,
+    seed: int,
+    progress: bool = True,
+    *,
+    run_dir: str | Path | None = None,
+    resume: bool = False,
+    options: CoreOptions | None = None,
+    dist: DistInfo | None = None,
+    config_hash: str | None = None,
+    log: Callable[[str], None] = _stderr,
+    run_name: str | None = None,
+) -> TrainResult:
     """Train ``config`` on ``data``; checkpoints and ``events.jsonl`` go to ``run_dir`` (rank 0 only).
 
     ``resume`` continues from the newest valid checkpoint in ``run_dir`` made with the same
@@ -349,8 +449,19 @@ def train_run(config: dict[str, Any], data: DataBundle, device: torch.device, se
     dist = dist or DistInfo.current()
     opts = resolve_options(options or CoreOptions(), device)
     with fast_kernels(device):
-        run = Run(config, data, device, seed, progress, Path(run_dir) if run_dir is not None else None, opts, dist,
-                  config_hash or content_hash(config), log, run_name)
+        run = Run(
+            config,
+            data,
+            device,
+            seed,
+            progress,
+            Path(run_dir) if run_dir is not None else None,
+            opts,
+            dist,
+            config_hash or content_hash(config),
+            log,
+            run_name,
+        )
         run.start(resume)
         try:
             with StopFlag() as stop:

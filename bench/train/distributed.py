@@ -22,8 +22,7 @@ class DistInfo:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
-    group: bool = False               # a process group is up (torchrun), even with one process
-
+    group: bool = False  # a process group is up (torchrun), even with one process
 
     @property
     def is_main(self) -> bool:
@@ -77,8 +76,7 @@ def gather_objects(obj: Any, dist: DistInfo) -> list[Any]:
     return out
 
 
-def wrap_ddp(model: torch.nn.Module, device: torch.device, dist: DistInfo,
-             find_unused: bool) -> torch.nn.Module:
+def wrap_ddp(model: torch.nn.Module, device: torch.device, dist: DistInfo, find_unused: bool) -> torch.nn.Module:
     """DistributedDataParallel around ``model`` (rebuilt after a switch adds parameters)."""
     if not dist.active:
         return model

@@ -37,17 +37,17 @@ class CoreOptions:
     """
 
     compile: bool | None = None
-    precision: str | None = None         # fp32 | bf16 | fp16
+    precision: str | None = None  # fp32 | bf16 | fp16
     channels_last: bool | None = None
     fused: bool | None = None
-    checkpoint_every: int = 1            # epochs between checkpoints; 0 = only at interrupts
-    checkpoint_steps: int = 0            # also every K optimizer steps inside an epoch; 0 = off
+    checkpoint_every: int = 1  # epochs between checkpoints; 0 = only at interrupts
+    checkpoint_steps: int = 0  # also every K optimizer steps inside an epoch; 0 = off
     keep_checkpoints: int = 2
     eval_batch: int = 1024
-    workers: int = 8                     # DataLoader workers for streamed (Dataset) data
-    sync_every: int | None = None        # steps between NaN/stop checks (a host sync)
-    log_to: tuple[str, ...] = ()         # experiment trackers (bench.train.tracking): tensorboard, wandb
-    defaults: str | None = None          # whose AUTO column fills the None fields; None = the device's own
+    workers: int = 8  # DataLoader workers for streamed (Dataset) data
+    sync_every: int | None = None  # steps between NaN/stop checks (a host sync)
+    log_to: tuple[str, ...] = ()  # experiment trackers (bench.train.tracking): tensorboard, wandb
+    defaults: str | None = None  # whose AUTO column fills the None fields; None = the device's own
 
 
 AUTO: dict[str, dict[str, Any]] = {
@@ -69,8 +69,12 @@ def resolve_options(opts: CoreOptions, device: torch.device) -> CoreOptions:
 
 def runtime_of(opts: CoreOptions, device: torch.device, world_size: int) -> dict[str, Any]:
     """The record's ``runtime`` block from resolved options: part of the "is this run done" key."""
-    return {"device_type": device.type, "precision": opts.precision, "compile": bool(opts.compile),
-            "world_size": int(world_size)}
+    return {
+        "device_type": device.type,
+        "precision": opts.precision,
+        "compile": bool(opts.compile),
+        "world_size": int(world_size),
+    }
 
 
 def compiled_graphs() -> int:
@@ -122,16 +126,25 @@ def fast_kernels(device: torch.device) -> Iterator[dict[str, bool]]:
 
 def kernel_settings() -> dict[str, bool]:
     """The process-wide math settings in force now (TF32 matmuls, cuDNN autotuning)."""
-    return {"tf32": torch.get_float32_matmul_precision() != "highest",
-            "cudnn_benchmark": bool(torch.backends.cudnn.benchmark)}
+    return {
+        "tf32": torch.get_float32_matmul_precision() != "highest",
+        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
+    }
 
 
 class Engine:
     """Model, optimizer and scaler on one device, with the train step and evaluation."""
 
-    def __init__(self, model: nn.Module, recipe: dict[str, Any], device: torch.device, opts: CoreOptions,
-                 dist: DistInfo = DistInfo(), find_unused: bool = False,
-                 groups: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        recipe: dict[str, Any],
+        device: torch.device,
+        opts: CoreOptions,
+        dist: DistInfo = DistInfo(),
+        find_unused: bool = False,
+        groups: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.recipe, self.device, self.opts, self.dist, self.find_unused = recipe, device, opts, dist, find_unused
         assert opts.precision is not None, "resolve_options() fills the precision"
         self.dtype = PRECISIONS[opts.precision]

@@ -35,8 +35,9 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
 
 def local_batch(global_batch: int, dist: DistInfo) -> int:
     if global_batch % dist.world:
-        raise BenchError(f"batch_size {global_batch} does not divide over {dist.world} ranks; "
-                         f"use a multiple of {dist.world}")
+        raise BenchError(
+            f"batch_size {global_batch} does not divide over {dist.world} ranks; use a multiple of {dist.world}"
+        )
     return global_batch // dist.world
 
 
@@ -58,8 +59,9 @@ class DeviceData:
     def steps_per_epoch(self, global_batch: int) -> int:
         return max(1, len(self) // global_batch)
 
-    def train_batches(self, seed: int, epoch: int, global_batch: int, start_step: int,
-                      dist: DistInfo) -> Iterator[Batch]:
+    def train_batches(
+        self, seed: int, epoch: int, global_batch: int, start_step: int, dist: DistInfo
+    ) -> Iterator[Batch]:
         bl = local_batch(global_batch, dist)
         order = epoch_order(len(self), seed, epoch).to(self.x.device)
         sl = slice(dist.rank * bl, (dist.rank + 1) * bl)
@@ -106,8 +108,16 @@ def _channels_first(x: torch.Tensor) -> torch.Tensor:
 class StreamData:
     """A torch Dataset of (image uint8 (3,H,W) or (H,W,3), label) streamed by a DataLoader."""
 
-    def __init__(self, dataset: Dataset, device: torch.device, seed: int, global_batch: int, dist: DistInfo,
-                 workers: int, prefetch: int = 4) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        device: torch.device,
+        seed: int,
+        global_batch: int,
+        dist: DistInfo,
+        workers: int,
+        prefetch: int = 4,
+    ) -> None:
         self.dataset, self.device, self.seed, self.dist = dataset, device, seed, dist
         self.sampler = ResumableSampler(len(dataset), seed, global_batch, dist)  # type: ignore[arg-type]
         self.loader_kw: dict[str, Any] = {
@@ -115,8 +125,9 @@ class StreamData:
             "pin_memory": device.type == "cuda",
             **({"prefetch_factor": prefetch, "persistent_workers": True} if workers else {}),
         }
-        self.loader = DataLoader(dataset, batch_size=self.sampler.bl, sampler=self.sampler, drop_last=True,
-                                 **self.loader_kw)
+        self.loader = DataLoader(
+            dataset, batch_size=self.sampler.bl, sampler=self.sampler, drop_last=True, **self.loader_kw
+        )
 
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
@@ -128,8 +139,9 @@ class StreamData:
         x = _channels_first(torch.as_tensor(x)).to(self.device, non_blocking=True)
         return x, torch.as_tensor(y).to(self.device, non_blocking=True)
 
-    def train_batches(self, seed: int, epoch: int, global_batch: int, start_step: int,
-                      dist: DistInfo) -> Iterator[Batch]:
+    def train_batches(
+        self, seed: int, epoch: int, global_batch: int, start_step: int, dist: DistInfo
+    ) -> Iterator[Batch]:
         self.sampler.set_epoch(epoch, start_step)
         for x, y in self.loader:
             x, y = self._to(x, y)
@@ -137,14 +149,20 @@ class StreamData:
 
     def eval_batches(self, batch: int, dist: DistInfo) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         part = torch.tensor_split(torch.arange(len(self)), dist.world)[dist.rank].tolist()
-        loader = DataLoader(Subset(self.dataset, part), batch_size=batch, shuffle=False,
-                            num_workers=self.loader_kw["num_workers"], pin_memory=self.loader_kw["pin_memory"])
+        loader = DataLoader(
+            Subset(self.dataset, part),
+            batch_size=batch,
+            shuffle=False,
+            num_workers=self.loader_kw["num_workers"],
+            pin_memory=self.loader_kw["pin_memory"],
+        )
         for x, y in loader:
             yield self._to(x, y)
 
 
-def make_feed(split: Any, device: torch.device, seed: int, global_batch: int, dist: DistInfo,
-              workers: int) -> DeviceData | StreamData:
+def make_feed(
+    split: Any, device: torch.device, seed: int, global_batch: int, dist: DistInfo, workers: int
+) -> DeviceData | StreamData:
     if isinstance(split, ImageArrays):
         return DeviceData.from_arrays(split, device)
     if isinstance(split, Dataset) or hasattr(split, "__getitem__"):

@@ -63,9 +63,17 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
-def save_final(run_dir: Path, model: torch.nn.Module, *, model_name: str, model_kwargs: dict[str, Any],
-               num_classes: int, reparam: dict[str, Any] | None, config_hash: str,
-               metrics: dict[str, Any]) -> Path:
+def save_final(
+    run_dir: Path,
+    model: torch.nn.Module,
+    *,
+    model_name: str,
+    model_kwargs: dict[str, Any],
+    num_classes: int,
+    reparam: dict[str, Any] | None,
+    config_hash: str,
+    metrics: dict[str, Any],
+) -> Path:
     """Write ``final.safetensors`` then ``final.json``; returns the weights path."""
     # cloned: safetensors refuses tensors that share storage (tied weights, views)
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
@@ -76,8 +84,12 @@ def save_final(run_dir: Path, model: torch.nn.Module, *, model_name: str, model_
         "weights": WEIGHTS,
         "sha256": hashlib.sha256(blob).hexdigest(),
         "bytes": len(blob),
-        "model": {"name": model_name, "num_classes": num_classes, "kwargs": dict(model_kwargs),
-                  "class": f"{cls.__module__}.{cls.__qualname__}"},
+        "model": {
+            "name": model_name,
+            "num_classes": num_classes,
+            "kwargs": dict(model_kwargs),
+            "class": f"{cls.__module__}.{cls.__qualname__}",
+        },
         "reparam": reparam,
         "config_hash": config_hash,
         "metrics": _finite(dict(metrics)),
@@ -112,8 +124,10 @@ def read_final(path: Path) -> FinalWeights:
         raise CorruptWeights(f"{weights.name} is unreadable ({exc})") from None
     digest = hashlib.sha256(blob).hexdigest()
     if digest != meta.get("sha256"):
-        raise CorruptWeights(f"{weights.name}: sha256 {digest[:12]} does not match its sidecar's "
-                             f"{str(meta.get('sha256'))[:12]} ({len(blob)} bytes, sidecar says {meta.get('bytes')})")
+        raise CorruptWeights(
+            f"{weights.name}: sha256 {digest[:12]} does not match its sidecar's "
+            f"{str(meta.get('sha256'))[:12]} ({len(blob)} bytes, sidecar says {meta.get('bytes')})"
+        )
     try:
         state = st_load(blob)
     except (SafetensorError, ValueError) as exc:  # pragma: no cover - the hash matched, so only a bad writer

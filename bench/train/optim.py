@@ -28,13 +28,25 @@ def no_decay_names(model: nn.Module) -> set[str]:
 
 
 def _sgd(groups: list[dict[str, Any]], r: dict[str, Any], fused: bool) -> torch.optim.Optimizer:
-    return torch.optim.SGD(groups, lr=r["lr"], momentum=r["momentum"], nesterov=r["nesterov"],
-                           weight_decay=r["weight_decay"], **({"fused": True} if fused else {}))
+    return torch.optim.SGD(
+        groups,
+        lr=r["lr"],
+        momentum=r["momentum"],
+        nesterov=r["nesterov"],
+        weight_decay=r["weight_decay"],
+        **({"fused": True} if fused else {}),
+    )
 
 
 def _adamw(groups: list[dict[str, Any]], r: dict[str, Any], fused: bool) -> torch.optim.Optimizer:
-    return torch.optim.AdamW(groups, lr=r["lr"], betas=tuple(r["betas"]), eps=r["eps"], weight_decay=r["weight_decay"],
-                             **({"fused": True} if fused else {}))
+    return torch.optim.AdamW(
+        groups,
+        lr=r["lr"],
+        betas=tuple(r["betas"]),
+        eps=r["eps"],
+        weight_decay=r["weight_decay"],
+        **({"fused": True} if fused else {}),
+    )
 
 
 # the optimizer-level weight decay only reaches groups added later without their own value
@@ -44,21 +56,24 @@ OPTIMIZERS: dict[str, Callable[[list[dict[str, Any]], dict[str, Any], bool], tor
 }
 
 
-def build_optimizer(model: nn.Module, recipe: dict[str, Any], fused: bool = False,
-                    groups: list[dict[str, Any]] | None = None) -> torch.optim.Optimizer:
+def build_optimizer(
+    model: nn.Module, recipe: dict[str, Any], fused: bool = False, groups: list[dict[str, Any]] | None = None
+) -> torch.optim.Optimizer:
     """Two groups (decay / no decay) unless ``groups`` (names per group, from a checkpoint) is given.
 
     ``groups``: ``[{"names": [...], **hyper}]`` rebuilds the exact group layout a resumed run had,
     including groups the reparameterization added, so ``load_state_dict`` lines up.
     """
     if groups is None:
-        param_groups = param_groups_weight_decay(model, recipe["weight_decay"],
-                                                 no_weight_decay_list=no_decay_names(model))
+        param_groups = param_groups_weight_decay(
+            model, recipe["weight_decay"], no_weight_decay_list=no_decay_names(model)
+        )
         param_groups = split_lr_scales(model, param_groups)
     else:
         named = dict(model.named_parameters())
-        param_groups = [{**{k: v for k, v in g.items() if k != "names"}, "params": [named[n] for n in g["names"]]}
-                        for g in groups]
+        param_groups = [
+            {**{k: v for k, v in g.items() if k != "names"}, "params": [named[n] for n in g["names"]]} for g in groups
+        ]
     return OPTIMIZERS[recipe["optimizer"]](param_groups, recipe, fused)
 
 
@@ -76,8 +91,9 @@ def split_lr_scales(model: nn.Module, groups: list[dict[str, Any]]) -> list[dict
         for p in g["params"]:
             if id(p) in by_id:
                 key = (g.get("weight_decay"), by_id[id(p)])
-                extra.setdefault(key, {**{k: v for k, v in g.items() if k != "params"}, "lr_scale": key[1],
-                                       "params": []})["params"].append(p)
+                extra.setdefault(
+                    key, {**{k: v for k, v in g.items() if k != "params"}, "lr_scale": key[1], "params": []}
+                )["params"].append(p)
         out.append({**g, "params": keep})
     return out + list(extra.values())
 
@@ -85,9 +101,14 @@ def split_lr_scales(model: nn.Module, groups: list[dict[str, Any]]) -> list[dict
 def group_layout(model: nn.Module, opt: torch.optim.Optimizer) -> list[dict[str, Any]]:
     """Parameter names per optimizer group (and the group's weight decay and lr scale), for checkpoints."""
     name_of = {id(p): n for n, p in model.named_parameters()}
-    return [{"names": [name_of[id(p)] for p in g["params"]], "weight_decay": g.get("weight_decay", 0.0),
-             **({"lr_scale": g["lr_scale"]} if "lr_scale" in g else {})}
-            for g in opt.param_groups]
+    return [
+        {
+            "names": [name_of[id(p)] for p in g["params"]],
+            "weight_decay": g.get("weight_decay", 0.0),
+            **({"lr_scale": g["lr_scale"]} if "lr_scale" in g else {}),
+        }
+        for g in opt.param_groups
+    ]
 
 
 def _cosine(r: dict[str, Any], t: int, span: int, spe: int, step: int) -> float:

@@ -42,9 +42,9 @@ class PerfSettings:
     model: str
     device: str
     batch: int = 512
-    steps: int = 20                  # steps per timed window
+    steps: int = 20  # steps per timed window
     windows: int = 5
-    warmup: int = 10                 # untimed steps first (compilation, cudnn autotuning, allocator)
+    warmup: int = 10  # untimed steps first (compilation, cudnn autotuning, allocator)
     compile: bool | None = None
     precision: str | None = None
     optimizer: str = "sgd"
@@ -52,7 +52,7 @@ class PerfSettings:
     image_size: int = 32
     plain_workers: int = 4
     seed: int = 0
-    augment: str = "basic"           # basic: crop + flip; strong: + RandAugment, mixup/cutmix (vit-strong)
+    augment: str = "basic"  # basic: crop + flip; strong: + RandAugment, mixup/cutmix (vit-strong)
 
 
 @dataclass
@@ -66,17 +66,23 @@ class PerfResult:
 
 AUGMENTS: dict[str, dict[str, Any]] = {
     "basic": {"crop_pad": 4, "flip": True},
-    "strong": {"crop_pad": 4, "flip": True, "randaugment": {"num_ops": 2, "magnitude": 9}, "mixup": 0.8,
-               "cutmix": 1.0},
+    "strong": {"crop_pad": 4, "flip": True, "randaugment": {"num_ops": 2, "magnitude": 9}, "mixup": 0.8, "cutmix": 1.0},
 }
 
 
 def recipe_for(s: PerfSettings) -> dict[str, Any]:
     lr = 0.1 if s.optimizer == "sgd" else 1e-3
-    return resolve_recipe({"optimizer": s.optimizer, "lr": lr, "epochs": 1, "batch_size": s.batch,
-                           "weight_decay": 5e-4 if s.optimizer == "sgd" else 0.05,
-                           "label_smoothing": 0.1 if s.augment == "strong" else 0.0,
-                           "augment": AUGMENTS[s.augment]})
+    return resolve_recipe(
+        {
+            "optimizer": s.optimizer,
+            "lr": lr,
+            "epochs": 1,
+            "batch_size": s.batch,
+            "weight_decay": 5e-4 if s.optimizer == "sgd" else 0.05,
+            "label_smoothing": 0.1 if s.augment == "strong" else 0.0,
+            "augment": AUGMENTS[s.augment],
+        }
+    )
 
 
 def random_images(s: PerfSettings) -> ImageArrays:
@@ -182,10 +188,22 @@ class PILArrays(Dataset):
 def plain_loader(data: ImageArrays, s: PerfSettings, device: torch.device) -> Iterator[Any]:
     from torchvision import transforms as T
 
-    tf = T.Compose([T.RandomCrop(s.image_size, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
-                    T.Normalize(CIFAR_MEAN, CIFAR_STD)])
-    loader = DataLoader(PILArrays(data, tf), batch_size=s.batch, shuffle=True, drop_last=True,
-                        num_workers=s.plain_workers, pin_memory=device.type == "cuda")
+    tf = T.Compose(
+        [
+            T.RandomCrop(s.image_size, padding=4),
+            T.RandomHorizontalFlip(),
+            T.ToTensor(),
+            T.Normalize(CIFAR_MEAN, CIFAR_STD),
+        ]
+    )
+    loader = DataLoader(
+        PILArrays(data, tf),
+        batch_size=s.batch,
+        shuffle=True,
+        drop_last=True,
+        num_workers=s.plain_workers,
+        pin_memory=device.type == "cuda",
+    )
     return itertools.chain.from_iterable(itertools.repeat(loader))
 
 
@@ -208,8 +226,9 @@ def measure_plain(s: PerfSettings, data: ImageArrays) -> PerfResult:
         opt.step()
 
     model.train()
-    return _result("plain PyTorch", timed(step, s, device), s,
-                   {"compile": False, "precision": "fp32", **kernel_settings()})
+    return _result(
+        "plain PyTorch", timed(step, s, device), s, {"compile": False, "precision": "fp32", **kernel_settings()}
+    )
 
 
 def run_perf(s: PerfSettings, plain: bool = True) -> dict[str, Any]:

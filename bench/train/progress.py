@@ -47,8 +47,15 @@ class EventLog:
 
 
 def epoch_bar(total: int, epoch: int, epochs: int, enabled: bool, initial: int = 0) -> tqdm:
-    return tqdm(total=total, initial=initial, desc=f"epoch {epoch + 1}/{epochs}", leave=False,
-                disable=not enabled, unit="step", dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=f"epoch {epoch + 1}/{epochs}",
+        leave=False,
+        disable=not enabled,
+        unit="step",
+        dynamic_ncols=True,
+    )
 
 
 class Interrupted(KeyboardInterrupt):

@@ -28,11 +28,40 @@ Tensor = torch.Tensor
 LEVEL_DENOM = 10.0
 
 # timm's _RAND_INCREASING_TRANSFORMS (inc1) and _RAND_TRANSFORMS (inc0), in timm's order
-INCREASING = ("AutoContrast", "Equalize", "Invert", "Rotate", "PosterizeIncreasing", "SolarizeIncreasing",
-              "SolarizeAdd", "ColorIncreasing", "ContrastIncreasing", "BrightnessIncreasing", "SharpnessIncreasing",
-              "ShearX", "ShearY", "TranslateXRel", "TranslateYRel")
-PLAIN = ("AutoContrast", "Equalize", "Invert", "Rotate", "Posterize", "Solarize", "SolarizeAdd", "Color",
-         "Contrast", "Brightness", "Sharpness", "ShearX", "ShearY", "TranslateXRel", "TranslateYRel")
+INCREASING = (
+    "AutoContrast",
+    "Equalize",
+    "Invert",
+    "Rotate",
+    "PosterizeIncreasing",
+    "SolarizeIncreasing",
+    "SolarizeAdd",
+    "ColorIncreasing",
+    "ContrastIncreasing",
+    "BrightnessIncreasing",
+    "SharpnessIncreasing",
+    "ShearX",
+    "ShearY",
+    "TranslateXRel",
+    "TranslateYRel",
+)
+PLAIN = (
+    "AutoContrast",
+    "Equalize",
+    "Invert",
+    "Rotate",
+    "Posterize",
+    "Solarize",
+    "SolarizeAdd",
+    "Color",
+    "Contrast",
+    "Brightness",
+    "Sharpness",
+    "ShearX",
+    "ShearY",
+    "TranslateXRel",
+    "TranslateYRel",
+)
 
 
 def _signed(scale: float) -> Callable[[Tensor, Tensor, float], Tensor]:
@@ -45,8 +74,11 @@ def _enhance_increasing(m: Tensor, neg: Tensor, _: float) -> Tensor:
 
 # op name -> level function (magnitude, negate, translate_pct) -> argument, timm's LEVEL_TO_ARG
 LEVELS: dict[str, Callable[[Tensor, Tensor, float], Tensor]] = {
-    "Rotate": _signed(30.0), "ShearX": _signed(0.3), "ShearY": _signed(0.3),
-    "TranslateXRel": _signed(-1), "TranslateYRel": _signed(-1),          # x translate_pct
+    "Rotate": _signed(30.0),
+    "ShearX": _signed(0.3),
+    "ShearY": _signed(0.3),
+    "TranslateXRel": _signed(-1),
+    "TranslateYRel": _signed(-1),  # x translate_pct
     "PosterizeIncreasing": lambda m, n, p: 4 - torch.floor(m / LEVEL_DENOM * 4),
     "Posterize": lambda m, n, p: torch.floor(m / LEVEL_DENOM * 4),
     "SolarizeIncreasing": lambda m, n, p: 256 - torch.clamp(torch.floor(m / LEVEL_DENOM * 256), max=256),
@@ -84,7 +116,7 @@ def equalize(x: Tensor, _: Tensor) -> Tensor:
     n, c, h, w = x.shape
     flat = x.reshape(n * c, h * w).long()
     hist = torch.zeros(n * c, 256, device=x.device).scatter_add_(1, flat, torch.ones_like(flat, dtype=torch.float))
-    last = hist.gather(1, flat.amax(1, keepdim=True))                       # count of the highest level used
+    last = hist.gather(1, flat.amax(1, keepdim=True))  # count of the highest level used
     step = torch.floor((hist.sum(1, keepdim=True) - last) / 255)
     lut = torch.floor((torch.floor(step / 2) + torch.cumsum(hist, 1) - hist) / torch.clamp(step, min=1))
     keep = ((hist > 0).sum(1, keepdim=True) <= 1) | (step == 0)
@@ -130,11 +162,22 @@ def sharpness(x: Tensor, f: Tensor) -> Tensor:
 
 
 COLOUR_OPS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
-    "AutoContrast": autocontrast, "Equalize": equalize, "Invert": lambda x, _: 255 - x,
-    "PosterizeIncreasing": posterize, "Posterize": posterize, "SolarizeIncreasing": solarize, "Solarize": solarize,
-    "SolarizeAdd": solarize_add, "ColorIncreasing": color, "Color": color, "ContrastIncreasing": contrast,
-    "Contrast": contrast, "BrightnessIncreasing": brightness, "Brightness": brightness,
-    "SharpnessIncreasing": sharpness, "Sharpness": sharpness,
+    "AutoContrast": autocontrast,
+    "Equalize": equalize,
+    "Invert": lambda x, _: 255 - x,
+    "PosterizeIncreasing": posterize,
+    "Posterize": posterize,
+    "SolarizeIncreasing": solarize,
+    "Solarize": solarize,
+    "SolarizeAdd": solarize_add,
+    "ColorIncreasing": color,
+    "Color": color,
+    "ContrastIncreasing": contrast,
+    "Contrast": contrast,
+    "BrightnessIncreasing": brightness,
+    "Brightness": brightness,
+    "SharpnessIncreasing": sharpness,
+    "Sharpness": sharpness,
 }
 
 
@@ -152,7 +195,7 @@ def affine(name: str, arg: Tensor, h: int, w: int) -> Tensor:
         return torch.stack([one, zero, zero, arg, one, zero], 1)
     if name == "TranslateXRel":
         return torch.stack([one, zero, arg * w, zero, one, zero], 1)
-    return torch.stack([one, zero, zero, zero, one, arg * h], 1)         # TranslateYRel
+    return torch.stack([one, zero, zero, zero, one, arg * h], 1)  # TranslateYRel
 
 
 def _cubic(t: Tensor, a: float = -1.0) -> Tensor:
@@ -169,7 +212,7 @@ def _sample(x: Tensor, xin: Tensor, yin: Tensor, taps: int) -> Tensor:
     fx, fy = xin - 0.5, yin - 0.5
     x0, y0 = torch.floor(fx), torch.floor(fy)
     dx, dy = fx - x0, fy - y0
-    offsets = range(-(taps // 2) + 1, taps // 2 + 1)               # bilinear 0..1, bicubic -1..2
+    offsets = range(-(taps // 2) + 1, taps // 2 + 1)  # bilinear 0..1, bicubic -1..2
     kernel = (lambda t: torch.clamp(1 - t.abs(), min=0)) if taps == 2 else _cubic
     flat = x.reshape(n, c, h * w)
     out = torch.zeros(n, c, *xin.shape[1:], device=x.device)
@@ -186,8 +229,9 @@ def _sample(x: Tensor, xin: Tensor, yin: Tensor, taps: int) -> Tensor:
 def warp(x: Tensor, m: Tensor, bicubic: bool, fill: Tensor) -> Tensor:
     """PIL's Image.transform(AFFINE): sample at M @ (pixel centre); outside the image -> ``fill``."""
     n, _, h, w = x.shape
-    ys, xs = torch.meshgrid(torch.arange(h, device=x.device) + 0.5, torch.arange(w, device=x.device) + 0.5,
-                            indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(h, device=x.device) + 0.5, torch.arange(w, device=x.device) + 0.5, indexing="ij"
+    )
     a, b, c, d, e, f = (m[:, i].view(n, 1, 1) for i in range(6))
     xin, yin = a * xs + b * ys + c, d * xs + e * ys + f
     inside = (xin >= 0) & (xin < w) & (yin >= 0) & (yin < h)
@@ -206,16 +250,23 @@ class Draws:
     bicubic: Tensor
 
     def __getitem__(self, sl: slice) -> Draws:
-        return Draws(self.op[:, sl], self.apply[:, sl], self.magnitude[:, sl], self.negate[:, sl],
-                     self.bicubic[:, sl])
+        return Draws(self.op[:, sl], self.apply[:, sl], self.magnitude[:, sl], self.negate[:, sl], self.bicubic[:, sl])
 
 
 class BatchRandAugment:
     """``rand-m{magnitude}-mstd{magnitude_std}-inc{increasing}``, n = ``num_ops``, p = ``prob``."""
 
-    def __init__(self, num_ops: int = 2, magnitude: float = 9, magnitude_std: float = 0.5, prob: float = 0.5,
-                 increasing: bool = True, fill: tuple[int, ...] = (128, 128, 128), translate_pct: float = 0.45,
-                 magnitude_max: float = LEVEL_DENOM) -> None:
+    def __init__(
+        self,
+        num_ops: int = 2,
+        magnitude: float = 9,
+        magnitude_std: float = 0.5,
+        prob: float = 0.5,
+        increasing: bool = True,
+        fill: tuple[int, ...] = (128, 128, 128),
+        translate_pct: float = 0.45,
+        magnitude_max: float = LEVEL_DENOM,
+    ) -> None:
         self.num_ops, self.magnitude, self.magnitude_std, self.prob = num_ops, magnitude, magnitude_std, prob
         self.ops = INCREASING if increasing else PLAIN
         self.fill, self.translate_pct, self.magnitude_max = fill, translate_pct, magnitude_max
@@ -267,7 +318,6 @@ class BatchRandAugment:
             x = out.to(torch.uint8)
         return x
 
-    def __call__(self, x: Tensor, gen: torch.Generator, n_global: int | None = None,
-                 sl: slice = slice(None)) -> Tensor:
+    def __call__(self, x: Tensor, gen: torch.Generator, n_global: int | None = None, sl: slice = slice(None)) -> Tensor:
         """Draw for ``n_global`` images (the global batch) and apply this rank's slice ``sl``."""
         return self.apply(x, self.draw(n_global or x.shape[0], gen)[sl])

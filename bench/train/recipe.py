@@ -25,9 +25,13 @@ def _pair(v: Any) -> bool:
 RANDAUGMENT_KEYS: dict[str, Key] = {
     "num_ops": Key(False, is_pos_int, "a positive integer (ops per image: timm's n)", 2),
     "magnitude": Key(False, num_in(0, 10), "a number in 0..10 (timm's m)", 9),
-    "magnitude_std": Key(False, num_in(0), "a number >= 0 (timm's mstd: Gaussian noise on the magnitude; > 100 = uniform)", 0.5),
+    "magnitude_std": Key(
+        False, num_in(0), "a number >= 0 (timm's mstd: Gaussian noise on the magnitude; > 100 = uniform)", 0.5
+    ),
     "prob": Key(False, num_in(0, 1), "a probability (timm's p: each drawn op is applied with it)", 0.5),
-    "increasing": Key(False, is_bool, "true or false (timm's inc: the op list whose strength rises with magnitude)", True),
+    "increasing": Key(
+        False, is_bool, "true or false (timm's inc: the op list whose strength rises with magnitude)", True
+    ),
 }
 
 
@@ -39,7 +43,12 @@ def _randaugment(v: Any) -> bool:
 AUGMENT_KEYS: dict[str, Key] = {
     "crop_pad": Key(False, is_nonneg_int, "a non-negative integer (pixels of zero padding before a random crop)", 0),
     "flip": Key(False, is_bool, "true or false (random horizontal flip)", False),
-    "randaugment": Key(False, _randaugment, "false, true, or a table with keys num_ops, magnitude, magnitude_std, prob, increasing", False),
+    "randaugment": Key(
+        False,
+        _randaugment,
+        "false, true, or a table with keys num_ops, magnitude, magnitude_std, prob, increasing",
+        False,
+    ),
     "mixup": Key(False, num_in(0), "a mixup alpha >= 0 (0 = off)", 0.0),
     "cutmix": Key(False, num_in(0), "a cutmix alpha >= 0 (0 = off)", 0.0),
     "mix_prob": Key(False, num_in(0, 1), "a probability", 1.0),
@@ -57,7 +66,12 @@ RECIPE_KEYS: dict[str, Key] = {
     "nesterov": Key(False, is_bool, "true or false", False),
     "betas": Key(False, _pair, "a list of two numbers in [0, 1]", [0.9, 0.999]),
     "eps": Key(False, num_in(0, open_lo=True), "a number > 0", 1e-8),
-    "weight_decay": Key(False, num_in(0), "a number >= 0 (not applied to norms, biases, position embeddings; GPSA pos_proj weights decay, as in timm ConViT)", 0.0),
+    "weight_decay": Key(
+        False,
+        num_in(0),
+        "a number >= 0 (not applied to norms, biases, position embeddings; GPSA pos_proj weights decay, as in timm ConViT)",
+        0.0,
+    ),
     "lr_schedule": Key(False, one_of("cosine", "step", "constant"), "'cosine', 'step' or 'constant'", "cosine"),
     "warmup_epochs": Key(False, num_in(0), "a number of epochs >= 0 (linear warm-up, per step)", 0),
     "min_lr": Key(False, num_in(0), "the cosine schedule's final learning rate", 0.0),
@@ -65,7 +79,12 @@ RECIPE_KEYS: dict[str, Key] = {
     "lr_gamma": Key(False, num_in(0, 1), "a factor in [0, 1]", 0.1),
     "label_smoothing": Key(False, num_in(0, 1, open_hi=True), "a number in [0, 1)", 0.0),
     "grad_clip": Key(False, num_in(0), "a max gradient norm (0 = off)", 0.0),
-    "drop_path": Key(False, num_in(0, 1, open_hi=True), "a stochastic-depth rate in [0, 1), passed to the model as drop_path_rate", 0.0),
+    "drop_path": Key(
+        False,
+        num_in(0, 1, open_hi=True),
+        "a stochastic-depth rate in [0, 1), passed to the model as drop_path_rate",
+        0.0,
+    ),
     "augment": Key(False, is_table, "a table of augmentation keys", {}),
 }
 

@@ -37,8 +37,10 @@ class Reparam:
         api = _api()
         layers = api.reparam_layers(model) if api is not None and hasattr(api, "reparam_layers") else []
         if not layers and kind != "never":
-            raise BenchError(f"schedule kind {kind!r} needs reparameterizable layers, but model {model_name!r} "
-                             f"has none{'' if api else ' (bench.models.reparam is not available)'}")
+            raise BenchError(
+                f"schedule kind {kind!r} needs reparameterizable layers, but model {model_name!r} "
+                f"has none{'' if api else ' (bench.models.reparam is not available)'}"
+            )
         self.api = api if layers else None
 
     @property

@@ -55,8 +55,12 @@ def scalars(entry: dict[str, Any]) -> dict[str, float]:
                     continue
                 idx = layer.get("layer", i)
                 for field, v in layer.items():
-                    if field != "layer" and isinstance(v, (int, float)) and not isinstance(v, bool) \
-                            and math.isfinite(v):
+                    if (
+                        field != "layer"
+                        and isinstance(v, (int, float))
+                        and not isinstance(v, bool)
+                        and math.isfinite(v)
+                    ):
                         out[f"{key}/{idx}/{field}"] = float(v)
                 if "phase" in layer:
                     out[f"{key}/{idx}/attention"] = float(layer["phase"] == "attention")
@@ -101,8 +105,9 @@ def check_backends(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
         if name not in BACKENDS:
             raise BenchError(f"--log-to {name!r}: unknown; choose from {', '.join(BACKENDS.names())}")
         if importlib.util.find_spec(EXTRAS[name]) is None:
-            raise BenchError(f"--log-to {name}: the {EXTRAS[name]!r} package is not installed; "
-                             f"pip install \"prs-bench[{name}]\"")
+            raise BenchError(
+                f'--log-to {name}: the {EXTRAS[name]!r} package is not installed; pip install "prs-bench[{name}]"'
+            )
     return tuple(dict.fromkeys(names))
 
 
@@ -141,8 +146,13 @@ class WandbSink:
         import wandb
 
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.run = wandb.init(project=os.environ.get("WANDB_PROJECT", "prs-bench"), name=name, dir=str(run_dir),
-                              config=config, reinit="create_new")
+        self.run = wandb.init(
+            project=os.environ.get("WANDB_PROJECT", "prs-bench"),
+            name=name,
+            dir=str(run_dir),
+            config=config,
+            reinit="create_new",
+        )
 
     def epoch(self, step: int, scalars: dict[str, float], events: list[dict[str, Any]]) -> None:
         self.run.log(scalars, step=step)

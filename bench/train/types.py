@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass
 class TrainResult:
-    status: str                                   # "complete" or "failed"
+    status: str  # "complete" or "failed"
     metrics: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)

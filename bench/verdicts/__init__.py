@@ -7,12 +7,12 @@ from .registry import CHECKS, register_check
 from .types import STATUSES, Verdict
 
 __all__ = [
-           "CHECKS",
-           "STATUSES",
-           "CheckContext",
-           "Verdict",
-           "evaluate",
-           "register_check",
-           "select_records",
-           "validate_checks",
+    "CHECKS",
+    "STATUSES",
+    "CheckContext",
+    "Verdict",
+    "evaluate",
+    "register_check",
+    "select_records",
+    "validate_checks",
 ]

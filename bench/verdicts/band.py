@@ -53,8 +53,11 @@ def band(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
     rep: Reported | None = _reported(P, ctx) if P.has("reference") else None
     metric = P.text("metric", rep.metric if rep else "test_acc")
     if rep and rep.metric != metric:
-        raise P.error("metric", f"{rep.id} reports {rep.metric!r} ({rep.statistic}), the check reads {metric!r}: "
-                                "a band compares the statistic its source reports")
+        raise P.error(
+            "metric",
+            f"{rep.id} reports {rep.metric!r} ({rep.statistic}), the check reads {metric!r}: "
+            "a band compares the statistic its source reports",
+        )
     alpha, floor = P.alpha(), P.num("floor", 0.5, lo=0.0)
     labels = P.fraction_labels()
     ref_arm: str | None = None
@@ -75,8 +78,9 @@ def band(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
     return out
 
 
-def decide_equivalence(measured: np.ndarray, reference: np.ndarray | float, margin: float,
-                       alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decide_equivalence(
+    measured: np.ndarray, reference: np.ndarray | float, margin: float, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """TOST on a batch: ``measured`` (S, n) against runs (S, m) or a reported constant.
     Returns (status, p_equivalent, p_beyond)."""
     p_eq, p_beyond = stats.tost_p(measured, reference, margin)
@@ -97,8 +101,19 @@ def _reported(P: CheckParams, ctx: CheckContext) -> Reported:
     return rep
 
 
-def _one(ctx: CheckContext, arm: str, label: str, metric: str, alpha: float, floor: float, tolerance: float,
-         rep: Reported | None, ref_arm: str | None, equivalence: bool = False, margin: float = 0.5) -> Verdict:
+def _one(
+    ctx: CheckContext,
+    arm: str,
+    label: str,
+    metric: str,
+    alpha: float,
+    floor: float,
+    tolerance: float,
+    rep: Reported | None,
+    ref_arm: str | None,
+    equivalence: bool = False,
+    margin: float = 0.5,
+) -> Verdict:
     ref_name = rep.id if rep else ref_arm
     name = f"band: {arm} vs {ref_name} @ {label}"
     arms = [arm] + ([ref_arm] if ref_arm else [])
@@ -128,20 +143,38 @@ def _one(ctx: CheckContext, arm: str, label: str, metric: str, alpha: float, flo
         status, detail, nums = _single_rule(m, rep, tolerance)
     nums["metric"] = metric
     if rep:
-        nums.update(reference=rep.value, reference_id=rep.id, reference_label=rep.short(), source=rep.cite(),
-                    url=rep.url, statistic=rep.statistic)
-        detail += (f"; reference {rep.id}: {rep.cite()}, a {rep.statistic} figure, compared with {metric}"
-                   + (" (the source gives it as approximate)" if rep.approximate else ""))
+        nums.update(
+            reference=rep.value,
+            reference_id=rep.id,
+            reference_label=rep.short(),
+            source=rep.cite(),
+            url=rep.url,
+            statistic=rep.statistic,
+        )
+        detail += f"; reference {rep.id}: {rep.cite()}, a {rep.statistic} figure, compared with {metric}" + (
+            " (the source gives it as approximate)" if rep.approximate else ""
+        )
     else:
         nums.update(reference_arm=ref_arm, reference_label=f"arm {ref_arm}", source="this run")
     status, detail = hedge(status, detail, problems)
     return verdict("band", name, status, detail, ctx, arms, label, **nums)
 
 
-def _tost_rule(m: stats.Summary, values: list[float], ref_values: list[float] | None, rep: Reported | None,
-               alpha: float, margin: float) -> tuple[str, str, dict[str, Any]]:
-    nums: dict[str, Any] = {"rule": "equivalence", "measured": m.mean, "std": m.std, "n": m.n,
-                            "band": f"TOST ±{margin:g}, α={alpha:g}"}
+def _tost_rule(
+    m: stats.Summary,
+    values: list[float],
+    ref_values: list[float] | None,
+    rep: Reported | None,
+    alpha: float,
+    margin: float,
+) -> tuple[str, str, dict[str, Any]]:
+    nums: dict[str, Any] = {
+        "rule": "equivalence",
+        "measured": m.mean,
+        "std": m.std,
+        "n": m.n,
+        "band": f"TOST ±{margin:g}, α={alpha:g}",
+    }
     if ref_values is not None:
         r = stats.summarize(ref_values)
         target: np.ndarray | float = np.asarray([ref_values])
@@ -158,17 +191,29 @@ def _tost_rule(m: stats.Summary, values: list[float], ref_values: list[float] | 
         return "inconclusive", f"equivalence (TOST) needs >= 2 values per side; {head}", nums
     st, p_eq, p_beyond = decide_equivalence(np.asarray([values]), target, margin, alpha)
     nums.update(p=float(p_eq[0]), p_beyond=float(p_beyond[0]), lo=centre - margin, hi=centre + margin)
-    rule = (f"equivalence (TOST, margin ±{margin:g}, α={alpha:g}): {head}; {fmt_p(float(p_eq[0]))} for "
-            f"|diff| < {margin:g}, {fmt_p(float(p_beyond[0]))} for |diff| > {margin:g}")
-    why = {"pass": "shown to be within the margin", "fail": "significantly beyond the margin",
-           "inconclusive": "too noisy to show equivalence or a difference beyond the margin"}[str(st[0])]
+    rule = (
+        f"equivalence (TOST, margin ±{margin:g}, α={alpha:g}): {head}; {fmt_p(float(p_eq[0]))} for "
+        f"|diff| < {margin:g}, {fmt_p(float(p_beyond[0]))} for |diff| > {margin:g}"
+    )
+    why = {
+        "pass": "shown to be within the margin",
+        "fail": "significantly beyond the margin",
+        "inconclusive": "too noisy to show equivalence or a difference beyond the margin",
+    }[str(st[0])]
     return str(st[0]), f"{rule}: {why}", nums
 
 
-def _list_rule(m: stats.Summary, r: stats.Summary, g: Gathered, ref: list[float], alpha: float,
-               floor: float) -> tuple[str, str, dict[str, Any]]:
-    nums: dict[str, Any] = {"rule": "list", "measured": m.location, "std": m.std, "n": m.n,
-                            "reference": r.location, "band": f"Welch α={alpha:g}, floor {floor:g}"}
+def _list_rule(
+    m: stats.Summary, r: stats.Summary, g: Gathered, ref: list[float], alpha: float, floor: float
+) -> tuple[str, str, dict[str, Any]]:
+    nums: dict[str, Any] = {
+        "rule": "list",
+        "measured": m.location,
+        "std": m.std,
+        "n": m.n,
+        "reference": r.location,
+        "band": f"Welch α={alpha:g}, floor {floor:g}",
+    }
     test = stats.welch(g.values, ref, "two-sided")
     diff = m.location - r.location
     head = f"measured {m.describe()} vs reference {r.describe()}, diff {diff:+.2f}"
@@ -194,21 +239,33 @@ def _spread_rule(m: stats.Summary, rep: Reported, alpha: float, floor: float) ->
         test = stats.welch_from_stats(m.mean, m.std, m.n, rep.value, rep.spread, rep.n, "two-sided")
         assert test is not None
         nums.update(p=test.pvalue, band=f"Welch α={alpha:g}, floor {floor:g}")
-        rule = f"spread rule (Welch from stats, n_ref={rep.n}, α={alpha:g}, floor {floor:g}): {head}, {fmt_p(test.pvalue)}"
+        rule = (
+            f"spread rule (Welch from stats, n_ref={rep.n}, α={alpha:g}, floor {floor:g}): {head}, {fmt_p(test.pvalue)}"
+        )
         ok = test.pvalue >= alpha or abs(diff) <= floor
         return ("pass" if ok else "fail"), rule, nums
     half = max(floor, stats.prediction_halfwidth(rep.spread, m.n, alpha))
     nums.update(band=f"[{rep.value - half:.2f}, {rep.value + half:.2f}]", lo=rep.value - half, hi=rep.value + half)
-    rule = (f"spread rule (reported value taken as one run: ±max(floor {floor:g}, z·sd·√(1+1/{m.n})) = ±{half:.2f} "
-            f"at α={alpha:g}): {head}")
+    rule = (
+        f"spread rule (reported value taken as one run: ±max(floor {floor:g}, z·sd·√(1+1/{m.n})) = ±{half:.2f} "
+        f"at α={alpha:g}): {head}"
+    )
     return ("pass" if abs(diff) <= half else "fail"), rule, nums
 
 
 def _single_rule(m: stats.Summary, rep: Reported, tolerance: float) -> tuple[str, str, dict[str, Any]]:
     diff = m.location - rep.value
-    nums: dict[str, Any] = {"rule": "single", "measured": m.location, "std": m.std, "n": m.n,
-                            "band": f"[{rep.value - tolerance:.2f}, {rep.value + tolerance:.2f}]",
-                            "lo": rep.value - tolerance, "hi": rep.value + tolerance}
-    rule = (f"single-number rule (no spread reported; pass when |diff| <= tolerance {tolerance:g}): "
-            f"measured {m.describe()} vs reported {rep.value:g}, diff {diff:+.2f}")
+    nums: dict[str, Any] = {
+        "rule": "single",
+        "measured": m.location,
+        "std": m.std,
+        "n": m.n,
+        "band": f"[{rep.value - tolerance:.2f}, {rep.value + tolerance:.2f}]",
+        "lo": rep.value - tolerance,
+        "hi": rep.value + tolerance,
+    }
+    rule = (
+        f"single-number rule (no spread reported; pass when |diff| <= tolerance {tolerance:g}): "
+        f"measured {m.describe()} vs reported {rep.value:g}, diff {diff:+.2f}"
+    )
     return ("pass" if abs(diff) <= tolerance else "fail"), rule, nums

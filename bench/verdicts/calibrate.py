@@ -29,8 +29,8 @@ from ..baselines import Baselines
 from ..suite import Suite, load_suites
 from . import band, crossover, monotone, order, regression
 
-SPREADS = (0.5, 1.0)            # seed sd in points of top-1 (CIFAR-100, docs/SOURCES.md)
-BASE = 70.0                     # the level of the simulated accuracies; every rule is shift-invariant
+SPREADS = (0.5, 1.0)  # seed sd in points of top-1 (CIFAR-100, docs/SOURCES.md)
+BASE = 70.0  # the level of the simulated accuracies; every rule is shift-invariant
 EFFECTS = {
     "order": "a ahead of b by 2 points",
     "crossover": "b ahead by 3 points at the smallest fraction, a by 3 at the largest (linear in log f)",
@@ -40,21 +40,21 @@ EFFECTS = {
     "collapse": "one rerun seed collapsed to 40% (reference at 70%)",
     "band": "the arm's true mean equals the reference",
 }
-STATISTICAL = ("order", "crossover", "monotone", "regression", "band")   # health is a pipeline check
+STATISTICAL = ("order", "crossover", "monotone", "regression", "band")  # health is a pipeline check
 
 
 @dataclass(frozen=True)
 class Rate:
     suite: str
     tier: str
-    check: str          # readable check id
+    check: str  # readable check id
     kind: str
     seeds: int
-    scenario: str       # "null" or the effect's key
+    scenario: str  # "null" or the effect's key
     sd: float
-    counted: str        # the status counted ("pass" or "fail")
+    counted: str  # the status counted ("pass" or "fail")
     rate: float
-    se: float           # Monte-Carlo standard error of ``rate``
+    se: float  # Monte-Carlo standard error of ``rate``
     alpha: float
     sims: int
 
@@ -96,11 +96,18 @@ class Simulator:
     def draw(self, rng: np.random.Generator, truth: Truth, arm: str, f: float, sd: float, sims: int) -> np.ndarray:
         return truth(arm, f) + sd * rng.standard_normal((sims, self.seeds))
 
-    def statuses(self, rng: np.random.Generator, truth: Truth, sd: float, sims: int,
-                 ref_truth: Truth | None = None, collapse: bool = False) -> np.ndarray:
+    def statuses(
+        self,
+        rng: np.random.Generator,
+        truth: Truth,
+        sd: float,
+        sims: int,
+        ref_truth: Truth | None = None,
+        collapse: bool = False,
+    ) -> np.ndarray:
         """Statuses of ``sims`` simulated evaluations (one per simulation: the first fraction it judges)."""
         c, a = self.check, self.alpha
-        d = lambda arm, f=self.fractions[-1]: self.draw(rng, truth, arm, f, sd, sims)   # noqa: E731
+        d = lambda arm, f=self.fractions[-1]: self.draw(rng, truth, arm, f, sd, sims)  # noqa: E731
         if self.kind == "order":
             return order.decide(d(c["a"]), d(c["b"]), a, float(c.get("margin", 0.0)))[0]
         if self.kind == "crossover" and "arms" in c:
@@ -110,21 +117,41 @@ class Simulator:
             for lo in range(0, sims, 250):
                 n = min(250, sims - lo)
                 cells = {arm: [self.draw(rng, truth, arm, f, sd, n) for f in self.fractions] for arm in (x, y, r)}
-                out.append(crossover.decide_order(cells[x], cells[y], cells[r], self.fractions, a,
-                                                  c.get("scale", "log") == "log", int(c.get("permutations", 1000)),
-                                                  int(c.get("seed", 0)))[0])
+                out.append(
+                    crossover.decide_order(
+                        cells[x],
+                        cells[y],
+                        cells[r],
+                        self.fractions,
+                        a,
+                        c.get("scale", "log") == "log",
+                        int(c.get("permutations", 1000)),
+                        int(c.get("seed", 0)),
+                    )[0]
+                )
             return np.concatenate(out)
         if self.kind == "crossover":
             f0, f1 = self.fractions[0], self.fractions[-1]
             return crossover.decide_single(d(c["b"], f0), d(c["a"], f0), d(c["a"], f1), d(c["b"], f1), a)[0]
         if self.kind == "monotone":
-            return monotone.decide([d(arm) for arm in c["arms"]], c["direction"], float(c.get("tolerance", 0.0)), a,
-                                   bool(c.get("between", False)))[0]
+            return monotone.decide(
+                [d(arm) for arm in c["arms"]],
+                c["direction"],
+                float(c.get("tolerance", 0.0)),
+                a,
+                bool(c.get("between", False)),
+            )[0]
         if self.kind == "regression":
             floor = float(c.get("floor", 0.5))
-            rule = regression.Rule(a, floor, float(c.get("collapse", 5.0)), float(c.get("effect", max(1.0, 2 * floor))),
-                                   float(c.get("min_power", 0.8)), c.get("alternative", "worse"),
-                                   bool(c.get("higher_is_better", True)))
+            rule = regression.Rule(
+                a,
+                floor,
+                float(c.get("collapse", 5.0)),
+                float(c.get("effect", max(1.0, 2 * floor))),
+                float(c.get("min_power", 0.8)),
+                c.get("alternative", "worse"),
+                bool(c.get("higher_is_better", True)),
+            )
             arm = c.get("arm") or (c.get("arms") or self.suite.tier_arms(self.tier))[0]
             rerun = d(arm)
             if collapse:
@@ -133,8 +160,10 @@ class Simulator:
             return rule.decide(rerun, self.draw(rng, ref_truth, arm, self.fractions[-1], sd, sims))[0]
         if self.kind == "band":
             if not c.get("equivalence", False):
-                raise ValueError(f"{self.suite.name} {self.tier} {check_label(c)}: not an equivalence band "
-                                 "(equivalence = true): its pass has no error rate to calibrate")
+                raise ValueError(
+                    f"{self.suite.name} {self.tier} {check_label(c)}: not an equivalence band "
+                    "(equivalence = true): its pass has no error rate to calibrate"
+                )
             margin = float(c.get("margin", c.get("floor", 0.5)))
             arm = c.get("arm") or c["arms"][0]
             f = float(c.get("fraction", self._reported().fraction if "reference" in c else self.fractions[-1]))
@@ -149,40 +178,43 @@ class Simulator:
     def scenarios(self) -> list[tuple[str, str, Truth, dict[str, Any]]]:
         """(scenario, status counted, truth, extra kwargs for ``statuses``) for this check's kind."""
         c, fr = self.check, self.fractions
-        flat: Truth = lambda arm, f: BASE   # noqa: E731
+        flat: Truth = lambda arm, f: BASE  # noqa: E731
 
         def ramp(lo: float, hi: float) -> Callable[[float], float]:
             x0, x1 = math.log10(fr[0]), math.log10(fr[-1])
             return lambda f: lo + (hi - lo) * ((math.log10(f) - x0) / (x1 - x0) if x1 > x0 else 1.0)
 
         if self.kind == "order":
-            eff: Truth = lambda arm, f: BASE + (2.0 if arm == c["a"] else 0.0)   # noqa: E731
+            eff: Truth = lambda arm, f: BASE + (2.0 if arm == c["a"] else 0.0)  # noqa: E731
             return [("null", "pass", flat, {}), ("null", "fail", flat, {}), ("order", "pass", eff, {})]
         if self.kind == "crossover" and "arms" in c:
             x = c["arms"][0]
             dr = ramp(-3.0, 3.0)
-            null: Truth = lambda arm, f: BASE + (0.0 if arm == c["reference_arm"] else dr(f))   # noqa: E731
-            effx: Truth = lambda arm, f: null(arm, f) + (2.0 if arm == x else 0.0)   # noqa: E731
+            null: Truth = lambda arm, f: BASE + (0.0 if arm == c["reference_arm"] else dr(f))  # noqa: E731
+            effx: Truth = lambda arm, f: null(arm, f) + (2.0 if arm == x else 0.0)  # noqa: E731
             return [("null", "pass", null, {}), ("null", "fail", null, {}), ("crossover-order", "pass", effx, {})]
         if self.kind == "crossover":
             dr = ramp(-3.0, 3.0)
-            effc: Truth = lambda arm, f: BASE + (dr(f) if arm == c["a"] else 0.0)   # noqa: E731
+            effc: Truth = lambda arm, f: BASE + (dr(f) if arm == c["a"] else 0.0)  # noqa: E731
             return [("null", "pass", flat, {}), ("null", "fail", flat, {}), ("crossover", "pass", effc, {})]
         if self.kind == "monotone":
             arms = c["arms"]
             s = 1.0 if c["direction"] == "increasing" else -1.0
-            effm: Truth = lambda arm, f: BASE + s * 3.0 * arms.index(arm) / (len(arms) - 1)   # noqa: E731
+            effm: Truth = lambda arm, f: BASE + s * 3.0 * arms.index(arm) / (len(arms) - 1)  # noqa: E731
             return [("null", "pass", flat, {}), ("null", "fail", flat, {}), ("monotone", "pass", effm, {})]
         if self.kind == "regression":
-            worse: Truth = lambda arm, f: BASE - 2.0   # noqa: E731
-            return [("null", "fail", flat, {"ref_truth": flat}), ("null", "pass", flat, {"ref_truth": flat}),
-                    ("regression", "fail", worse, {"ref_truth": flat}),
-                    ("collapse", "fail", flat, {"ref_truth": flat, "collapse": True})]
+            worse: Truth = lambda arm, f: BASE - 2.0  # noqa: E731
+            return [
+                ("null", "fail", flat, {"ref_truth": flat}),
+                ("null", "pass", flat, {"ref_truth": flat}),
+                ("regression", "fail", worse, {"ref_truth": flat}),
+                ("collapse", "fail", flat, {"ref_truth": flat, "collapse": True}),
+            ]
         if self.kind == "band":
             margin = float(c.get("margin", c.get("floor", 0.5)))
             if "reference_arm" in c:
                 ref = c["reference_arm"]
-                edge: Truth = lambda arm, f: BASE + (0.0 if arm == ref else margin)   # noqa: E731
+                edge: Truth = lambda arm, f: BASE + (0.0 if arm == ref else margin)  # noqa: E731
                 return [("null", "pass", edge, {}), ("band", "pass", flat, {})]
             value = self._reported().value
             return [("null", "pass", lambda arm, f: value + margin, {}), ("band", "pass", lambda arm, f: value, {})]
@@ -195,8 +227,22 @@ class Simulator:
                 st = self.statuses(np.random.default_rng(seed), truth, sd, sims, **kw)
                 p = float(np.mean(st == counted))
                 se = math.sqrt(max(p * (1 - p), 1e-12) / sims)
-                out.append(Rate(self.suite.name, self.tier, check_label(self.check), self.kind, self.seeds, scen, sd,
-                                counted, p, se, self.alpha, sims))
+                out.append(
+                    Rate(
+                        self.suite.name,
+                        self.tier,
+                        check_label(self.check),
+                        self.kind,
+                        self.seeds,
+                        scen,
+                        sd,
+                        counted,
+                        p,
+                        se,
+                        self.alpha,
+                        sims,
+                    )
+                )
         return out
 
 
@@ -211,8 +257,9 @@ def shipped_checks(suites: list[Suite] | None = None) -> list[tuple[Suite, str, 
     return out
 
 
-def calibrate(sims: int = 2000, spreads: tuple[float, ...] = SPREADS, suites: list[Suite] | None = None,
-              seed: int = 0) -> list[Rate]:
+def calibrate(
+    sims: int = 2000, spreads: tuple[float, ...] = SPREADS, suites: list[Suite] | None = None, seed: int = 0
+) -> list[Rate]:
     rates: list[Rate] = []
     for suite, tier, check in shipped_checks(suites):
         rates += Simulator(suite, tier, check).rates(sims, spreads, seed)
@@ -225,19 +272,23 @@ def markdown(rates: list[Rate]) -> str:
     for r in rates:
         row = rows.setdefault((r.suite, r.tier, r.check, r.seeds), {})
         if r.is_error and r.kind == "regression" and r.counted == "pass":
-            key = "null pass"          # a regression check's pass under no effect is right; shown for its power
+            key = "null pass"  # a regression check's pass under no effect is right; shown for its power
         else:
             key = ("false " + r.counted) if r.is_error else f"power ({r.scenario})"
         cell = row.get(key, "")
         row[key] = (cell + " / " if cell else "") + f"{100 * r.rate:.1f}"
-    lines = ["| suite | tier | check | seeds | null: false pass % | null: false fail % | power % (effect) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| suite | tier | check | seeds | null: false pass % | null: false fail % | power % (effect) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for (suite, tier, check, seeds), row in rows.items():
         power = "; ".join(f"{v} ({k[7:-1]})" for k, v in row.items() if k.startswith("power"))
         if "null pass" in row:
             power += f"; pass under no effect: {row['null pass']}"
-        lines.append(f"| {suite} | {tier} | {check} | {seeds} | {row.get('false pass', '-')} | "
-                     f"{row.get('false fail', '-')} | {power or '-'} |")
+        lines.append(
+            f"| {suite} | {tier} | {check} | {seeds} | {row.get('false pass', '-')} | "
+            f"{row.get('false fail', '-')} | {power or '-'} |"
+        )
     return "\n".join(lines)
 
 
@@ -247,9 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     rates = calibrate(args.sims, seed=args.seed)
-    print(f"Cells: rate at seed sd {' / '.join(f'{s:g}' for s in SPREADS)} points; {args.sims} simulations "
-          f"each (Monte-Carlo se <= {50 / math.sqrt(args.sims):.1f} points of %). Effects: "
-          + "; ".join(f"{k}: {v}" for k, v in EFFECTS.items()) + ".\n")
+    print(
+        f"Cells: rate at seed sd {' / '.join(f'{s:g}' for s in SPREADS)} points; {args.sims} simulations "
+        f"each (Monte-Carlo se <= {50 / math.sqrt(args.sims):.1f} points of %). Effects: "
+        + "; ".join(f"{k}: {v}" for k, v in EFFECTS.items())
+        + ".\n"
+    )
     print(markdown(rates))
     return 0
 

@@ -18,7 +18,7 @@ class Gathered:
     label: str
     values: list[float] = field(default_factory=list)
     seeds: list[int] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)   # missing runs, missing metric, NaN
+    problems: list[str] = field(default_factory=list)  # missing runs, missing metric, NaN
 
 
 def gather(ctx: CheckContext, arm: str, label: str, metric: str) -> Gathered:
@@ -28,8 +28,10 @@ def gather(ctx: CheckContext, arm: str, label: str, metric: str) -> Gathered:
     have = {r["seed"] for r in recs}
     missing = [s for s in planned if s not in have]
     if missing:
-        g.problems.append(f"{arm} @ {label}: {len(recs)}/{len(planned)} runs recorded "
-                          f"(missing seed{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))})")
+        g.problems.append(
+            f"{arm} @ {label}: {len(recs)}/{len(planned)} runs recorded "
+            f"(missing seed{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))})"
+        )
     for r in recs:
         v = metric_value(r, metric)
         if v is None:
@@ -42,10 +44,19 @@ def gather(ctx: CheckContext, arm: str, label: str, metric: str) -> Gathered:
     return g
 
 
-def verdict(check: str, name: str, status: str, detail: str, ctx: CheckContext, arms: list[str],
-            label: str = "", **numbers: Any) -> Verdict:
-    return Verdict(check, name, status, detail, arms=list(arms), data=label,
-                   compared=ctx.compared(arms, label or None), numbers=numbers)
+def verdict(
+    check: str, name: str, status: str, detail: str, ctx: CheckContext, arms: list[str], label: str = "", **numbers: Any
+) -> Verdict:
+    return Verdict(
+        check,
+        name,
+        status,
+        detail,
+        arms=list(arms),
+        data=label,
+        compared=ctx.compared(arms, label or None),
+        numbers=numbers,
+    )
 
 
 def hedge(status: str, detail: str, problems: list[str]) -> tuple[str, str]:

@@ -20,9 +20,9 @@ class CheckContext:
     suite: Suite
     tier: str
     planned: list[RunSpec]
-    records: list[dict[str, Any]]          # complete records matching the planned config hashes
-    baselines: Any = None                   # bench.baselines.Baselines, when checks need references
-    stale: int = 0                          # records skipped because their config hash changed
+    records: list[dict[str, Any]]  # complete records matching the planned config hashes
+    baselines: Any = None  # bench.baselines.Baselines, when checks need references
+    stale: int = 0  # records skipped because their config hash changed
     by_arm: dict[str, list[dict[str, Any]]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -30,9 +30,11 @@ class CheckContext:
         for rec in self.records:
             got = (rec.get("suite"), rec.get("version"), rec.get("tier"))
             if got != want:
-                raise BenchError(f"refusing to judge {want[0]} v{want[1]} tier {want[2]!r} with a record of "
-                                 f"{got[0]} v{got[1]} tier {got[2]!r} ({rec.get('arm')}, seed {rec.get('seed')}): "
-                                 "a verdict never mixes suite versions or tiers")
+                raise BenchError(
+                    f"refusing to judge {want[0]} v{want[1]} tier {want[2]!r} with a record of "
+                    f"{got[0]} v{got[1]} tier {got[2]!r} ({rec.get('arm')}, seed {rec.get('seed')}): "
+                    "a verdict never mixes suite versions or tiers"
+                )
         self.by_arm = defaultdict(list)
         for rec in self.records:
             self.by_arm[rec["arm"]].append(rec)

@@ -60,7 +60,9 @@ def crossover(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
     return [_single(ctx, a, b, metric, alpha, log, n_boot, seed)]
 
 
-def _curves(ctx: CheckContext, arms: list[str], metric: str) -> tuple[list[float], dict[str, list[list[float]]], list[str]]:
+def _curves(
+    ctx: CheckContext, arms: list[str], metric: str
+) -> tuple[list[float], dict[str, list[list[float]]], list[str]]:
     """Fractions (ascending) and, per arm, the seed values at each fraction; plus problems."""
     fr = sorted(ctx.fractions().items(), key=lambda kv: kv[1])
     vals: dict[str, list[list[float]]] = {a: [] for a in arms}
@@ -83,8 +85,9 @@ def _fmt_x(x: float | None, xs: list[float]) -> str:
     return f"{x:.3g}"
 
 
-def _boot_cross(rng: np.random.Generator, a: list[list[float]], b: list[list[float]], xs: list[float],
-                log: bool, n_boot: int) -> np.ndarray:
+def _boot_cross(
+    rng: np.random.Generator, a: list[list[float]], b: list[list[float]], xs: list[float], log: bool, n_boot: int
+) -> np.ndarray:
     def means(cells: list[list[float]]) -> np.ndarray:
         cols = []
         for v in cells:
@@ -95,8 +98,9 @@ def _boot_cross(rng: np.random.Generator, a: list[list[float]], b: list[list[flo
     return stats.crossings(xs, means(a) - means(b), log)
 
 
-def decide_single(b_small: np.ndarray, a_small: np.ndarray, a_large: np.ndarray, b_large: np.ndarray,
-                  alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decide_single(
+    b_small: np.ndarray, a_small: np.ndarray, a_large: np.ndarray, b_large: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The single-form rule on a batch of end-point seed values (..., n): (status, p(b ahead at the
     smallest fraction), p(a ahead at the largest)). An intersection-union test: both one-sided
     Welch tests at ``alpha`` must reject, so a false pass (or fail) has probability <= alpha."""
@@ -104,8 +108,9 @@ def decide_single(b_small: np.ndarray, a_small: np.ndarray, a_large: np.ndarray,
     p_a1 = stats.welch_p(a_large, b_large, "greater")
     p_a0 = stats.welch_p(a_small, b_small, "greater")
     p_b1 = stats.welch_p(b_large, a_large, "greater")
-    status = np.where((p_b0 < alpha) & (p_a1 < alpha), "pass",
-                      np.where((p_a0 < alpha) & (p_b1 < alpha), "fail", "inconclusive"))
+    status = np.where(
+        (p_b0 < alpha) & (p_a1 < alpha), "pass", np.where((p_a0 < alpha) & (p_b1 < alpha), "fail", "inconclusive")
+    )
     return status, p_b0, p_a1
 
 
@@ -119,23 +124,32 @@ def _positions(cross: np.ndarray, xs: list[float], log: bool) -> np.ndarray:
     return np.where(cross == -np.inf, x[0] - span, pos)
 
 
-def decide_order(xv: list[np.ndarray], yv: list[np.ndarray], rv: list[np.ndarray], xs: list[float], alpha: float,
-                 log: bool, n_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def decide_order(
+    xv: list[np.ndarray],
+    yv: list[np.ndarray],
+    rv: list[np.ndarray],
+    xs: list[float],
+    alpha: float,
+    log: bool,
+    n_perm: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The order-form permutation test on a batch. ``xv[j]``, ``yv[j]``, ``rv[j]``: seed values at
     fraction j, shape (S, n_j). Returns (status, T, p for X first, p for Y first), each (S,)."""
     rng = np.random.default_rng(seed)
     S = xv[0].shape[0]
-    mx, my, mr = (np.stack([v.mean(-1) for v in vs], axis=-1) for vs in (xv, yv, rv))      # (S, k)
-    t_obs = (_positions(stats.crossings(xs, my - mr, log), xs, log)
-             - _positions(stats.crossings(xs, mx - mr, log), xs, log))
+    mx, my, mr = (np.stack([v.mean(-1) for v in vs], axis=-1) for vs in (xv, yv, rv))  # (S, k)
+    t_obs = _positions(stats.crossings(xs, my - mr, log), xs, log) - _positions(
+        stats.crossings(xs, mx - mr, log), xs, log
+    )
     perm_x = np.empty((S, n_perm, len(xs)))
     perm_y = np.empty((S, n_perm, len(xs)))
     for j, (x, y) in enumerate(zip(xv, yv)):
-        pooled = np.concatenate([x, y], axis=-1)                                           # (S, nx+ny)
-        idx = np.argsort(rng.random((n_perm, pooled.shape[-1])), axis=-1)                  # (P, nx+ny)
-        shuffled = pooled[:, idx]                                                          # (S, P, nx+ny)
-        perm_x[:, :, j] = shuffled[..., :x.shape[-1]].mean(-1)
-        perm_y[:, :, j] = shuffled[..., x.shape[-1]:].mean(-1)
+        pooled = np.concatenate([x, y], axis=-1)  # (S, nx+ny)
+        idx = np.argsort(rng.random((n_perm, pooled.shape[-1])), axis=-1)  # (P, nx+ny)
+        shuffled = pooled[:, idx]  # (S, P, nx+ny)
+        perm_x[:, :, j] = shuffled[..., : x.shape[-1]].mean(-1)
+        perm_y[:, :, j] = shuffled[..., x.shape[-1] :].mean(-1)
     ref = mr[:, None, :]
     cx = stats.crossings(xs, (perm_x - ref).reshape(-1, len(xs)), log).reshape(S, n_perm)
     cy = stats.crossings(xs, (perm_y - ref).reshape(-1, len(xs)), log).reshape(S, n_perm)
@@ -147,26 +161,29 @@ def decide_order(xv: list[np.ndarray], yv: list[np.ndarray], rv: list[np.ndarray
     return status, t_obs, p_x, p_y
 
 
-def _single(ctx: CheckContext, a: str, b: str, metric: str, alpha: float, log: bool, n_boot: int,
-            seed: int) -> Verdict:
+def _single(ctx: CheckContext, a: str, b: str, metric: str, alpha: float, log: bool, n_boot: int, seed: int) -> Verdict:
     name = f"crossover: {a} overtakes {b}"
     xs, vals, problems = _curves(ctx, [a, b], metric)
     dev = ctx.device_problem([a, b])
     if dev:
         return verdict("crossover", name, "inconclusive", dev, ctx, [a, b])
     if len(xs) < 2:
-        return verdict("crossover", name, "not run", f"the tier has {len(xs)} data fraction; a crossover needs >= 2",
-                       ctx, [a, b])
+        return verdict(
+            "crossover", name, "not run", f"the tier has {len(xs)} data fraction; a crossover needs >= 2", ctx, [a, b]
+        )
     empty = [f"{arm} @ {x:g}" for arm in (a, b) for x, v in zip(xs, vals[arm]) if not v]
     if empty:
-        return verdict("crossover", name, "not run", f"no values for {', '.join(empty)}; " + "; ".join(problems),
-                       ctx, [a, b])
+        return verdict(
+            "crossover", name, "not run", f"no values for {', '.join(empty)}; " + "; ".join(problems), ctx, [a, b]
+        )
     diffs = [float(np.mean(va) - np.mean(vb)) for va, vb in zip(vals[a], vals[b])]
     xc, ups = stats.crossing(xs, diffs, log)
     curve = ", ".join(f"{x:g}: {d:+.2f}" for x, d in zip(xs, diffs))
     nums: dict[str, Any] = {"crossing": xc, "fractions": xs, "diffs": diffs}
-    head = (f"{a} − {b} by fraction [{curve}]; crossover ({'log' if log else 'linear'} interpolation) at "
-            f"{_fmt_x(xc, xs)}" + (f" (last of {ups} upward crossings)" if ups > 1 else ""))
+    head = (
+        f"{a} − {b} by fraction [{curve}]; crossover ({'log' if log else 'linear'} interpolation) at "
+        f"{_fmt_x(xc, xs)}" + (f" (last of {ups} upward crossings)" if ups > 1 else "")
+    )
     if min(len(vals[arm][i]) for arm in (a, b) for i in (0, -1)) < 2:
         detail = f"{head}; end-point Welch tests need >= 2 seeds per arm at both ends"
         return verdict("crossover", name, "inconclusive", _with(detail, problems), ctx, [a, b], **nums)
@@ -176,8 +193,10 @@ def _single(ctx: CheckContext, a: str, b: str, metric: str, alpha: float, log: b
         head += f", bootstrap {100 * (1 - alpha):g}% interval [{_fmt_x(float(lo), xs)}, {_fmt_x(float(hi), xs)}]"
     b_small, a_small, a_large, b_large = (np.asarray([v]) for v in (vals[b][0], vals[a][0], vals[a][-1], vals[b][-1]))
     st, p_b0, p_a1 = decide_single(b_small, a_small, a_large, b_large, alpha)
-    ends = (f"{b} ahead at {xs[0]:g}: {fmt_p(float(p_b0[0]))}; {a} ahead at {xs[-1]:g}: {fmt_p(float(p_a1[0]))} "
-            f"(one-sided Welch, α={alpha:g})")
+    ends = (
+        f"{b} ahead at {xs[0]:g}: {fmt_p(float(p_b0[0]))}; {a} ahead at {xs[-1]:g}: {fmt_p(float(p_a1[0]))} "
+        f"(one-sided Welch, α={alpha:g})"
+    )
     nums.update(p_small=float(p_b0[0]), p_large=float(p_a1[0]))
     if st[0] == "pass":
         status, why = "pass", f"{b} wins at small data and {a} at large"
@@ -196,8 +215,9 @@ def _with(detail: str, problems: list[str]) -> str:
     return f"{detail}; {'; '.join(problems)}" if problems else detail
 
 
-def _order(ctx: CheckContext, x: str, y: str, ref: str, metric: str, alpha: float, log: bool, n_perm: int,
-           seed: int) -> Verdict:
+def _order(
+    ctx: CheckContext, x: str, y: str, ref: str, metric: str, alpha: float, log: bool, n_perm: int, seed: int
+) -> Verdict:
     name = f"crossover order: {x} overtakes {ref} before {y}"
     arms = [x, y, ref]
     xs, vals, problems = _curves(ctx, arms, metric)
@@ -205,24 +225,44 @@ def _order(ctx: CheckContext, x: str, y: str, ref: str, metric: str, alpha: floa
     if dev:
         return verdict("crossover", name, "inconclusive", dev, ctx, arms)
     if len(xs) < 2:
-        return verdict("crossover", name, "not run", f"the tier has {len(xs)} data fraction; a crossover needs >= 2",
-                       ctx, arms)
+        return verdict(
+            "crossover", name, "not run", f"the tier has {len(xs)} data fraction; a crossover needs >= 2", ctx, arms
+        )
     empty = [f"{arm} @ {f:g}" for arm in arms for f, v in zip(xs, vals[arm]) if not v]
     if empty:
-        return verdict("crossover", name, "not run", f"no values for {', '.join(empty)}; " + "; ".join(problems), ctx, arms)
+        return verdict(
+            "crossover", name, "not run", f"no values for {', '.join(empty)}; " + "; ".join(problems), ctx, arms
+        )
     cx = stats.crossing(xs, [float(np.mean(p) - np.mean(q)) for p, q in zip(vals[x], vals[ref])], log)[0]
     cy = stats.crossing(xs, [float(np.mean(p) - np.mean(q)) for p, q in zip(vals[y], vals[ref])], log)[0]
     head = f"{x} crosses {ref} at {_fmt_x(cx, xs)}, {y} at {_fmt_x(cy, xs)}"
     nums: dict[str, Any] = {"crossing_x": cx, "crossing_y": cy}
     if any(len(c) < 2 for arm in arms for c in vals[arm]):
-        return verdict("crossover", name, "inconclusive", _with(f"{head}; the permutation test needs >= 2 seeds in "
-                       "every (arm, fraction) cell", problems), ctx, arms, **nums)
-    st, t_obs, p_x, p_y = decide_order([np.asarray([v]) for v in vals[x]], [np.asarray([v]) for v in vals[y]],
-                                       [np.asarray([v]) for v in vals[ref]], xs, alpha, log, n_perm, seed)
+        return verdict(
+            "crossover",
+            name,
+            "inconclusive",
+            _with(f"{head}; the permutation test needs >= 2 seeds in every (arm, fraction) cell", problems),
+            ctx,
+            arms,
+            **nums,
+        )
+    st, t_obs, p_x, p_y = decide_order(
+        [np.asarray([v]) for v in vals[x]],
+        [np.asarray([v]) for v in vals[y]],
+        [np.asarray([v]) for v in vals[ref]],
+        xs,
+        alpha,
+        log,
+        n_perm,
+        seed,
+    )
     status = str(st[0])
     nums.update(p=float(p_x[0]), p_reverse=float(p_y[0]), t=float(t_obs[0]))
-    rule = (f"permutation test ({n_perm} relabellings of {x}/{y} seeds within each fraction): "
-            f"{fmt_p(float(p_x[0]))} for {x} first, {fmt_p(float(p_y[0]))} for {y} first (α={alpha:g})")
+    rule = (
+        f"permutation test ({n_perm} relabellings of {x}/{y} seeds within each fraction): "
+        f"{fmt_p(float(p_x[0]))} for {x} first, {fmt_p(float(p_y[0]))} for {y} first (α={alpha:g})"
+    )
     detail = f"{head}; {rule}"
     status, detail = hedge(status, detail, problems)
     return verdict("crossover", name, status, detail, ctx, arms, **nums)

@@ -18,14 +18,21 @@ def select_records(suite: Suite, tier: str, records: list[dict[str, Any]]) -> tu
     Returns (records, stale count). Other versions and tiers are never mixed in.
     """
     current = {s.config_hash for s in plan_runs(suite, tier, seeds=[0])}
-    same = [r for r in records if r["suite"] == suite.name and r["version"] == suite.version and r["tier"] == tier
-            and r.get("status") == "complete"]
+    same = [
+        r
+        for r in records
+        if r["suite"] == suite.name
+        and r["version"] == suite.version
+        and r["tier"] == tier
+        and r.get("status") == "complete"
+    ]
     fresh = [r for r in same if r["config_hash"] in current]
     return fresh, len(same) - len(fresh)
 
 
-def evaluate(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: Any = None,
-             seeds: list[int] | None = None) -> list[Verdict]:
+def evaluate(
+    suite: Suite, tier: str, records: list[dict[str, Any]], baselines: Any = None, seeds: list[int] | None = None
+) -> list[Verdict]:
     fresh, stale = select_records(suite, tier, records)
     planned = plan_runs(suite, tier, seeds=seeds)
     ctx = CheckContext(suite, tier, planned, fresh, baselines=baselines, stale=stale)

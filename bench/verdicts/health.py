@@ -29,8 +29,17 @@ def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
             name = f"health: {arm} @ {label}"
             planned = ctx.planned_count(arm, label)
             if not recs:
-                out.append(Verdict("health", name, "not run", f"0/{planned} runs recorded", arms=[arm], data=label,
-                                   compared=ctx.compared([arm], label)))
+                out.append(
+                    Verdict(
+                        "health",
+                        name,
+                        "not run",
+                        f"0/{planned} runs recorded",
+                        arms=[arm],
+                        data=label,
+                        compared=ctx.compared([arm], label),
+                    )
+                )
                 continue
             chance = 100.0 / recs[0]["config"]["data"].get("num_classes", recs[0]["metrics"].get("num_classes", 10))
             bad, missing = [], []
@@ -43,7 +52,9 @@ def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
                 # NaN compares False with everything: a NaN loss or accuracy must fail, not slip through
                 dropped = h[-1]["train_loss"] < h[0]["train_loss"]
                 if not dropped:
-                    bad.append(f"seed {r['seed']}: train loss did not fall ({h[0]['train_loss']:.3f} -> {h[-1]['train_loss']:.3f})")
+                    bad.append(
+                        f"seed {r['seed']}: train loss did not fall ({h[0]['train_loss']:.3f} -> {h[-1]['train_loss']:.3f})"
+                    )
                 if not (isinstance(acc, (int, float)) and math.isfinite(acc) and acc >= chance + margin):
                     bad.append(f"seed {r['seed']}: top-1 {acc:.1f}% < chance {chance:.1f}% + {margin:g}")
             accs = ", ".join(f"{r.get('metrics', {}).get('test_acc', float('nan')):.1f}" for r in recs)
@@ -56,6 +67,7 @@ def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
             else:
                 status = "pass"
                 detail = f"loss fell on every seed; top-1 [{accs}] >= chance {chance:.1f}% + {margin:g}"
-            out.append(Verdict("health", name, status, detail, arms=[arm], data=label,
-                               compared=ctx.compared([arm], label)))
+            out.append(
+                Verdict("health", name, status, detail, arms=[arm], data=label, compared=ctx.compared([arm], label))
+            )
     return out

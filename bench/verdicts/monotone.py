@@ -48,8 +48,17 @@ def monotone(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
     return [_one(ctx, arms, label, metric, direction, tol, alpha, between, min_seeds) for label in labels]
 
 
-def _one(ctx: CheckContext, arms: list[str], label: str, metric: str, direction: str, tol: float, alpha: float,
-         between: bool, min_seeds: int) -> Verdict:
+def _one(
+    ctx: CheckContext,
+    arms: list[str],
+    label: str,
+    metric: str,
+    direction: str,
+    tol: float,
+    alpha: float,
+    between: bool,
+    min_seeds: int,
+) -> Verdict:
     name = f"monotone: {metric} {direction} over {' → '.join(arms)} @ {label}"
     gs = [gather(ctx, a, label, metric) for a in arms]
     problems = [p for g in gs for p in g.problems]
@@ -58,40 +67,59 @@ def _one(ctx: CheckContext, arms: list[str], label: str, metric: str, direction:
         return verdict("monotone", name, "inconclusive", dev, ctx, arms, label)
     empty = [g.arm for g in gs if not g.values]
     if empty:
-        return verdict("monotone", name, "not run", f"no {metric} for {', '.join(empty)}; " + "; ".join(problems),
-                       ctx, arms, label)
+        return verdict(
+            "monotone", name, "not run", f"no {metric} for {', '.join(empty)}; " + "; ".join(problems), ctx, arms, label
+        )
     s = 1.0 if direction == "increasing" else -1.0
     means = [stats.summarize(g.values).mean for g in gs]
     nums: dict[str, Any] = {"means": dict(zip(arms, means))}
     curve = ", ".join(f"{a} {m:.4g}" for a, m in zip(arms, means))
     testable = min(len(g.values) for g in gs) >= 2
     if not testable and min_seeds >= 2:
-        return verdict("monotone", name, "inconclusive", f"[{curve}]; Welch tests need >= 2 seeds per arm "
-                       f"(set min_seeds = 1 for a descriptive verdict)", ctx, arms, label, **nums)
+        return verdict(
+            "monotone",
+            name,
+            "inconclusive",
+            f"[{curve}]; Welch tests need >= 2 seeds per arm (set min_seeds = 1 for a descriptive verdict)",
+            ctx,
+            arms,
+            label,
+            **nums,
+        )
     if not testable:
         viol = [f"{g0.arm} → {g1.arm}" for g0, g1, m0, m1 in zip(gs, gs[1:], means, means[1:]) if s * (m1 - m0) < -tol]
         change = s * (means[-1] - means[0])
         ok = not viol and change > tol
-        why = ("descriptive only (single seeds, no test): every step within tolerance and the ends differ"
-               if ok else "descriptive only: " + (f"{', '.join(viol)} go the wrong way" if viol
-                                                  else "the ends do not differ by more than the tolerance"))
+        why = (
+            "descriptive only (single seeds, no test): every step within tolerance and the ends differ"
+            if ok
+            else "descriptive only: "
+            + (f"{', '.join(viol)} go the wrong way" if viol else "the ends do not differ by more than the tolerance")
+        )
         detail = f"[{curve}] (tolerance {tol:g}); {why}"
         status, detail = hedge("inconclusive", detail, problems)
         return verdict("monotone", name, status, detail, ctx, arms, label, **nums)
-    st, p_end, adj, names = decide([np.asarray([g.values]) for g in gs], direction, tol, alpha, between,
-                                   [g.arm for g in gs])
+    st, p_end, adj, names = decide(
+        [np.asarray([g.values]) for g in gs], direction, tol, alpha, between, [g.arm for g in gs]
+    )
     status = str(st[0])
     change = s * (means[-1] - means[0])
     rule = f"[{curve}] (tolerance {tol:g}, α={alpha:g}, Holm over {len(names)} reversal tests)"
     nums["p"] = float(p_end[0])
     rule += f"; end to end {change:+.4g} in the {direction} direction, {fmt_p(float(p_end[0]))}"
     sig = [f"{n} (Holm {fmt_p(float(p))})" for n, p in zip(names, adj[0]) if p < alpha]
-    soft = [f"{g0.arm} → {g1.arm} goes the wrong way by {abs(m1 - m0):.4g}"
-            for g0, g1, m0, m1 in zip(gs, gs[1:], means, means[1:]) if s * (m1 - m0) < -tol]
+    soft = [
+        f"{g0.arm} → {g1.arm} goes the wrong way by {abs(m1 - m0):.4g}"
+        for g0, g1, m0, m1 in zip(gs, gs[1:], means, means[1:])
+        if s * (m1 - m0) < -tol
+    ]
     if between and len(gs) > 2:
         lo, hi = sorted((means[0], means[-1]))
-        soft += [f"{g.arm} ({m:.4g}) outside the ends [{lo:.4g}, {hi:.4g}]" for g, m in zip(gs[1:-1], means[1:-1])
-                 if m < lo - tol or m > hi + tol]
+        soft += [
+            f"{g.arm} ({m:.4g}) outside the ends [{lo:.4g}, {hi:.4g}]"
+            for g, m in zip(gs[1:-1], means[1:-1])
+            if m < lo - tol or m > hi + tol
+        ]
     nums["p_holm_min"] = float(np.min(adj[0])) if adj.shape[-1] else 1.0
     if status == "fail":
         why = "significant reversal: " + "; ".join(sig)
@@ -106,14 +134,15 @@ def _one(ctx: CheckContext, arms: list[str], label: str, metric: str, direction:
     return verdict("monotone", name, status, detail, ctx, arms, label, **nums)
 
 
-def decide(values: list[np.ndarray], direction: str, tol: float, alpha: float, between: bool,
-           names: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def decide(
+    values: list[np.ndarray], direction: str, tol: float, alpha: float, between: bool, names: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """The rule on a batch: ``values[i]`` (S, n_i) seed values of arm i in sweep order.
 
     Returns (status, p of the end-to-end trend, Holm-adjusted p of each reversal test, test names).
     """
     s = 1.0 if direction == "increasing" else -1.0
-    v = [s * x for x in values]              # in s-space the claim is "increasing"
+    v = [s * x for x in values]  # in s-space the claim is "increasing"
     arms = names or [str(i) for i in range(len(v))]
     tests, labels = [], []
     for i in range(len(v) - 1):
@@ -136,6 +165,5 @@ def decide(values: list[np.ndarray], direction: str, tol: float, alpha: float, b
         lo, hi = np.minimum(means[..., :1], means[..., -1:]), np.maximum(means[..., :1], means[..., -1:])
         violated |= ((inner < lo - tol) | (inner > hi + tol)).any(axis=-1)
     fail = (adj < alpha).any(axis=-1)
-    status = np.where(fail, "fail", np.where(violated, "inconclusive",
-                                             np.where(p_end < alpha, "pass", "inconclusive")))
+    status = np.where(fail, "fail", np.where(violated, "inconclusive", np.where(p_end < alpha, "pass", "inconclusive")))
     return status, p_end, adj, labels

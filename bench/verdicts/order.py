@@ -48,22 +48,36 @@ def _one(ctx: CheckContext, a: str, b: str, label: str, metric: str, alpha: floa
     head = f"{a} {sa.describe()} vs {b} {sb.describe()}, diff {diff:+.2f}"
     nums: dict[str, Any] = {"diff": diff}
     if min(len(ga.values), len(gb.values)) < 2:
-        return verdict("order", name, "inconclusive",
-                       f"one-sided Welch needs >= 2 seeds per arm; {head}" + (f"; {'; '.join(problems)}" if problems else ""),
-                       ctx, [a, b], label, **nums)
+        return verdict(
+            "order",
+            name,
+            "inconclusive",
+            f"one-sided Welch needs >= 2 seeds per arm; {head}" + (f"; {'; '.join(problems)}" if problems else ""),
+            ctx,
+            [a, b],
+            label,
+            **nums,
+        )
     st, p_gt, p_lt = decide(np.asarray([ga.values]), np.asarray([gb.values]), alpha, margin)
     status = str(st[0])
     nums.update(p=float(p_gt[0]), p_reverse=float(p_lt[0]))
-    rule = (f"one-sided Welch at α={alpha:g}{f', margin {margin:g}' if margin else ''}: {head}, "
-            f"{fmt_p(float(p_gt[0]))} for {a} > {b}, {fmt_p(float(p_lt[0]))} for {a} < {b}")
-    why = {"pass": f"{a} significantly beats {b}", "fail": f"{b} significantly beats {a}",
-           "inconclusive": "no significant difference either way"}[status]
+    rule = (
+        f"one-sided Welch at α={alpha:g}{f', margin {margin:g}' if margin else ''}: {head}, "
+        f"{fmt_p(float(p_gt[0]))} for {a} > {b}, {fmt_p(float(p_lt[0]))} for {a} < {b}"
+    )
+    why = {
+        "pass": f"{a} significantly beats {b}",
+        "fail": f"{b} significantly beats {a}",
+        "inconclusive": "no significant difference either way",
+    }[status]
     detail = f"{rule}; {why}"
     status, detail = hedge(status, detail, problems)
     return verdict("order", name, status, detail, ctx, [a, b], label, **nums)
 
 
-def decide(a: np.ndarray, b: np.ndarray, alpha: float, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decide(
+    a: np.ndarray, b: np.ndarray, alpha: float, margin: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rule on a batch: ``a`` (..., n), ``b`` (..., m) seed values -> (status, p(a - margin > b),
     p(a < b)). Each direction is one one-sided test at ``alpha``, so either error stays <= alpha."""
     p_gt = stats.welch_p(a - margin, b, "greater")

@@ -42,30 +42,74 @@ _FRACTION = _opt(_NUM, "one data fraction of the tier; default every fraction")
 
 # check kind -> the keys its table may hold besides COMMON
 CHECK_KEYS: dict[str, dict[str, Key]] = {
-    "health": {"arms": _opt(_ARMS, "default every arm of the tier"),
-               "margin": _opt(_NUM, "points of top-1 above chance, default 5")},
-    "band": {"arms": _opt(_ARMS), "arm": _opt(_ARM), "metric": _METRIC, "alpha": _ALPHA,
-             "floor": _opt(_NUM), "fraction": _FRACTION, "reference": _opt(_STR, "a reported baseline id"),
-             "reference_arm": _opt(_ARM), "tolerance": _opt(_NUM), "equivalence": _opt(_FLAG),
-             "margin": _opt(_NUM, "the equivalence margin")},
-    "order": {"a": _opt(_ARM), "b": _opt(_ARM), "metric": _METRIC, "alpha": _ALPHA, "margin": _opt(_NUM),
-              "fraction": _FRACTION},
-    "monotone": {"arms": _opt(_ARMS), "metric": _METRIC, "direction": _opt(_STR, "increasing or decreasing"),
-                 "tolerance": _opt(_NUM), "alpha": _ALPHA, "between": _opt(_FLAG), "min_seeds": _opt(_INT),
-                 "fraction": _FRACTION},
-    "crossover": {"metric": _METRIC, "alpha": _ALPHA, "scale": _opt(_STR, "log or linear"),
-                  "bootstrap": _opt(_INT), "permutations": _opt(_INT), "seed": _opt(_INT), "arms": _opt(_ARMS), "reference_arm": _opt(_ARM),
-                  "a": _opt(_ARM), "b": _opt(_ARM)},
-    "regression": {"arms": _opt(_ARMS), "arm": _opt(_ARM), "metric": _METRIC, "alpha": _ALPHA,
-                   "floor": _opt(_NUM), "alternative": _opt(_STR, "worse or two-sided"),
-                   "higher_is_better": _opt(_FLAG), "fraction": _FRACTION, "collapse": _opt(_NUM),
-                   "effect": _opt(_NUM), "min_power": _opt(_NUM)},
+    "health": {
+        "arms": _opt(_ARMS, "default every arm of the tier"),
+        "margin": _opt(_NUM, "points of top-1 above chance, default 5"),
+    },
+    "band": {
+        "arms": _opt(_ARMS),
+        "arm": _opt(_ARM),
+        "metric": _METRIC,
+        "alpha": _ALPHA,
+        "floor": _opt(_NUM),
+        "fraction": _FRACTION,
+        "reference": _opt(_STR, "a reported baseline id"),
+        "reference_arm": _opt(_ARM),
+        "tolerance": _opt(_NUM),
+        "equivalence": _opt(_FLAG),
+        "margin": _opt(_NUM, "the equivalence margin"),
+    },
+    "order": {
+        "a": _opt(_ARM),
+        "b": _opt(_ARM),
+        "metric": _METRIC,
+        "alpha": _ALPHA,
+        "margin": _opt(_NUM),
+        "fraction": _FRACTION,
+    },
+    "monotone": {
+        "arms": _opt(_ARMS),
+        "metric": _METRIC,
+        "direction": _opt(_STR, "increasing or decreasing"),
+        "tolerance": _opt(_NUM),
+        "alpha": _ALPHA,
+        "between": _opt(_FLAG),
+        "min_seeds": _opt(_INT),
+        "fraction": _FRACTION,
+    },
+    "crossover": {
+        "metric": _METRIC,
+        "alpha": _ALPHA,
+        "scale": _opt(_STR, "log or linear"),
+        "bootstrap": _opt(_INT),
+        "permutations": _opt(_INT),
+        "seed": _opt(_INT),
+        "arms": _opt(_ARMS),
+        "reference_arm": _opt(_ARM),
+        "a": _opt(_ARM),
+        "b": _opt(_ARM),
+    },
+    "regression": {
+        "arms": _opt(_ARMS),
+        "arm": _opt(_ARM),
+        "metric": _METRIC,
+        "alpha": _ALPHA,
+        "floor": _opt(_NUM),
+        "alternative": _opt(_STR, "worse or two-sided"),
+        "higher_is_better": _opt(_FLAG),
+        "fraction": _FRACTION,
+        "collapse": _opt(_NUM),
+        "effect": _opt(_NUM),
+        "min_power": _opt(_NUM),
+    },
 }
 
 
 def check_schema(kind: str) -> dict[str, Key]:
     """The keys a check table of this kind may hold (COMMON first)."""
     return {**COMMON, **CHECK_KEYS.get(kind, {})}
+
+
 _MISSING = object()
 
 
@@ -93,8 +137,9 @@ class CheckParams:
     def has(self, key: str) -> bool:
         return key in self.check
 
-    def num(self, key: str, default: Any = _MISSING, lo: float | None = None, hi: float | None = None,
-            open_lo: bool = False) -> float:
+    def num(
+        self, key: str, default: Any = _MISSING, lo: float | None = None, hi: float | None = None, open_lo: bool = False
+    ) -> float:
         v = self._get(key, default)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise self.error(key, f"must be a number, got {v!r}")
@@ -161,8 +206,11 @@ class CheckParams:
         fr = self.num("fraction", lo=0.0, hi=1.0, open_lo=True)
         labels = [lab for lab, f in fractions.items() if math.isclose(f, fr)]
         if not labels:
-            raise self.error("fraction", f"{fr:g} is not a fraction of tier {self.ctx.tier!r} "
-                                         f"({', '.join(f'{f:g}' for f in fractions.values())})")
+            raise self.error(
+                "fraction",
+                f"{fr:g} is not a fraction of tier {self.ctx.tier!r} "
+                f"({', '.join(f'{f:g}' for f in fractions.values())})",
+            )
         return labels
 
     def done(self) -> None:

@@ -44,9 +44,15 @@ def regression(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
     alpha, floor = P.alpha(), P.num("floor", 0.5, lo=0.0)
     alternative = P.choice("alternative", ("worse", "two-sided"), "worse")
     higher = P.flag("higher_is_better", True)
-    rule = Rule(alpha, floor, P.num("collapse", 5.0, lo=0.0, open_lo=True),
-                P.num("effect", max(1.0, 2 * floor), lo=0.0, open_lo=True),
-                P.num("min_power", 0.8, lo=0.0, hi=1.0), alternative, higher)
+    rule = Rule(
+        alpha,
+        floor,
+        P.num("collapse", 5.0, lo=0.0, open_lo=True),
+        P.num("effect", max(1.0, 2 * floor), lo=0.0, open_lo=True),
+        P.num("min_power", 0.8, lo=0.0, hi=1.0),
+        alternative,
+        higher,
+    )
     if rule.effect <= floor:
         raise P.error("effect", f"must exceed the floor ({floor:g}): a drop within the floor never fails")
     labels = P.fraction_labels()
@@ -68,7 +74,7 @@ class Rule:
     def decide(self, rerun: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The rule on a batch: ``rerun`` (S, n), ``ref`` (S, m) -> (status, p, power, collapsed)."""
         sign = 1.0 if self.higher else -1.0
-        x, r = sign * rerun, sign * ref                          # in this space "worse" is "lower"
+        x, r = sign * rerun, sign * ref  # in this space "worse" is "lower"
         shortfall = stats.olympic_means(r) - stats.olympic_means(x)
         worst_ref = r.min(-1, keepdims=True)
         collapsed = (x < worst_ref - self.collapse).any(-1)
@@ -100,13 +106,27 @@ def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: 
     runs = ref.select(arm, label) if ref else []
     where = f"{ctx.suite.name} v{ctx.suite.version} {ctx.tier} on {device!r}"
     if not runs:
-        return verdict("regression", name, "not run", f"no reference runs of {arm} @ {label} for {where}; add some "
-                       "with `prs-bench baseline add RESULTS`", ctx, [arm], label)
+        return verdict(
+            "regression",
+            name,
+            "not run",
+            f"no reference runs of {arm} @ {label} for {where}; add some with `prs-bench baseline add RESULTS`",
+            ctx,
+            [arm],
+            label,
+        )
     now = ctx.planned_hash(arm, label)
     if runs[0]["config_hash"] != now:
-        return verdict("regression", name, "inconclusive", f"the reference runs for {where} were made with another "
-                       f"config (hash {runs[0]['config_hash'][:12]}, now {str(now)[:12]}); re-add reference runs",
-                       ctx, [arm], label)
+        return verdict(
+            "regression",
+            name,
+            "inconclusive",
+            f"the reference runs for {where} were made with another "
+            f"config (hash {runs[0]['config_hash'][:12]}, now {str(now)[:12]}); re-add reference runs",
+            ctx,
+            [arm],
+            label,
+        )
     ref_vals, bad = [], []
     for r in runs:
         v = metric_value({"metrics": r["metrics"], "analysis": r.get("analysis", {})}, metric)
@@ -114,9 +134,15 @@ def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: 
     m, r_ = stats.summarize(g.values), stats.summarize(ref_vals)
     diff = m.location - r_.location
     head = f"rerun {m.describe()} vs reference {r_.describe()} ({where}), diff {diff:+.2f}"
-    nums: dict[str, Any] = {"measured": m.location, "std": m.std, "n": m.n, "reference": r_.location,
-                            "reference_label": f"{r_.location:.2f} (ref runs, n={r_.n})", "source": "baselines/reference",
-                            "band": f"Welch α={alpha:g}, floor {floor:g}, collapse {rule.collapse:g}"}
+    nums: dict[str, Any] = {
+        "measured": m.location,
+        "std": m.std,
+        "n": m.n,
+        "reference": r_.location,
+        "reference_label": f"{r_.location:.2f} (ref runs, n={r_.n})",
+        "source": "baselines/reference",
+        "band": f"Welch α={alpha:g}, floor {floor:g}, collapse {rule.collapse:g}",
+    }
     if bad:
         g.problems.append(f"reference seeds without {metric}: {', '.join(bad)}")
     alt = "two-sided" if alternative == "two-sided" else "worse"
@@ -124,29 +150,48 @@ def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: 
         sign = 1.0 if higher else -1.0
         worst = min(sign * v for v in ref_vals) if ref_vals else float("nan")
         if any(sign * v < worst - rule.collapse for v in g.values):
-            status, detail = hedge("fail", f"{head}; a rerun seed lies more than {rule.collapse:g} beyond the worst "
-                                   f"reference run ({sign * worst:.2f})", g.problems)
+            status, detail = hedge(
+                "fail",
+                f"{head}; a rerun seed lies more than {rule.collapse:g} beyond the worst "
+                f"reference run ({sign * worst:.2f})",
+                g.problems,
+            )
             return verdict("regression", name, status, detail, ctx, [arm], label, **nums)
-        return verdict("regression", name, "inconclusive", f"Welch test needs >= 2 runs per side; {head}",
-                       ctx, [arm], label, **nums)
+        return verdict(
+            "regression",
+            name,
+            "inconclusive",
+            f"Welch test needs >= 2 runs per side; {head}",
+            ctx,
+            [arm],
+            label,
+            **nums,
+        )
     st, p, power, collapsed = rule.decide(np.asarray([g.values]), np.asarray([ref_vals]))
     status = str(st[0])
     nums.update(p=float(p[0]), power=float(power[0]), effect=rule.effect)
     kind = "one-sided (worse)" if alt != "two-sided" else "two-sided"
-    text = (f"{kind} Welch at α={alpha:g}, floor {floor:g}, collapse {rule.collapse:g}: {head}, "
-            f"{fmt_p(float(p[0]))}; power {100 * float(power[0]):.0f}% to detect a {rule.effect:g}-point drop")
+    text = (
+        f"{kind} Welch at α={alpha:g}, floor {floor:g}, collapse {rule.collapse:g}: {head}, "
+        f"{fmt_p(float(p[0]))}; power {100 * float(power[0]):.0f}% to detect a {rule.effect:g}-point drop"
+    )
     if collapsed[0]:
         worst = min(ref_vals) if higher else max(ref_vals)
         why = f"a rerun seed lies more than {rule.collapse:g} beyond the worst reference run ({worst:.2f})"
     elif status == "fail":
-        why = ("significantly worse by more than the floor" if alt != "two-sided"
-               else "significantly different by more than the floor")
+        why = (
+            "significantly worse by more than the floor"
+            if alt != "two-sided"
+            else "significantly different by more than the floor"
+        )
     elif status == "pass":
-        why = ("significant but within the floor" if float(p[0]) < alpha else "not significantly worse") + \
-            "; no regression (the test had the power to see one)"
+        why = (
+            "significant but within the floor" if float(p[0]) < alpha else "not significantly worse"
+        ) + "; no regression (the test had the power to see one)"
     else:
-        why = (f"no regression detected, but the test is underpowered (< {100 * rule.min_power:g}%): "
-               "not evidence of none")
+        why = (
+            f"no regression detected, but the test is underpowered (< {100 * rule.min_power:g}%): not evidence of none"
+        )
     detail = f"{text}; {why}"
     status, detail = hedge(status, detail, g.problems)
     return verdict("regression", name, status, detail, ctx, [arm], label, **nums)

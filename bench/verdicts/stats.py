@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 ALTERNATIVES = ("two-sided", "greater", "less")
-OLYMPIC_MIN_N = 5   # MLPerf drops the best and the worst run; with fewer runs nothing is dropped
+OLYMPIC_MIN_N = 5  # MLPerf drops the best and the worst run; with fewer runs nothing is dropped
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,9 @@ class Summary:
     values: tuple[float, ...]
     n: int
     mean: float
-    std: float          # sample std (ddof=1); NaN when n < 2
-    olympic: float      # mean without the best and worst value when n >= 5, else the mean
-    trimmed: bool       # whether ``olympic`` dropped two values
+    std: float  # sample std (ddof=1); NaN when n < 2
+    olympic: float  # mean without the best and worst value when n >= 5, else the mean
+    trimmed: bool  # whether ``olympic`` dropped two values
 
     @property
     def location(self) -> float:
@@ -43,8 +43,11 @@ class Summary:
         if self.n == 0:
             return "no values"
         spread = f" ± {self.std:.2f}{unit}" if self.n > 1 else ""
-        kind = f"olympic mean {self.olympic:.2f}{unit} (n={self.n}, best and worst dropped)" if self.trimmed \
+        kind = (
+            f"olympic mean {self.olympic:.2f}{unit} (n={self.n}, best and worst dropped)"
+            if self.trimmed
             else f"mean {self.mean:.2f}{unit}{spread} (n={self.n})"
+        )
         return kind
 
 
@@ -83,7 +86,7 @@ class TestResult:
     pvalue: float
     df: float
     alternative: str
-    note: str = ""       # e.g. "zero spread on both sides: exact comparison"
+    note: str = ""  # e.g. "zero spread on both sides: exact comparison"
 
 
 def welch(a: Sequence[float], b: Sequence[float], alternative: str = "two-sided") -> TestResult | None:
@@ -101,10 +104,15 @@ def welch(a: Sequence[float], b: Sequence[float], alternative: str = "two-sided"
     va, vb = xa.var(ddof=1), xb.var(ddof=1)
     if va == 0 and vb == 0:
         diff = float(xa.mean() - xb.mean())
-        return TestResult(math.copysign(math.inf, diff) if diff else 0.0, _exact_p(diff, alternative),
-                          float(xa.size + xb.size - 2), alternative, "zero spread on both sides: exact comparison")
+        return TestResult(
+            math.copysign(math.inf, diff) if diff else 0.0,
+            _exact_p(diff, alternative),
+            float(xa.size + xb.size - 2),
+            alternative,
+            "zero spread on both sides: exact comparison",
+        )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)   # scipy's precision warning for one constant side
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy's precision warning for one constant side
         res = stats.ttest_ind(xa, xb, equal_var=False, alternative=alternative)
     return TestResult(float(res.statistic), float(res.pvalue), float(res.df), alternative)
 
@@ -117,18 +125,24 @@ def _exact_p(diff: float, alternative: str) -> float:
     return 0.0 if diff < 0 else 1.0
 
 
-def welch_from_stats(mean1: float, std1: float, n1: int, mean2: float, std2: float, n2: int,
-                     alternative: str = "two-sided") -> TestResult | None:
+def welch_from_stats(
+    mean1: float, std1: float, n1: int, mean2: float, std2: float, n2: int, alternative: str = "two-sided"
+) -> TestResult | None:
     """Welch test from summary numbers (a source that reports mean, std and number of runs)."""
     if n1 < 2 or n2 < 2 or not all(math.isfinite(x) for x in (mean1, std1, mean2, std2)):
         return None
     if std1 == 0 and std2 == 0:
         diff = mean1 - mean2
-        return TestResult(math.copysign(math.inf, diff) if diff else 0.0, _exact_p(diff, alternative),
-                          float(n1 + n2 - 2), alternative, "zero spread on both sides: exact comparison")
+        return TestResult(
+            math.copysign(math.inf, diff) if diff else 0.0,
+            _exact_p(diff, alternative),
+            float(n1 + n2 - 2),
+            alternative,
+            "zero spread on both sides: exact comparison",
+        )
     res = stats.ttest_ind_from_stats(mean1, std1, n1, mean2, std2, n2, equal_var=False, alternative=alternative)
-    se1, se2 = std1 ** 2 / n1, std2 ** 2 / n2
-    df = (se1 + se2) ** 2 / (se1 ** 2 / (n1 - 1) + se2 ** 2 / (n2 - 1))
+    se1, se2 = std1**2 / n1, std2**2 / n2
+    df = (se1 + se2) ** 2 / (se1**2 / (n1 - 1) + se2**2 / (n2 - 1))
     return TestResult(float(res.statistic), float(res.pvalue), float(df), alternative)
 
 
@@ -141,7 +155,7 @@ def welch_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> tup
     sa, sb = xa.var(ddof=1) / xa.size, xb.var(ddof=1) / xb.size
     if sa + sb == 0:
         return diff, diff
-    df = (sa + sb) ** 2 / (sa ** 2 / (xa.size - 1) + sb ** 2 / (xb.size - 1))
+    df = (sa + sb) ** 2 / (sa**2 / (xa.size - 1) + sb**2 / (xb.size - 1))
     half = float(stats.t.ppf(0.5 + level / 2, df) * math.sqrt(sa + sb))
     return diff - half, diff + half
 
@@ -156,8 +170,7 @@ def prediction_halfwidth(spread: float, n_measured: int, alpha: float) -> float:
     return float(stats.norm.ppf(1 - alpha / 2) * spread * math.sqrt(1 + 1 / n_measured))
 
 
-def mlperf_min_acceptable_mean(ref_mean: float, ref_std: float, n_ref: int, n_sub: int,
-                               alpha: float = 0.05) -> float:
+def mlperf_min_acceptable_mean(ref_mean: float, ref_std: float, n_ref: int, n_sub: int, alpha: float = 0.05) -> float:
     """MLPerf RCP bound (mlcommons/logging rcp_checker): the lowest submission mean a one-sided
     pooled t-test at ``alpha`` accepts, assuming the submission has the reference's std.
 
@@ -204,7 +217,7 @@ def crossings(xs: Sequence[float], diffs: np.ndarray, log: bool = True) -> np.nd
         i = ups.shape[1] - 1 - np.argmax(ups[rows, ::-1], axis=1)
         d0, d1 = d[rows, i], d[rows, i + 1]
         xc = x[i] + (-d0 / (d1 - d0)) * (x[i + 1] - x[i])
-        out[rows] = 10 ** xc if log else xc
+        out[rows] = 10**xc if log else xc
     return out
 
 
@@ -224,18 +237,19 @@ def holm(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     return out
 
 
-def welch_power(effect: float, sd_a: np.ndarray | float, n_a: int, sd_b: np.ndarray | float, n_b: int,
-                alpha: float) -> np.ndarray:
+def welch_power(
+    effect: float, sd_a: np.ndarray | float, n_a: int, sd_b: np.ndarray | float, n_b: int, alpha: float
+) -> np.ndarray:
     """Power of the one-sided Welch test at ``alpha`` to detect a true difference ``effect`` (> 0)
     when the sides have sds ``sd_a``, ``sd_b`` and sizes ``n_a``, ``n_b`` (noncentral t with the
     Welch-Satterthwaite degrees of freedom). NaN when a side has < 2 runs."""
     sa, sb = np.asarray(sd_a, dtype=float), np.asarray(sd_b, dtype=float)
     if n_a < 2 or n_b < 2:
         return np.full(np.broadcast_shapes(sa.shape, sb.shape), np.nan)
-    va, vb = sa ** 2 / n_a, sb ** 2 / n_b
+    va, vb = sa**2 / n_a, sb**2 / n_b
     se2 = va + vb
     with np.errstate(divide="ignore", invalid="ignore"):
-        df = se2 ** 2 / (va ** 2 / (n_a - 1) + vb ** 2 / (n_b - 1))
+        df = se2**2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
         crit = stats.t.ppf(1 - alpha, df)
         power = stats.nct.sf(crit, df, effect / np.sqrt(se2))
     return np.where(se2 == 0, 1.0 if effect > 0 else 0.0, power)
@@ -243,6 +257,7 @@ def welch_power(effect: float, sd_a: np.ndarray | float, n_a: int, sd_b: np.ndar
 
 # ---- batched forms: the decision rules run on arrays (..., n) so one call judges a batch of
 # ---- simulated evaluations (bench/verdicts/calibrate.py) exactly as it judges one real one.
+
 
 def welch_p(a: np.ndarray, b: np.ndarray, alternative: str) -> np.ndarray:
     """p-values of Welch's test over the last axis, broadcasting the leading axes.
@@ -258,7 +273,7 @@ def welch_p(a: np.ndarray, b: np.ndarray, alternative: str) -> np.ndarray:
     se2 = va + vb
     with np.errstate(divide="ignore", invalid="ignore"):
         t = diff / np.sqrt(se2)
-        df = se2 ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1))
+        df = se2**2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
         if alternative == "greater":
             p = stats.t.sf(t, df)
             exact = np.where(diff > 0, 0.0, 1.0)
@@ -294,7 +309,7 @@ def tost_p(a: np.ndarray, b: np.ndarray | float, margin: float) -> tuple[np.ndar
         vb = b.var(-1, ddof=1) / nb
         diff, se2 = diff_a - b.mean(-1), va + vb
         with np.errstate(divide="ignore", invalid="ignore"):
-            df = se2 ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1))
+            df = se2**2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(se2)
         p_lo = stats.t.sf((diff + margin) / se, df)

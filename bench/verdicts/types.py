@@ -10,14 +10,14 @@ STATUSES = ("pass", "fail", "inconclusive", "not run")
 
 @dataclass
 class Verdict:
-    check: str            # kind, e.g. "health", "band", "order"
-    name: str             # a readable id, e.g. "order: prs > convit"
-    status: str           # one of STATUSES
-    detail: str           # one line: the rule and the numbers
-    claim: str = ""       # C1..C6 or "" for pipeline checks
+    check: str  # kind, e.g. "health", "band", "order"
+    name: str  # a readable id, e.g. "order: prs > convit"
+    status: str  # one of STATUSES
+    detail: str  # one line: the rule and the numbers
+    claim: str = ""  # C1..C6 or "" for pipeline checks
     compared: dict[str, Any] = field(default_factory=dict)  # suite, version, tier, data, n, device
-    arms: list[str] = field(default_factory=list)   # arms the verdict speaks about
-    data: str = ""        # the data label it speaks about; "" when it spans several
+    arms: list[str] = field(default_factory=list)  # arms the verdict speaks about
+    data: str = ""  # the data label it speaks about; "" when it spans several
     numbers: dict[str, Any] = field(default_factory=dict)  # measured/reference/band/p for tables and plots
     decides: bool = True  # the tier expects this check to decide (pass/fail); `leaderboard --strict` requires it
 

@@ -73,8 +73,15 @@ def test_tcnn_resnet_block_is_attention_once_a_conv_switched() -> None:
 
 def _convit(local_up_to_layer: int, depth: int = 4) -> ConVit:
     torch.manual_seed(0)
-    return ConVit(img_size=32, patch_size=4, num_classes=10, embed_dim=48, depth=depth, num_heads=4,
-                  local_up_to_layer=local_up_to_layer).eval()
+    return ConVit(
+        img_size=32,
+        patch_size=4,
+        num_classes=10,
+        embed_dim=48,
+        depth=depth,
+        num_heads=4,
+        local_up_to_layer=local_up_to_layer,
+    ).eval()
 
 
 @pytest.mark.parametrize("local_up_to_layer", [0, 2, 4])
@@ -82,8 +89,9 @@ def test_convit_class_token_dropped_only_where_it_exists(local_up_to_layer: int)
     model = _convit(local_up_to_layer)
     sites = capture_sites(model)
     # site 0 is block 0's input: it holds the class token only if block 0 is already past the GPSA part
-    assert [s.prefix for s in sites] == [int(local_up_to_layer == 0)] + [0 if i // 2 < local_up_to_layer else 1
-                                                                         for i in range(len(sites) - 1)]
+    assert [s.prefix for s in sites] == [int(local_up_to_layer == 0)] + [
+        0 if i // 2 < local_up_to_layer else 1 for i in range(len(sites) - 1)
+    ]
     assert [s.label for s in sites[1::2]] == ["GPSA" if i < local_up_to_layer else "MHSA" for i in range(4)]
     x = torch.randn(2, 3, 32, 32)
     caught = capture_features(model, x)
@@ -95,8 +103,9 @@ def test_convit_class_token_dropped_only_where_it_exists(local_up_to_layer: int)
 
 def test_vit_sites_match_timm_intermediates_and_attention_residual() -> None:
     torch.manual_seed(0)
-    model = VisionTransformer(img_size=32, patch_size=4, embed_dim=48, depth=3, num_heads=3, num_classes=10,
-                              reg_tokens=2).eval()
+    model = VisionTransformer(
+        img_size=32, patch_size=4, embed_dim=48, depth=3, num_heads=3, num_classes=10, reg_tokens=2
+    ).eval()
     assert model.num_prefix_tokens == 3
     x = torch.randn(2, 3, 32, 32)
     caught = capture_features(model, x)
@@ -114,8 +123,16 @@ def test_vit_sites_match_timm_intermediates_and_attention_residual() -> None:
 
 
 def test_vit_without_class_token() -> None:
-    model = VisionTransformer(img_size=32, patch_size=4, embed_dim=48, depth=2, num_heads=3, num_classes=10,
-                              class_token=False, global_pool="avg")
+    model = VisionTransformer(
+        img_size=32,
+        patch_size=4,
+        embed_dim=48,
+        depth=2,
+        num_heads=3,
+        num_classes=10,
+        class_token=False,
+        global_pool="avg",
+    )
     assert {s.prefix for s in capture_sites(model)} == {0}
     assert capture_features(model, torch.randn(1, 3, 32, 32))[0].fmap.shape == (1, 48, 8, 8)
 

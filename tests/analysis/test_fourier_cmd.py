@@ -13,17 +13,32 @@ from bench.models import create_model
 from bench.records import RecordStore
 from bench.suite.hashing import content_hash
 
-CONFIG = {"model": {"name": "vit_tiny", "kwargs": {}},
-          "data": {"source": "synthetic", "num_classes": 10, "n_train": 10, "n_test": 12},
-          "schedule": {"kind": "never"}, "recipe": {}}
+CONFIG = {
+    "model": {"name": "vit_tiny", "kwargs": {}},
+    "data": {"source": "synthetic", "num_classes": 10, "n_train": 10, "n_test": 12},
+    "schedule": {"kind": "never"},
+    "recipe": {},
+}
 RELPATH = "demo/v1/smoke/vit/synthetic-f1/seed0.json"
 
 
 def _record(status: str = "complete") -> dict:
-    return {"schema": 1, "suite": "demo", "version": 1, "tier": "smoke", "arm": "vit", "seed": 0,
-            "data_label": "synthetic-f1", "status": status, "error": None, "config": CONFIG,
-            "config_hash": content_hash({"suite": "demo", "version": 1, "config": CONFIG}),
-            "metrics": {"test_acc": 10.0}, "history": [{"epoch": 1, "train_loss": 2.0, "test_acc": 10.0}], "provenance": {}}
+    return {
+        "schema": 1,
+        "suite": "demo",
+        "version": 1,
+        "tier": "smoke",
+        "arm": "vit",
+        "seed": 0,
+        "data_label": "synthetic-f1",
+        "status": status,
+        "error": None,
+        "config": CONFIG,
+        "config_hash": content_hash({"suite": "demo", "version": 1, "config": CONFIG}),
+        "metrics": {"test_acc": 10.0},
+        "history": [{"epoch": 1, "train_loss": 2.0, "test_acc": 10.0}],
+        "provenance": {},
+    }
 
 
 @pytest.fixture
@@ -38,8 +53,10 @@ def results(tmp_path: Path) -> Path:
 
 
 def test_from_run_record(results: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main(["fourier", RELPATH.removesuffix(".json"), "--results", str(results), "--images", "5",
-                 "--device", "cpu"]) == 0
+    assert (
+        main(["fourier", RELPATH.removesuffix(".json"), "--results", str(results), "--images", "5", "--device", "cpu"])
+        == 0
+    )
     out = results / "fourier" / RELPATH.removesuffix(".json")
     summary = json.loads((out / "fourier.json").read_text())
     assert summary["images"] == 5 and summary["source"]["run"] == RELPATH and len(summary["blocks"]) == 9
@@ -49,8 +66,23 @@ def test_from_run_record(results: Path, capsys: pytest.CaptureFixture) -> None:
 
 def test_from_record_file_and_explicit_checkpoint(results: Path, tmp_path: Path) -> None:
     ckpt = RecordStore(results).run_dir(RELPATH) / "final.pt"
-    assert main(["fourier", str(results / "runs" / RELPATH), "--checkpoint", str(ckpt), "--images", "3",
-                 "--out", str(tmp_path / "o"), "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "fourier",
+                str(results / "runs" / RELPATH),
+                "--checkpoint",
+                str(ckpt),
+                "--images",
+                "3",
+                "--out",
+                str(tmp_path / "o"),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert json.loads((tmp_path / "o" / "fourier.json").read_text())["source"]["checkpoint"] == str(ckpt)
 
 
@@ -96,8 +128,16 @@ def test_core_final_weights_of_a_switched_reparam_model(tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = create_model("reparam_vit_cpu_tiny", num_classes=10).eval()
     switch_layer(model, 2)
-    save_final(tmp_path, model, model_name="reparam_vit_cpu_tiny", model_kwargs={}, num_classes=10,
-               reparam=reparam_state(model), config_hash="abc", metrics={})
+    save_final(
+        tmp_path,
+        model,
+        model_name="reparam_vit_cpu_tiny",
+        model_kwargs={},
+        num_classes=10,
+        reparam=reparam_state(model),
+        config_hash="abc",
+        metrics={},
+    )
     path = find_checkpoint(tmp_path)
     assert path.name == "final.safetensors"
     data = load_data(config["data"])
@@ -111,8 +151,16 @@ def test_core_final_weights_of_a_switched_reparam_model(tmp_path: Path) -> None:
 def test_damaged_final_weights_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from bench.train.final import save_final
 
-    path = save_final(tmp_path, create_model("vit_tiny", num_classes=10), model_name="vit_tiny", model_kwargs={},
-                      num_classes=10, reparam=None, config_hash="abc", metrics={})
+    path = save_final(
+        tmp_path,
+        create_model("vit_tiny", num_classes=10),
+        model_name="vit_tiny",
+        model_kwargs={},
+        num_classes=10,
+        reparam=None,
+        config_hash="abc",
+        metrics={},
+    )
     path.write_bytes(path.read_bytes()[:-10])
     assert main(["fourier", "--checkpoint", str(path)]) == 2
     err = capsys.readouterr().err
@@ -123,7 +171,15 @@ def test_checkpoint_of_another_config_is_refused(results: Path, capsys: pytest.C
     from bench.train.final import save_final
 
     run_dir = RecordStore(results).run_dir(RELPATH)
-    save_final(run_dir, create_model("vit_tiny", num_classes=10), model_name="vit_tiny", model_kwargs={},
-               num_classes=10, reparam=None, config_hash="0123456789abcdef", metrics={})
+    save_final(
+        run_dir,
+        create_model("vit_tiny", num_classes=10),
+        model_name="vit_tiny",
+        model_kwargs={},
+        num_classes=10,
+        reparam=None,
+        config_hash="0123456789abcdef",
+        metrics={},
+    )
     assert main(["fourier", RELPATH, "--results", str(results)]) == 2
     assert "0123456789ab" in capsys.readouterr().err

@@ -71,6 +71,9 @@ def test_pi_axis_labels() -> None:
 
 def test_plots_written(vit: torch.nn.Module, tmp_path) -> None:
     s = fourier_summary(vit, torch.randn(2, 3, 32, 32))
-    for p in (plot_delta_vs_freq(s, tmp_path / "a.png"), plot_hf_vs_depth(s, tmp_path / "b.png"),
-              plot_hf_vs_depth({"x": s, "y": s}, tmp_path / "c.png")):
+    for p in (
+        plot_delta_vs_freq(s, tmp_path / "a.png"),
+        plot_hf_vs_depth(s, tmp_path / "b.png"),
+        plot_hf_vs_depth({"x": s, "y": s}, tmp_path / "c.png"),
+    ):
         assert p.stat().st_size > 5000 and p.read_bytes()[:4] == b"\x89PNG"

@@ -62,7 +62,7 @@ def test_run_skip_and_leaderboard(tiny, capsys) -> None:
     assert main(["leaderboard", "--suites-dir", str(sd), "--out", str(out), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["arms"][0]["top1_values"] == [rec["metrics"]["test_acc"]]
-    stats = rec["model_stats"]   # the record's model size reaches the Arms table
+    stats = rec["model_stats"]  # the record's model size reaches the Arms table
     assert data["arms"][0]["params_start"] == stats["params_start"] > 0
     assert data["arms"][0]["gflops_end"] == pytest.approx(stats["gflops_end"])
     assert f"{stats['params_start'] / 1e6:.2f}" in board
@@ -70,8 +70,11 @@ def test_run_skip_and_leaderboard(tiny, capsys) -> None:
 
 def planned_ids(dry_run_output: str) -> list[str]:
     """Run ids from the first column of ``run --dry-run``'s per-run table."""
-    return [ln.strip("|").split("|")[0].strip() for ln in dry_run_output.splitlines()
-            if ln.startswith("| ") and "/seed" in ln.split("|")[1]]
+    return [
+        ln.strip("|").split("|")[0].strip()
+        for ln in dry_run_output.splitlines()
+        if ln.startswith("| ") and "/seed" in ln.split("|")[1]
+    ]
 
 
 def test_dry_run_and_list(tiny, capsys) -> None:
@@ -80,7 +83,7 @@ def test_dry_run_and_list(tiny, capsys) -> None:
     text = capsys.readouterr().out
     rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in text.splitlines() if ln.startswith("| tiny/")]
     assert [r[0] for r in rows] == ["tiny/v1/smoke/cnn/synthetic-f1/seed0", "tiny/v1/smoke/cnn/synthetic-f1/seed1"]
-    assert all(r[5] == "pending" for r in rows) and "estimate" in text       # status; time labelled an estimate
+    assert all(r[5] == "pending" for r in rows) and "estimate" in text  # status; time labelled an estimate
     assert not out.exists()
     assert main(["list", "--suites-dir", str(sd)]) == 0
     assert "tiny" in capsys.readouterr().out
@@ -112,8 +115,11 @@ def test_bad_input_is_one_line_exit_2(tiny, capsys, argv, needle) -> None:
 def test_malformed_suite_exit_2_without_traceback(tiny) -> None:
     sd, out = tiny
     (sd / "tiny.toml").write_text(TINY.replace("epochs = 2", "epochs = -1"))
-    proc = subprocess.run([sys.executable, "-m", "bench.cli", "run", "--suites-dir", str(sd), "--out", str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.cli", "run", "--suites-dir", str(sd), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "tiny.toml" in proc.stderr and "'tiers.smoke.epochs'" in proc.stderr
@@ -204,12 +210,40 @@ def test_shard_jobs_get_the_same_run_options() -> None:
     from bench.cli.run_cmd import shard_argv
 
     parser = build_parser()
-    argv = ["run", "tiny", "--tier", "quick", "--seed-list", "0,4", "--arms", "cnn", "--device", "cpu", "--rerun",
-            "--format", "json", "--out", "res", "--suites-dir", "sd", "--precision", "bf16", "--compile", "off",
-            "--checkpoint-every", "2", "--checkpoint-steps", "5", "--workers", "3"]
+    argv = [
+        "run",
+        "tiny",
+        "--tier",
+        "quick",
+        "--seed-list",
+        "0,4",
+        "--arms",
+        "cnn",
+        "--device",
+        "cpu",
+        "--rerun",
+        "--format",
+        "json",
+        "--out",
+        "res",
+        "--suites-dir",
+        "sd",
+        "--precision",
+        "bf16",
+        "--compile",
+        "off",
+        "--checkpoint-every",
+        "2",
+        "--checkpoint-steps",
+        "5",
+        "--workers",
+        "3",
+    ]
     launcher = ["--launcher", "local", "--jobs", "2", "--no-wait"]
     args = parser.parse_args(argv + launcher)
     again = parser.parse_args(shard_argv(argv + launcher))
     skip = {"launcher", "jobs", "no_wait", "launcher_params", "launcher_folder", "_main"}
-    assert {k: v for k, v in vars(again).items() if k not in skip} == {k: v for k, v in vars(args).items() if k not in skip}
+    assert {k: v for k, v in vars(again).items() if k not in skip} == {
+        k: v for k, v in vars(args).items() if k not in skip
+    }
     assert parser.parse_args(shard_argv(["run", "--seeds", "3"])).seeds == "3"

@@ -17,13 +17,16 @@ def _one_line(capsys: pytest.CaptureFixture, argv: list[str]) -> str:
     return err
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["run", "data-scale", "--device", "meta"], "--device 'meta': prs-bench trains on cpu, cuda, cuda:N or auto"),
-    (["run", "data-scale", "--device", "mps"], "--device 'mps'"),
-    (["run", "data-scale", "--workers", "-2"], "--workers -2: must be >= 0"),
-    (["perf", "resnet_tiny", "--threads", "-3"], "--threads -3: must be >= 1"),
-    (["data", "check", "synthetic", "--subset-seed", "-1", "--fraction", "0.5"], "--subset-seed -1"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["run", "data-scale", "--device", "meta"], "--device 'meta': prs-bench trains on cpu, cuda, cuda:N or auto"),
+        (["run", "data-scale", "--device", "mps"], "--device 'mps'"),
+        (["run", "data-scale", "--workers", "-2"], "--workers -2: must be >= 0"),
+        (["perf", "resnet_tiny", "--threads", "-3"], "--threads -3: must be >= 1"),
+        (["data", "check", "synthetic", "--subset-seed", "-1", "--fraction", "0.5"], "--subset-seed -1"),
+    ],
+)
 def test_bad_values(capsys: pytest.CaptureFixture, tmp_path: Path, argv: list[str], needle: str) -> None:
     assert needle in _one_line(capsys, argv + (["--out", str(tmp_path / "o")] if argv[0] == "run" else []))
 
@@ -41,7 +44,8 @@ def test_suite_file_faults(capsys: pytest.CaptureFixture, tmp_path: Path, monkey
     (d / "x.toml").mkdir()
     (d / "deep.toml").write_text("a = " + "[" * 100_000)
     assert "deep.toml: not valid TOML: nested too deeply" in _one_line(
-        capsys, ["run", "deep", "--suites-dir", str(d), "--dry-run"])
+        capsys, ["run", "deep", "--suites-dir", str(d), "--dry-run"]
+    )
     assert "unknown suite 'x'" in _one_line(capsys, ["run", "x", "--suites-dir", str(d), "--dry-run"])
     (d / "deep.toml").unlink()
     (d / "u.toml").write_text('name = "u"\n')
@@ -54,13 +58,17 @@ def test_suite_file_faults(capsys: pytest.CaptureFixture, tmp_path: Path, monkey
 
     monkeypatch.setattr(Path, "read_text", deny)
     assert "u.toml: cannot read the suite file (Permission denied); check its permissions" in _one_line(
-        capsys, ["run", "u", "--suites-dir", str(d), "--dry-run"])
+        capsys, ["run", "u", "--suites-dir", str(d), "--dry-run"]
+    )
 
 
-@pytest.mark.parametrize("code, advice", [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only file system"),
-                                          (errno.EACCES, "permission denied")])
-def test_any_os_error_is_one_line(capsys: pytest.CaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  code: int, advice: str) -> None:
+@pytest.mark.parametrize(
+    "code, advice",
+    [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only file system"), (errno.EACCES, "permission denied")],
+)
+def test_any_os_error_is_one_line(
+    capsys: pytest.CaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, advice: str
+) -> None:
     import bench.cli.validate_cmd as cmd
 
     def fail(paths):

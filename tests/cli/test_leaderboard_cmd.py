@@ -27,8 +27,14 @@ def results(tmp_path):
         for r in fake_records(suite, "quick", vals):
             store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r, replace=True)
         (tmp_path / "baselines").mkdir(exist_ok=True)
-        return ["--out", str(tmp_path / "results"), "--suites-dir", str(tmp_path / "suites"),
-                "--baselines", str(tmp_path / "baselines")]
+        return [
+            "--out",
+            str(tmp_path / "results"),
+            "--suites-dir",
+            str(tmp_path / "suites"),
+            "--baselines",
+            str(tmp_path / "baselines"),
+        ]
 
     return make
 
@@ -49,8 +55,14 @@ def test_save_writes_tables_and_plots(results, tmp_path, capsys) -> None:
     board = tmp_path / "board"
     assert main(["leaderboard", "--save", str(board)] + results()) == 0
     names = sorted(p.name for p in board.iterdir())
-    assert names == ["leaderboard-arms.csv", "leaderboard-checks.csv", "leaderboard-claims.csv", "leaderboard.json",
-                     "leaderboard.md", "toy-v1-quick-curves-synthetic-f1.png"]
+    assert names == [
+        "leaderboard-arms.csv",
+        "leaderboard-checks.csv",
+        "leaderboard-claims.csv",
+        "leaderboard.json",
+        "leaderboard.md",
+        "toy-v1-quick-curves-synthetic-f1.png",
+    ]
     for p in board.iterdir():
         assert p.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
@@ -70,11 +82,13 @@ def _umask() -> int:
 
 def test_strict_fails_on_not_run_and_inconclusive_checks(results, tmp_path, capsys) -> None:
     args = results()
-    assert main(["leaderboard", "--strict"] + args) == 0   # every deciding check passed
+    assert main(["leaderboard", "--strict"] + args) == 0  # every deciding check passed
     capsys.readouterr()
     # a tier with no runs: its checks come back "not run"
     suite = (tmp_path / "suites" / "toy.toml").read_text()
-    (tmp_path / "suites" / "toy.toml").write_text(suite + suite[suite.index("[tiers.quick]"):].replace("quick", "full"))
+    (tmp_path / "suites" / "toy.toml").write_text(
+        suite + suite[suite.index("[tiers.quick]") :].replace("quick", "full")
+    )
     assert main(["leaderboard", "--tier", "full"] + args) == 0
     capsys.readouterr()
     assert main(["leaderboard", "--strict", "--tier", "full"] + args) == 1
@@ -96,9 +110,15 @@ def test_strict_ignores_checks_that_do_not_decide(tmp_path, capsys) -> None:
     for r in fake_records(suite, "quick", {("resnet", 1.0): [70.0], ("vit", 1.0): [75.0]}):
         store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r)
     (tmp_path / "baselines").mkdir()
-    args = ["--out", str(tmp_path / "results"), "--suites-dir", str(tmp_path / "suites"),
-            "--baselines", str(tmp_path / "baselines")]
-    assert main(["leaderboard", "--strict"] + args) == 0   # one seed: inconclusive, but it only informs
+    args = [
+        "--out",
+        str(tmp_path / "results"),
+        "--suites-dir",
+        str(tmp_path / "suites"),
+        "--baselines",
+        str(tmp_path / "baselines"),
+    ]
+    assert main(["leaderboard", "--strict"] + args) == 0  # one seed: inconclusive, but it only informs
     assert "inconclusive (informative)" in capsys.readouterr().out
 
 

@@ -36,8 +36,10 @@ def write_pickles(root: Path, d: TinyCifar, fine_override: np.ndarray | None = N
     """``root/cifar-100-python/{train,test,meta}`` with the real keys (bytes, python-2 style pickles)."""
     folder = root / "cifar-100-python"
     folder.mkdir(parents=True, exist_ok=True)
-    for name, x, fine, coarse in (("train", d.train_x, d.train_fine, d.train_coarse),
-                                  ("test", d.test_x, d.test_fine, d.test_coarse)):
+    for name, x, fine, coarse in (
+        ("train", d.train_x, d.train_fine, d.train_coarse),
+        ("test", d.test_x, d.test_fine, d.test_coarse),
+    ):
         if name == "train" and fine_override is not None:
             fine = fine_override
         obj = {
@@ -48,8 +50,10 @@ def write_pickles(root: Path, d: TinyCifar, fine_override: np.ndarray | None = N
             b"data": x.transpose(0, 3, 1, 2).reshape(len(x), 3072),
         }
         (folder / name).write_bytes(pickle.dumps(obj, protocol=2))
-    meta = {b"fine_label_names": [n.encode() for n in FINE_NAMES],
-            b"coarse_label_names": [n.encode() for n in COARSE_NAMES]}
+    meta = {
+        b"fine_label_names": [n.encode() for n in FINE_NAMES],
+        b"coarse_label_names": [n.encode() for n in COARSE_NAMES],
+    }
     (folder / "meta").write_bytes(pickle.dumps(meta, protocol=2))
     return folder
 
@@ -59,20 +63,34 @@ def write_parquet(root: Path, d: TinyCifar) -> Path:
     import datasets
     from PIL import Image
 
-    feats = datasets.Features({"img": datasets.Image(), "fine_label": datasets.ClassLabel(names=FINE_NAMES),
-                               "coarse_label": datasets.ClassLabel(names=COARSE_NAMES)})
+    feats = datasets.Features(
+        {
+            "img": datasets.Image(),
+            "fine_label": datasets.ClassLabel(names=FINE_NAMES),
+            "coarse_label": datasets.ClassLabel(names=COARSE_NAMES),
+        }
+    )
     folder = root / "cifar100"
     folder.mkdir(parents=True, exist_ok=True)
-    for name, x, fine, coarse in (("train", d.train_x, d.train_fine, d.train_coarse),
-                                  ("test", d.test_x, d.test_fine, d.test_coarse)):
-        ds = datasets.Dataset.from_dict({"img": [Image.fromarray(a) for a in x], "fine_label": fine.tolist(),
-                                         "coarse_label": coarse.tolist()}, features=feats)
+    for name, x, fine, coarse in (
+        ("train", d.train_x, d.train_fine, d.train_coarse),
+        ("test", d.test_x, d.test_fine, d.test_coarse),
+    ):
+        ds = datasets.Dataset.from_dict(
+            {"img": [Image.fromarray(a) for a in x], "fine_label": fine.tolist(), "coarse_label": coarse.tolist()},
+            features=feats,
+        )
         ds.to_parquet(str(folder / f"{name}-00000-of-00001.parquet"))
     return root
 
 
-def write_image_folder(root: Path, classes: tuple[str, ...] = ("n001", "n002", "n003"), per_class: int = 4,
-                       val_per_class: int = 2, seed: int = 0) -> Path:
+def write_image_folder(
+    root: Path,
+    classes: tuple[str, ...] = ("n001", "n002", "n003"),
+    per_class: int = 4,
+    val_per_class: int = 2,
+    seed: int = 0,
+) -> Path:
     """``root/{train,val}/<class>/*`` of real JPEG and PNG files of varying sizes, names written unsorted."""
     from PIL import Image
 

@@ -53,7 +53,9 @@ def test_pickle_without_the_real_keys(pickle_root, tmp_path):
     obj = pickle.loads(f.read_bytes(), encoding="bytes")
     obj[b"labels"] = obj.pop(b"fine_labels")  # CIFAR-10's key
     f.write_bytes(pickle.dumps(obj, protocol=2))
-    assert "missing key 'fine_labels' (found: batch_label, coarse_labels, data, filenames, labels)" in _err(py(pickle_root))
+    assert "missing key 'fine_labels' (found: batch_label, coarse_labels, data, filenames, labels)" in _err(
+        py(pickle_root)
+    )
 
 
 def test_labels_out_of_range(tmp_path, fx, cifar):
@@ -112,11 +114,21 @@ def test_gated_hub_error_says_how_to_log_in():
 
 def test_offline_hub_without_cache_is_one_line_exit_2(tmp_path):
     """Offline variables are read when ``datasets`` is imported, hence a fresh process."""
-    env = dict(os.environ, HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1",
-               PRS_BENCH_CACHE=str(tmp_path / "c"))
+    env = dict(
+        os.environ,
+        HF_HOME=str(tmp_path / "hf"),
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        PRS_BENCH_CACHE=str(tmp_path / "c"),
+    )
     env.pop("HF_DATASETS_CACHE", None)
-    r = subprocess.run([sys.executable, "-m", "bench.cli", "data", "check", "cifar100"], env=env,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "bench.cli", "data", "check", "cifar100"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2, r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in r.stderr

@@ -25,8 +25,9 @@ def test_pickle_folder_reads_the_torchvision_layout(pickle_root, cifar):
     _assert_matches(b, cifar)
     assert b.num_classes == 100 and b.meta["class_names"][3] == "fine03"
     assert b.meta["train_size"] == 60 and b.meta["test_size"] == 20 and b.meta["fraction"] == 1.0
-    coarse = load_data({"source": "cifar100-python", "root": str(pickle_root / "cifar-100-python"),
-                        "label": "coarse", **SMALL})
+    coarse = load_data(
+        {"source": "cifar100-python", "root": str(pickle_root / "cifar-100-python"), "label": "coarse", **SMALL}
+    )
     _assert_matches(coarse, cifar, "coarse")
     assert coarse.num_classes == 20
 

@@ -9,8 +9,20 @@ from bench.data.subsets import index_hash, read_index_file
 
 
 def test_check_reports_counts_cache_and_writes_subsets(pickle_root, tmp_path, capsys):
-    argv = ["data", "check", "cifar100-python", "--root", str(pickle_root), "--set", "verify_sizes=false",
-            "--fraction", "0.5", "--write-subsets", "--subsets-dir", str(tmp_path / "subsets")]
+    argv = [
+        "data",
+        "check",
+        "cifar100-python",
+        "--root",
+        str(pickle_root),
+        "--set",
+        "verify_sizes=false",
+        "--fraction",
+        "0.5",
+        "--write-subsets",
+        "--subsets-dir",
+        str(tmp_path / "subsets"),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert re.search(r"train\s*\|\s*60 \| 10/100 \(6-6 per class\)", out)

@@ -77,15 +77,18 @@ def test_corrupt_decode_cache_is_verified_and_rebuilt(pickle_root, tmp_path, cap
     assert np.array_equal(again.train.y, first.train.y)
 
 
-@pytest.mark.parametrize("spec, needle", [
-    ({"source": "synthetic", "n_trian": 5}, "data source 'synthetic' has no option 'n_trian'"),
-    ({"source": "synthetic", "n_train": 0}, "option n_train = 0 must be an integer in 10..10000000"),
-    ({"source": "synthetic", "n_test": 0}, "option n_test = 0 must be an integer in 10..10000000"),
-    ({"source": "synthetic", "num_classes": 1}, "option num_classes = 1 must be an integer in 2..1000"),
-    ({"source": "synthetic", "n_train": 20, "fraction": 0.001}, "fraction 0.001 of 20 training images keeps none"),
-    ({"source": "synthetic", "subset_seed": -1, "fraction": 0.5}, "option subset_seed = -1 must be an integer"),
-    ({"source": "synthetic", "fraction": 0.0}, "data fraction 0.0 is outside (0, 1]"),
-])
+@pytest.mark.parametrize(
+    "spec, needle",
+    [
+        ({"source": "synthetic", "n_trian": 5}, "data source 'synthetic' has no option 'n_trian'"),
+        ({"source": "synthetic", "n_train": 0}, "option n_train = 0 must be an integer in 10..10000000"),
+        ({"source": "synthetic", "n_test": 0}, "option n_test = 0 must be an integer in 10..10000000"),
+        ({"source": "synthetic", "num_classes": 1}, "option num_classes = 1 must be an integer in 2..1000"),
+        ({"source": "synthetic", "n_train": 20, "fraction": 0.001}, "fraction 0.001 of 20 training images keeps none"),
+        ({"source": "synthetic", "subset_seed": -1, "fraction": 0.5}, "option subset_seed = -1 must be an integer"),
+        ({"source": "synthetic", "fraction": 0.0}, "data fraction 0.0 is outside (0, 1]"),
+    ],
+)
 def test_synthetic_options_are_checked(spec, needle):
     assert needle in _err(spec)
 

@@ -15,8 +15,14 @@ def tree(tmp_path, fx):
 
 
 def _spec(tree, **kw):
-    return {"source": "imagenet-folder", "root": str(tree), "num_classes": 3, "image_size": 32,
-            "train_transform": "center", **kw}
+    return {
+        "source": "imagenet-folder",
+        "root": str(tree),
+        "num_classes": 3,
+        "image_size": 32,
+        "train_transform": "center",
+        **kw,
+    }
 
 
 def test_folder_lists_sorted_classes_and_files(tree):
@@ -32,8 +38,9 @@ def test_folder_lists_sorted_classes_and_files(tree):
 def test_convit_subset_keeps_first_sorted_files_per_class(tree):
     b = load_data(_spec(tree, fraction=0.5))
     assert b.meta["subset_rule"] == "convit" and len(b.test) == 6
-    assert b.train.relpaths == [f"n00{c}/n00{c}_{i:03d}{'.JPEG' if i % 2 == 0 else '.png'}"
-                                for c in (1, 2, 3) for i in (0, 1)]
+    assert b.train.relpaths == [
+        f"n00{c}/n00{c}_{i:03d}{'.JPEG' if i % 2 == 0 else '.png'}" for c in (1, 2, 3) for i in (0, 1)
+    ]
     assert load_data(_spec(tree, fraction=0.5)).meta["subset_sha256"] == b.meta["subset_sha256"]
 
 
@@ -44,8 +51,9 @@ def test_hub_images_match_the_folder(tree, tmp_path, monkeypatch):
     import bench.data.hub as hub
 
     def fake_hub_load(repo, *, split, streaming=False, **kw):
-        return datasets.load_dataset("imagefolder", data_dir=str(tree), split=split, streaming=streaming,
-                                     cache_dir=str(tmp_path / "hf"))
+        return datasets.load_dataset(
+            "imagefolder", data_dir=str(tree), split=split, streaming=streaming, cache_dir=str(tmp_path / "hf")
+        )
 
     monkeypatch.setattr(hub, "hub_load", fake_hub_load)
     folder = load_data(_spec(tree, fraction=0.5))

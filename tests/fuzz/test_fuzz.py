@@ -29,10 +29,45 @@ N_SUITE = int(os.environ.get("FUZZ_N", "300"))
 N_RECORD = int(os.environ.get("FUZZ_N", "300"))
 EXIT_CODES = {0, 1, 2, 130}
 REPO = Path(__file__).resolve().parents[2]
-TOML_VALUES = ["0", "-1", "1e20", "inf", "nan", '"abc"', '""', "true", "[]", "{}", '"../../escaped"', str(2**63),
-               "1.0", "[[[[1]]]]", '{ kind = "prs" }', '"synthetic"', "0.001", "-0.5", "100000000000"]
-JSON_VALUES: list[Any] = [None, True, "", "abc", "../x", 0, -1, 1e308, 2**63, 101.0, -0.0, [], {}, [1, "a"],
-                          {"a": {"b": []}}, "NaN"]
+TOML_VALUES = [
+    "0",
+    "-1",
+    "1e20",
+    "inf",
+    "nan",
+    '"abc"',
+    '""',
+    "true",
+    "[]",
+    "{}",
+    '"../../escaped"',
+    str(2**63),
+    "1.0",
+    "[[[[1]]]]",
+    '{ kind = "prs" }',
+    '"synthetic"',
+    "0.001",
+    "-0.5",
+    "100000000000",
+]
+JSON_VALUES: list[Any] = [
+    None,
+    True,
+    "",
+    "abc",
+    "../x",
+    0,
+    -1,
+    1e308,
+    2**63,
+    101.0,
+    -0.0,
+    [],
+    {},
+    [1, "a"],
+    {"a": {"b": []}},
+    "NaN",
+]
 NOISE = '[]{}="\\\n\x00é#,.'
 
 
@@ -106,14 +141,19 @@ def test_fuzz_shipped_suite_files(tmp_path: Path) -> None:
 
 
 def _results(tmp_path: Path) -> tuple[Path, Path, list[Path]]:
-    checks = (check_toml("health", margin=1.0) + check_toml("order", a="vit", b="resnet", claim="C1")
-              + check_toml("crossover", a="vit", b="resnet", claim="C1"))
+    checks = (
+        check_toml("health", margin=1.0)
+        + check_toml("order", a="vit", b="resnet", claim="C1")
+        + check_toml("crossover", a="vit", b="resnet", claim="C1")
+    )
     suite = toy_suite(tmp_path / "suites", checks)
     store = RecordStore(tmp_path / "results")
     specs = {(s.arm, s.data_label, s.seed): s for s in plan_runs(suite, "quick")}
     vals = {("resnet", 1.0): [70.0, 70.5, 71.0], ("vit", 1.0): [75.0, 75.5, 76.0]}
-    paths = [store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r)
-             for r in fake_records(suite, "quick", vals)]
+    paths = [
+        store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r)
+        for r in fake_records(suite, "quick", vals)
+    ]
     return tmp_path / "suites", tmp_path / "results", paths
 
 
@@ -169,8 +209,12 @@ def test_fuzz_run_records(tmp_path: Path) -> None:
         what = f"record mutation {n} ({kind} of {target.relative_to(results)})"
         codes[("validate", check_clean(["validate", str(results)], what))] += 1
         if n % 3 == 0:
-            codes[("leaderboard", check_clean(["leaderboard", "--out", str(results), "--suites-dir", str(suites),
-                                               "--strict"], what))] += 1
+            codes[
+                (
+                    "leaderboard",
+                    check_clean(["leaderboard", "--out", str(results), "--suites-dir", str(suites), "--strict"], what),
+                )
+            ] += 1
         for p in (target, extra):
             if p is not None:
                 p.write_bytes(pristine[p])
@@ -201,8 +245,10 @@ def _env_faults(tmp_path: Path) -> list[tuple[str, list[str]]]:
         ("--seeds 10000000000", ["run", "--seeds", "10000000000", "--dry-run"]),
         ("--workers -2", ["run", "data-scale", "--workers", "-2", "--out", str(tmp_path / "o")]),
         ("perf --threads -3", ["perf", "resnet_tiny", "--threads", "-3"]),
-        ("unwritable --subsets-dir", ["data", "check", "synthetic", "--fraction", "0.5", "--write-subsets",
-                                      "--subsets-dir", str(afile / "x")]),
+        (
+            "unwritable --subsets-dir",
+            ["data", "check", "synthetic", "--fraction", "0.5", "--write-subsets", "--subsets-dir", str(afile / "x")],
+        ),
         ("synthetic n_trian", ["data", "check", "synthetic", "--set", "n_trian=5"]),
         ("synthetic n_train = 0", ["data", "check", "synthetic", "--set", "n_train=0"]),
         ("fraction too small", ["data", "check", "synthetic", "--set", "n_train=20", "--fraction", "0.001"]),
@@ -225,8 +271,10 @@ def _mount_tmpfs(where: Path, options: str) -> bool:
     return os.system(f"mount -t tmpfs -o {options} tmpfs {where} 2>/dev/null") == 0
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root (the ENOSPC path is also simulated "
-                                                "in tests/records/test_full_disk.py)")
+@pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="mounting a tmpfs needs root (the ENOSPC path is also simulated in tests/records/test_full_disk.py)",
+)
 def test_read_only_and_full_results_folders(tmp_path: Path) -> None:
     ro, full = tmp_path / "ro", tmp_path / "full"
     if not _mount_tmpfs(ro, "size=1m,ro") or not _mount_tmpfs(full, "size=64k"):
@@ -238,8 +286,15 @@ def test_read_only_and_full_results_folders(tmp_path: Path) -> None:
                 fh.flush()
         suites, results, _ = _results(tmp_path / "src")
         for target, advice in ((ro, "read-only file system"), (full, "the disk is full")):
-            argv = ["baseline", "add", str(results), "--baselines", str(target / "baselines"),
-                    "--suites-dir", str(suites)]
+            argv = [
+                "baseline",
+                "add",
+                str(results),
+                "--baselines",
+                str(target / "baselines"),
+                "--suites-dir",
+                str(suites),
+            ]
             code, err = call(argv)
             assert code == 2 and "Traceback" not in err and advice in err, err
     finally:

@@ -41,10 +41,24 @@ def test_forward_backward_after_switch(name: str) -> None:
 
 
 def test_expected_models_registered() -> None:
-    expected = {"resnet18_cifar", "resnet50_cifar", "resnet_tiny", "vit_tiny", "deit_tiny_p4", "deit_tiny_p2",
-                "convit_cpu_tiny", "convit_tiny_p4", "convit_tiny_p2", "convit_tiny_9h_p4", "convit_tiny_9h_p2",
-                "reparam_vit_cpu_tiny", "reparam_vit_tiny_p4", "reparam_vit_tiny_p2",
-                "reparam_resnet18_cifar", "reparam_resnet_tiny"}
+    expected = {
+        "resnet18_cifar",
+        "resnet50_cifar",
+        "resnet_tiny",
+        "vit_tiny",
+        "deit_tiny_p4",
+        "deit_tiny_p2",
+        "convit_cpu_tiny",
+        "convit_tiny_p4",
+        "convit_tiny_p2",
+        "convit_tiny_9h_p4",
+        "convit_tiny_9h_p2",
+        "reparam_vit_cpu_tiny",
+        "reparam_vit_tiny_p4",
+        "reparam_vit_tiny_p2",
+        "reparam_resnet18_cifar",
+        "reparam_resnet_tiny",
+    }
     assert expected <= set(list_models())
 
 

@@ -184,5 +184,3 @@ def test_softening_is_exact_at_its_start_and_continuous_after() -> None:
 
         coarse, fine = biggest_jump(10), biggest_jump(40)
     assert fine < coarse / 2.5, (coarse, fine)  # about 1/4: the change is first order in the step
-
-

@@ -29,8 +29,9 @@ def norm(tensors: list[torch.Tensor]) -> float:
 def test_after_the_softening_window_the_layers_are_attention() -> None:
     torch.manual_seed(0)
     model = create_model("reparam_vit_cpu_tiny", num_classes=4, embed_dim=36, depth=2)
-    recipe = resolve_recipe({"optimizer": "adamw", "lr": 2e-3, "weight_decay": 0.05, "epochs": EPOCHS,
-                             "batch_size": 16})
+    recipe = resolve_recipe(
+        {"optimizer": "adamw", "lr": 2e-3, "weight_decay": 0.05, "epochs": EPOCHS, "batch_size": 16}
+    )
     opt = build_optimizer(model, recipe)
     protos = torch.randn(4, 3, 32, 32)
     y = torch.arange(16 * STEPS) % 4
@@ -49,7 +50,7 @@ def test_after_the_softening_window_the_layers_are_attention() -> None:
         model.train()
         for k in range(STEPS):
             soften_layers(model, SCHEDULE, EPOCHS, epoch + k / STEPS)
-            xb, yb = x[16 * k:16 * (k + 1)], y[16 * k:16 * (k + 1)]
+            xb, yb = x[16 * k : 16 * (k + 1)], y[16 * k : 16 * (k + 1)]
             opt.zero_grad()
             F.cross_entropy(model(xb), yb).backward()
             attns = [layer.attn for layer in reparam_layers(model) if layer.attn is not None]
@@ -62,8 +63,11 @@ def test_after_the_softening_window_the_layers_are_attention() -> None:
                 lr = opt.param_groups[0]["lr"]
                 decay_step = [lr * wd * p0 for p0 in snapshot]
                 grad_step = [p.detach() - p0 + d for p, p0, d in zip(pos, snapshot, decay_step)]
-                last = {"grad_ratio": norm([p.grad for p in pos]) / norm(content),
-                        "grad_step": norm(grad_step), "decay_step": norm(decay_step)}
+                last = {
+                    "grad_ratio": norm([p.grad for p in pos]) / norm(content),
+                    "grad_step": norm(grad_step),
+                    "decay_step": norm(decay_step),
+                }
                 assert last["grad_ratio"] >= 1e-3, last
                 assert last["grad_step"] > last["decay_step"], last
     model.eval()

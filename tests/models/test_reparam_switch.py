@@ -30,9 +30,15 @@ def rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).norm() / b.norm())
 
 
-@pytest.mark.parametrize("name,kw", [("reparam_vit_cpu_tiny", {}), ("reparam_resnet_tiny", {}),
-                                     ("reparam_resnet_tiny", {"reparam_stages": (2, 3, 4)}),
-                                     ("reparam_vit_tiny_p4", {})])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("reparam_vit_cpu_tiny", {}),
+        ("reparam_resnet_tiny", {}),
+        ("reparam_resnet_tiny", {"reparam_stages": (2, 3, 4)}),
+        ("reparam_vit_tiny_p4", {}),
+    ],
+)
 @torch.no_grad()
 def test_switch_leaves_logits_unchanged(name: str, kw: dict) -> None:
     torch.manual_seed(0)
@@ -67,18 +73,21 @@ def chain(n: int) -> nn.Module:
     return nn.Sequential(*[ReparamLayer(nn.Conv2d(2, 2, 3, padding=1), layout="nchw") for _ in range(n)])
 
 
-@pytest.mark.parametrize("schedule,n,expected", [
-    ({"kind": "never"}, 4, {}),
-    ({"kind": "zero"}, 4, {0: 0, 1: 0, 2: 0, 3: 0}),
-    ({"kind": "uniform", "epoch": 3}, 4, {0: 3, 1: 3, 2: 3, 3: 3}),
-    # docs/METHOD.md section 4: e_l = e_last - (l-1)/(L-1) (e_last - e_first): last layer at e_first
-    ({"kind": "prs", "first": 2, "last": 8}, 4, {0: 8, 1: 6, 2: 4, 3: 2}),
-    ({"kind": "reversed", "first": 2, "last": 8}, 4, {0: 2, 1: 4, 2: 6, 3: 8}),
-    ({"kind": "prs", "first": 1, "last": 6}, 6, {0: 6, 1: 5, 2: 4, 3: 3, 4: 2, 5: 1}),
-    ({"kind": "prs", "first": 0, "last": 5}, 3, {0: 5, 1: 3, 2: 0}),  # 2.5 rounds half up
-    ({"kind": "prs", "first": 4, "last": 4}, 3, {0: 4, 1: 4, 2: 4}),
-    ({"kind": "prs", "first": 2, "last": 9}, 1, {0: 2}),
-])
+@pytest.mark.parametrize(
+    "schedule,n,expected",
+    [
+        ({"kind": "never"}, 4, {}),
+        ({"kind": "zero"}, 4, {0: 0, 1: 0, 2: 0, 3: 0}),
+        ({"kind": "uniform", "epoch": 3}, 4, {0: 3, 1: 3, 2: 3, 3: 3}),
+        # docs/METHOD.md section 4: e_l = e_last - (l-1)/(L-1) (e_last - e_first): last layer at e_first
+        ({"kind": "prs", "first": 2, "last": 8}, 4, {0: 8, 1: 6, 2: 4, 3: 2}),
+        ({"kind": "reversed", "first": 2, "last": 8}, 4, {0: 2, 1: 4, 2: 6, 3: 8}),
+        ({"kind": "prs", "first": 1, "last": 6}, 6, {0: 6, 1: 5, 2: 4, 3: 3, 4: 2, 5: 1}),
+        ({"kind": "prs", "first": 0, "last": 5}, 3, {0: 5, 1: 3, 2: 0}),  # 2.5 rounds half up
+        ({"kind": "prs", "first": 4, "last": 4}, 3, {0: 4, 1: 4, 2: 4}),
+        ({"kind": "prs", "first": 2, "last": 9}, 1, {0: 2}),
+    ],
+)
 def test_schedule_switches_the_right_layers_at_the_right_epochs(schedule: dict, n: int, expected: dict) -> None:
     seen = fake_run(chain(n), schedule, epochs=10, steps_per_epoch=3)
     assert {i: e for i, (e, _) in seen.items()} == expected
@@ -112,27 +121,31 @@ def test_each_layer_softens_from_its_own_switch() -> None:
         apply_schedule(model, schedule, epoch, epochs, None, epoch * spe)
         for k in range(spe):
             soften_layers(model, schedule, epochs, epoch + k / spe)
-            seen[epoch + k / spe] = [None if la.attn is None else float(la.attn.locality)
-                                     for la in reparam_layers(model)]
+            seen[epoch + k / spe] = [
+                None if la.attn is None else float(la.attn.locality) for la in reparam_layers(model)
+            ]
     switch = {0: 6, 1: 5, 2: 3, 3: 2}
     for layer, s in switch.items():
-        assert seen[s - 0.25][layer] is None and seen[s][layer] == 16.0                # exact at its switch
-        assert seen[s + 1][layer] == pytest.approx(16 * (2 / 16) ** 0.5)               # geometric halfway
-        assert seen[s + 2][layer] == seen[9.75][layer] == 2.0                          # held at the end
+        assert seen[s - 0.25][layer] is None and seen[s][layer] == 16.0  # exact at its switch
+        assert seen[s + 1][layer] == pytest.approx(16 * (2 / 16) ** 0.5)  # geometric halfway
+        assert seen[s + 2][layer] == seen[9.75][layer] == 2.0  # held at the end
         trace = [seen[t][layer] for t in sorted(seen) if t >= s]
         assert all(b <= a for a, b in zip(trace, trace[1:]))
 
 
-@pytest.mark.parametrize("schedule,named", [
-    ({"kind": "sometimes"}, "'sometimes'"),
-    ({"kind": "never", "soften_epochs": 2}, "'soften_epochs'"),
-    ({"kind": "zero", "soften_epochs": 0}, "soften_epochs"),
-    ({"kind": "zero", "soften_epochs": 2, "locality_end": -1}, "locality_end"),
-    ({"kind": "zero", "locality_end": 2.0}, "no 'soften_epochs'"),
-    ({"kind": "uniform", "epoch": 10}, "epoch=10"),
-    ({"kind": "prs", "first": 3, "last": 12}, "last=12"),
-    ({"kind": "prs", "first": 5, "last": 2}, "first=5"),
-])
+@pytest.mark.parametrize(
+    "schedule,named",
+    [
+        ({"kind": "sometimes"}, "'sometimes'"),
+        ({"kind": "never", "soften_epochs": 2}, "'soften_epochs'"),
+        ({"kind": "zero", "soften_epochs": 0}, "soften_epochs"),
+        ({"kind": "zero", "soften_epochs": 2, "locality_end": -1}, "locality_end"),
+        ({"kind": "zero", "locality_end": 2.0}, "no 'soften_epochs'"),
+        ({"kind": "uniform", "epoch": 10}, "epoch=10"),
+        ({"kind": "prs", "first": 3, "last": 12}, "last=12"),
+        ({"kind": "prs", "first": 5, "last": 2}, "first=5"),
+    ],
+)
 def test_bad_schedule_raises_naming_the_value(schedule: dict, named: str) -> None:
     with pytest.raises(ValueError, match=named):
         apply_schedule(chain(2), schedule, 0, 10, None, 0)
@@ -154,8 +167,9 @@ def names_per_group(model: nn.Module, opt: torch.optim.Optimizer) -> list[list[s
 def test_optimizer_keeps_kernel_state_and_gets_new_params() -> None:
     torch.manual_seed(0)
     model = small_vit()
-    opt = torch.optim.SGD(param_groups_weight_decay(model, 0.05, no_weight_decay_list=model.no_weight_decay()),
-                          lr=0.1, momentum=0.9)
+    opt = torch.optim.SGD(
+        param_groups_weight_decay(model, 0.05, no_weight_decay_list=model.no_weight_decay()), lr=0.1, momentum=0.9
+    )
     x, y = torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))
     F.cross_entropy(model(x), y).backward()
     opt.step()
@@ -212,7 +226,7 @@ def test_diagnostics_per_layer() -> None:
     assert [d["phase"] for d in diag] == ["conv"] * 3 + ["attention"]
     assert all(set(d) == {"layer", "phase", "locality", "pos_target_mass", "gate", "attn_distance"} for d in diag)
     assert diag[0]["gate"] is None and diag[0]["attn_distance"] is None and diag[0]["locality"] is None
-    assert 0 < diag[3]["gate"] < 1 and 0 < diag[3]["attn_distance"] < 8 * 2 ** 0.5
+    assert 0 < diag[3]["gate"] < 1 and 0 < diag[3]["attn_distance"] < 8 * 2**0.5
     assert diag[3]["locality"] == 16.0 and diag[3]["pos_target_mass"] > 0.9999
 
 
@@ -266,7 +280,7 @@ def test_training_across_a_switch_keeps_loss_finite_and_decreasing() -> None:
         model.train()
         epoch_losses = []
         for i in range(0, 64, 16):
-            loss = F.cross_entropy(model(x[i:i + 16]), y[i:i + 16])
+            loss = F.cross_entropy(model(x[i : i + 16]), y[i : i + 16])
             assert torch.isfinite(loss)
             opt.zero_grad()
             loss.backward()
@@ -298,10 +312,11 @@ def test_kernels_learn_at_a_ninth_and_new_matrices_do_not() -> None:
     model = small_vit()
     recipe = resolve_recipe({"optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.05, "epochs": 2, "batch_size": 8})
     opt = build_optimizer(model, recipe)
-    kernel_group = next(g for g in opt.param_groups if any(p is reparam_layers(model)[0].conv.weight
-                                                           for p in g["params"]))
+    kernel_group = next(
+        g for g in opt.param_groups if any(p is reparam_layers(model)[0].conv.weight for p in g["params"])
+    )
     assert kernel_group["lr_scale"] == pytest.approx(1 / 9) and kernel_group["weight_decay"] == 0.05
-    assert len(kernel_group["params"]) == 4                                  # the four kernels, nothing else
+    assert len(kernel_group["params"]) == 4  # the four kernels, nothing else
     switch_layer(model, 1, opt)
     attn = reparam_layers(model)[1].attn
     group_of = {id(p): g for g in opt.param_groups for p in g["params"]}

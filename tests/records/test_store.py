@@ -20,8 +20,12 @@ from bench.records.validate import digest_of, with_digest
 from bench.suite.hashing import content_hash
 from bench.train.types import TrainResult
 
-CONFIG = {"model": {"name": "resnet_tiny", "kwargs": {}}, "recipe": {"optimizer": "sgd"},
-          "data": {"source": "synthetic", "fraction": 1.0}, "schedule": {"kind": "never"}}
+CONFIG = {
+    "model": {"name": "resnet_tiny", "kwargs": {}},
+    "recipe": {"optimizer": "sgd"},
+    "data": {"source": "synthetic", "fraction": 1.0},
+    "schedule": {"kind": "never"},
+}
 
 
 class Spec:
@@ -32,9 +36,12 @@ class Spec:
 
 
 def record(status: str = "complete", acc: float = 50.0) -> dict:
-    res = TrainResult(status, metrics={"test_acc": acc} if status == "complete" else {},
-                      history=[{"epoch": 1, "train_loss": 1.0, "test_acc": acc}],
-                      error=None if status == "complete" else "boom")
+    res = TrainResult(
+        status,
+        metrics={"test_acc": acc} if status == "complete" else {},
+        history=[{"epoch": 1, "train_loss": 1.0, "test_acc": acc}],
+        error=None if status == "complete" else "boom",
+    )
     return make_record(Spec, res, collect_provenance(torch.device("cpu")), 1.5, {"source": "synthetic"})
 
 
@@ -85,8 +92,13 @@ RecordStore(root).write(relpath, rec, replace=True)
 def test_concurrent_rewrites_keep_every_record(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     start = time.time() + 8.0
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), Spec.relpath,
-                               json.dumps(record(acc=float(i))), str(start)], env=env) for i in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path), Spec.relpath, json.dumps(record(acc=float(i))), str(start)],
+            env=env,
+        )
+        for i in range(4)
+    ]
     assert [p.wait(120) for p in procs] == [0, 0, 0, 0]
     kept = [json.loads(p.read_text()) for p in (tmp_path / "archive").rglob("*.json")]
     kept.append(RecordStore(tmp_path).read(Spec.relpath))
@@ -121,8 +133,9 @@ with store.lock(sys.argv[2]):
 
 def test_run_lock_names_the_live_holder_and_dead_holders_release(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path), Spec.relpath], stdout=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path), Spec.relpath], stdout=subprocess.PIPE, text=True, env=env
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
         store = RecordStore(tmp_path)
@@ -140,8 +153,9 @@ def test_run_lock_names_the_live_holder_and_dead_holders_release(tmp_path: Path)
     assert store.is_complete(Spec.relpath, Spec.config_hash)
 
 
-@pytest.mark.parametrize("relpath", ["../../escaped/seed0.json", "s/v1/smoke/../x/seed0.json", "/abs/seed0.json",
-                                     "s/v1/smoke/a/b/seed0"])
+@pytest.mark.parametrize(
+    "relpath", ["../../escaped/seed0.json", "s/v1/smoke/../x/seed0.json", "/abs/seed0.json", "s/v1/smoke/a/b/seed0"]
+)
 def test_unsafe_paths_refused(tmp_path: Path, relpath: str) -> None:
     with pytest.raises(BenchError, match="not made of safe names"):
         RecordStore(tmp_path).write(relpath, record())
@@ -171,8 +185,10 @@ def test_copied_record_refused(tmp_path: Path) -> None:
     copy.write_bytes(p.read_bytes())
     seen: list[str] = []
     assert [r["seed"] for r in store.all(report=seen.append)] == [0]
-    assert seen == [f"{copy}: identity (s/v1/smoke/a/synthetic-f1/seed0) does not match its place under runs/ "
-                    f"(s/v1/smoke/a/synthetic-f1/seed1.json); a copied or moved record is not counted"]
+    assert seen == [
+        f"{copy}: identity (s/v1/smoke/a/synthetic-f1/seed0) does not match its place under runs/ "
+        f"(s/v1/smoke/a/synthetic-f1/seed1.json); a copied or moved record is not counted"
+    ]
     # the same record under another arm's folder does not count for that arm either
     other = store.path("s/v1/smoke/b/synthetic-f1/seed0.json")
     other.parent.mkdir(parents=True)
@@ -185,18 +201,22 @@ def test_duplicates_across_folders_refused(tmp_path: Path) -> None:
     _, q = _stored(tmp_path / "b")
     records, problems = scan([tmp_path / "a", tmp_path / "b"])
     assert len(records) == 1
-    assert problems == [f"{q}: duplicate of run s/v1/smoke/a/synthetic-f1/seed0 already read from {p}; "
-                        f"not counted twice"]
+    assert problems == [
+        f"{q}: duplicate of run s/v1/smoke/a/synthetic-f1/seed0 already read from {p}; not counted twice"
+    ]
 
 
-@pytest.mark.parametrize("text,why", [
-    ("{not json", "unreadable run record"),
-    ("{}", "not a valid run record: (top level): 'schema' is a required property"),
-    ('{"x": NaN}', "unreadable run record (non-finite number NaN)"),
-    ('{"x": 1e999}', "unreadable run record (number 1e999 overflows to inf)"),
-    ("[" * 100_000, "unreadable run record"),
-    ("\xff\xfe", "unreadable run record"),
-])
+@pytest.mark.parametrize(
+    "text,why",
+    [
+        ("{not json", "unreadable run record"),
+        ("{}", "not a valid run record: (top level): 'schema' is a required property"),
+        ('{"x": NaN}', "unreadable run record (non-finite number NaN)"),
+        ('{"x": 1e999}', "unreadable run record (number 1e999 overflows to inf)"),
+        ("[" * 100_000, "unreadable run record"),
+        ("\xff\xfe", "unreadable run record"),
+    ],
+)
 def test_corrupt_record_is_named(tmp_path: Path, text: str, why: str) -> None:
     bad = RecordStore(tmp_path).path(Spec.relpath)
     bad.parent.mkdir(parents=True)
@@ -206,18 +226,21 @@ def test_corrupt_record_is_named(tmp_path: Path, text: str, why: str) -> None:
     assert len(seen) == 1 and seen[0].startswith(f"{bad}: {why}")
 
 
-@pytest.mark.parametrize("edit,where", [
-    (lambda r: r["metrics"].update(test_acc="50"), "metrics/test_acc: '50' is not of type 'number'"),
-    (lambda r: r["metrics"].update(test_acc=None), "metrics/test_acc: None is not of type 'number'"),
-    (lambda r: r["metrics"].pop("test_acc"), "metrics: 'test_acc' is a required property"),
-    (lambda r: r["metrics"].update(test_acc=101.0), "metrics/test_acc: 101.0 is greater than the maximum of 100"),
-    (lambda r: r["metrics"].update(train_loss=-1.0), "metrics/train_loss: -1.0 is less than the minimum of 0"),
-    (lambda r: r.update(metrics=[]), "metrics: [] is not of type 'object'"),
-    (lambda r: r.update(provenance="x"), "provenance: 'x' is not of type 'object'"),
-    (lambda r: r.update(history={}), "history: {} is not of type 'array'"),
-    (lambda r: r.update(seed="0"), "seed: '0' is not of type 'integer'"),
-    (lambda r: r.update(arm="../x"), "arm: '../x' does not match"),
-])
+@pytest.mark.parametrize(
+    "edit,where",
+    [
+        (lambda r: r["metrics"].update(test_acc="50"), "metrics/test_acc: '50' is not of type 'number'"),
+        (lambda r: r["metrics"].update(test_acc=None), "metrics/test_acc: None is not of type 'number'"),
+        (lambda r: r["metrics"].pop("test_acc"), "metrics: 'test_acc' is a required property"),
+        (lambda r: r["metrics"].update(test_acc=101.0), "metrics/test_acc: 101.0 is greater than the maximum of 100"),
+        (lambda r: r["metrics"].update(train_loss=-1.0), "metrics/train_loss: -1.0 is less than the minimum of 0"),
+        (lambda r: r.update(metrics=[]), "metrics: [] is not of type 'object'"),
+        (lambda r: r.update(provenance="x"), "provenance: 'x' is not of type 'object'"),
+        (lambda r: r.update(history={}), "history: {} is not of type 'array'"),
+        (lambda r: r.update(seed="0"), "seed: '0' is not of type 'integer'"),
+        (lambda r: r.update(arm="../x"), "arm: '../x' does not match"),
+    ],
+)
 def test_schema_violations_refused_even_with_a_fresh_digest(tmp_path: Path, edit, where: str) -> None:
     store, p = _stored(tmp_path)
     raw = json.loads(p.read_text())
@@ -233,8 +256,9 @@ def test_optional_fields_of_other_modules_are_allowed(tmp_path: Path) -> None:
     rec["runtime"] = {"device_type": "cpu", "precision": "fp32", "compile": False, "world_size": 1}
     rec["model_stats"] = {"params_start": 10, "params_end": 12, "gflops_start": 0.1, "gflops_end": 0.2}
     rec["metrics"]["test_acc_best"] = 51.0
-    rec["history"][0]["layers"] = [{"layer": 0, "phase": "conv", "locality": 0.5, "pos_target_mass": 0.1,
-                                    "gate": 1.0, "attn_distance": 2.0}]
+    rec["history"][0]["layers"] = [
+        {"layer": 0, "phase": "conv", "locality": 0.5, "pos_target_mass": 0.1, "gate": 1.0, "attn_distance": 2.0}
+    ]
     store = RecordStore(tmp_path)
     store.write(Spec.relpath, rec)
     assert store.read(Spec.relpath)["runtime"]["world_size"] == 1

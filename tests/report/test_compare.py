@@ -48,10 +48,18 @@ def test_compare_cli(tmp_path, capsys) -> None:
 @pytest.fixture
 def two_sides(tmp_path):
     suite = toy_suite(tmp_path / "s", "")
-    _store(tmp_path / "A", suite, {("resnet", 1.0): [70.0, 70.5, 71.0], ("vit", 1.0): [60.0, 61.0, 62.0]},
-           git={"commit": "a" * 40, "dirty": False})
-    _store(tmp_path / "B", suite, {("resnet", 1.0): [69.0, 69.5, 70.0], ("vit", 1.0): [60.5, 61.0, 61.5]},
-           git={"commit": "b" * 40, "dirty": True})
+    _store(
+        tmp_path / "A",
+        suite,
+        {("resnet", 1.0): [70.0, 70.5, 71.0], ("vit", 1.0): [60.0, 61.0, 62.0]},
+        git={"commit": "a" * 40, "dirty": False},
+    )
+    _store(
+        tmp_path / "B",
+        suite,
+        {("resnet", 1.0): [69.0, 69.5, 70.0], ("vit", 1.0): [60.5, 61.0, 61.5]},
+        git={"commit": "b" * 40, "dirty": True},
+    )
     return [str(tmp_path / "A"), str(tmp_path / "B")]
 
 
@@ -75,7 +83,7 @@ def test_compare_csv_and_json_are_tidy(two_sides, capsys) -> None:
 
 
 def test_fail_below_gates_on_the_drop(two_sides, capsys) -> None:
-    assert main(["compare", *two_sides, "--fail-below", "1.5"]) == 0   # resnet dropped 1.00
+    assert main(["compare", *two_sides, "--fail-below", "1.5"]) == 0  # resnet dropped 1.00
     capsys.readouterr()
     assert main(["compare", *two_sides, "--fail-below", "0.5"]) == 1
     err = capsys.readouterr().err
@@ -103,7 +111,16 @@ def test_baseline_add_and_list_cli(tmp_path, capsys, baselines) -> None:
 def test_baseline_add_refuses_stale_records(tmp_path, capsys, baselines) -> None:
     old = toy_suite(tmp_path / "old", "")
     _store(tmp_path / "results", old, {("resnet", 1.0): [70.0, 70.5, 71.0]})
-    toy_suite(tmp_path / "suites", "[tiers.quick.recipe]\nlr = 0.3\n")      # same name and version, new config
-    code = main(["baseline", "add", str(tmp_path / "results"), "--suites-dir", str(tmp_path / "suites"),
-                 "--baselines", str(baselines.root)])
+    toy_suite(tmp_path / "suites", "[tiers.quick.recipe]\nlr = 0.3\n")  # same name and version, new config
+    code = main(
+        [
+            "baseline",
+            "add",
+            str(tmp_path / "results"),
+            "--suites-dir",
+            str(tmp_path / "suites"),
+            "--baselines",
+            str(baselines.root),
+        ]
+    )
     assert code == 2 and "not in today's plan" in capsys.readouterr().err

@@ -17,11 +17,17 @@ from tests.fakes import check_toml as ck
 from tests.fakes import fake_records, toy_suite
 
 FR = (0.1, 1.0)
-CHECKS = (ck("order", a="vit", b="resnet", fraction=1.0, claim="C1")
-          + ck("crossover", a="vit", b="resnet", claim="C1")
-          + ck("band", arm="resnet", reference="toy-single", fraction=1.0, tolerance=1.0))
-VALS = {("resnet", 0.1): [50.0, 50.5, 51.0], ("resnet", 1.0): [70.0, 70.5, 71.0],
-        ("vit", 0.1): [40.0, 40.5, 41.0], ("vit", 1.0): [75.0, 75.5, 76.0]}
+CHECKS = (
+    ck("order", a="vit", b="resnet", fraction=1.0, claim="C1")
+    + ck("crossover", a="vit", b="resnet", claim="C1")
+    + ck("band", arm="resnet", reference="toy-single", fraction=1.0, tolerance=1.0)
+)
+VALS = {
+    ("resnet", 0.1): [50.0, 50.5, 51.0],
+    ("resnet", 1.0): [70.0, 70.5, 71.0],
+    ("vit", 0.1): [40.0, 40.5, 41.0],
+    ("vit", 1.0): [75.0, 75.5, 76.0],
+}
 
 
 @pytest.fixture
@@ -51,8 +57,18 @@ def test_json_is_tidy_ids_and_numbers(stored, baselines) -> None:
     suite, store = stored
     arms, checks = build_tables([suite], store.all(), baselines=baselines)
     data = json.loads(render(arms, checks, "json"))
-    assert data["claims"][0] == {"claim": "C1", "suite": "toy", "version": 1, "tier": "quick", "checks": 2,
-                                 "pass": 2, "fail": 0, "inconclusive": 0, "not_run": 0, "verdict": "pass"}
+    assert data["claims"][0] == {
+        "claim": "C1",
+        "suite": "toy",
+        "version": 1,
+        "tier": "quick",
+        "checks": 2,
+        "pass": 2,
+        "fail": 0,
+        "inconclusive": 0,
+        "not_run": 0,
+        "verdict": "pass",
+    }
     first = data["arms"][0]
     assert first["arm"] == "resnet" and first["arm_label"] == "RESNET" and first["top1_values"] == [50.0, 50.5, 51.0]
     assert first["top1_mean"] == pytest.approx(50.5) and first["top1_std"] == pytest.approx(0.5)
@@ -102,9 +118,15 @@ def test_model_stats_and_epoch_rule_in_the_arms_table(tmp_path, baselines) -> No
     recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0, 71.0], ("vit", 1.0): [60.0, 61.0]})
     for r in recs:
         if r["arm"] == "vit":
-            r["model_stats"] = {"params_start": 5_500_000, "params_end": 5_700_000, "gflops_start": 1.25,
-                                "gflops_end": 1.5}
-    suite.tiers["quick"]["epoch_rule"] = "constant-steps"  # a tier key the suite schema owns; the table shows it when present
+            r["model_stats"] = {
+                "params_start": 5_500_000,
+                "params_end": 5_700_000,
+                "gflops_start": 1.25,
+                "gflops_end": 1.5,
+            }
+    suite.tiers["quick"]["epoch_rule"] = (
+        "constant-steps"  # a tier key the suite schema owns; the table shows it when present
+    )
     arms, checks = build_tables([suite], recs, baselines=baselines)
     vit = next(r for r in arms if r.arm == "vit")
     assert vit.display()["Params (M)"] == "5.50 → 5.70" and vit.display()["GFLOPs"] == "1.25 → 1.5"
@@ -117,12 +139,13 @@ def test_model_stats_and_epoch_rule_in_the_arms_table(tmp_path, baselines) -> No
 
 
 def test_undecided_checks_are_the_strict_gate(tmp_path, baselines) -> None:
-    checks_toml = (ck("order", a="vit", b="resnet", claim="C1")
-                   + ck("order", a="resnet", b="vit", claim="C1", decides=False))
+    checks_toml = ck("order", a="vit", b="resnet", claim="C1") + ck(
+        "order", a="resnet", b="vit", claim="C1", decides=False
+    )
     suite = toy_suite(tmp_path / "s", checks_toml)
     _, none_run = build_tables([suite], [], tiers=["quick"], baselines=baselines)
     assert [r.status for r in none_run] == ["not run", "not run"]
-    assert [r.decides for r in undecided(none_run)] == [True]   # the informative check does not gate
+    assert [r.decides for r in undecided(none_run)] == [True]  # the informative check does not gate
     recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0, 70.5, 71.0], ("vit", 1.0): [75.0, 75.5, 76.0]})
     _, done = build_tables([suite], recs, baselines=baselines)
     assert undecided(done) == [] and [r.status for r in done] == ["pass", "fail"]
@@ -157,20 +180,41 @@ def test_tables_and_plots_side_by_side(stored, baselines, tmp_path) -> None:
     arms, checks = build_tables([suite], store.all(), baselines=baselines)
     files = write_tables(out, arms, checks) + write_plots([suite], store.all(), out)
     names = sorted(p.name for p in files)
-    assert names == ["leaderboard-arms.csv", "leaderboard-checks.csv", "leaderboard-claims.csv", "leaderboard.json",
-                     "leaderboard.md", "toy-v1-quick-accuracy-vs-fraction.png",
-                     "toy-v1-quick-curves-synthetic-f0.1.png", "toy-v1-quick-curves-synthetic-f1.png"]
+    assert names == [
+        "leaderboard-arms.csv",
+        "leaderboard-checks.csv",
+        "leaderboard-claims.csv",
+        "leaderboard.json",
+        "leaderboard.md",
+        "toy-v1-quick-accuracy-vs-fraction.png",
+        "toy-v1-quick-curves-synthetic-f0.1.png",
+        "toy-v1-quick-curves-synthetic-f1.png",
+    ]
     assert all(p.stat().st_size > 0 for p in files)
     assert (out / "toy-v1-quick-accuracy-vs-fraction.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_fourier_plots_from_analysis_summaries(tmp_path) -> None:
     suite = toy_suite(tmp_path / "s", "")
-    blocks = [{"freq": [0.0, 0.25, 0.5], "delta": [0.0, -0.5 * d, -1.0 * d], "depth": d, "attention": d > 0.4,
-               "kind": "attention" if d > 0.4 else "conv", "hf_freq": 0.5, "hf_delta": -1.0 * d} for d in (0.0, 0.5, 1.0)]
+    blocks = [
+        {
+            "freq": [0.0, 0.25, 0.5],
+            "delta": [0.0, -0.5 * d, -1.0 * d],
+            "depth": d,
+            "attention": d > 0.4,
+            "kind": "attention" if d > 0.4 else "conv",
+            "hf_freq": 0.5,
+            "hf_delta": -1.0 * d,
+        }
+        for d in (0.0, 0.5, 1.0)
+    ]
     summary = {"images": 8, "blocks": blocks}
-    recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0], ("vit", 1.0): [71.0]},
-                        analysis={("resnet", 1.0): [{"fourier": summary}], ("vit", 1.0): [{"fourier": summary}]})
+    recs = fake_records(
+        suite,
+        "quick",
+        {("resnet", 1.0): [70.0], ("vit", 1.0): [71.0]},
+        analysis={("resnet", 1.0): [{"fourier": summary}], ("vit", 1.0): [{"fourier": summary}]},
+    )
     files = write_plots([suite], recs, tmp_path / "plots")
     names = sorted(p.name for p in files)
     assert "toy-v1-quick-fourier-depth-synthetic-f1.png" in names

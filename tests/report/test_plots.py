@@ -23,24 +23,28 @@ from bench.verdicts import evaluate
 from tests.fakes import check_toml as ck
 from tests.fakes import fake_records, toy_suite
 
-VALS = {("resnet", 0.1): [50.0, 50.5, 51.0], ("resnet", 1.0): [70.0, 70.5, 71.0],
-        ("vit", 0.1): [40.0, 40.5, 41.0], ("vit", 1.0): [75.0, 75.5, 76.0]}
+VALS = {
+    ("resnet", 0.1): [50.0, 50.5, 51.0],
+    ("resnet", 1.0): [70.0, 70.5, 71.0],
+    ("vit", 0.1): [40.0, 40.5, 41.0],
+    ("vit", 1.0): [75.0, 75.5, 76.0],
+}
 BAND = ck("band", arm="resnet", reference="toy-single", fraction=1.0, tolerance=1.0)
 
 
 def test_legend_names_the_model_the_records_trained(tmp_path: Path) -> None:
     suite = toy_suite(tmp_path, "")
     recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0], ("vit", 1.0): [71.0]})
-    assert arm_label(suite, "resnet", recs) == "RESNET"          # the arm's own model: its label
+    assert arm_label(suite, "resnet", recs) == "RESNET"  # the arm's own model: its label
     for r in recs:
         if r["arm"] == "resnet":
-            r["config"]["model"]["name"] = "resnet18_cifar"          # a tier that trains another model
+            r["config"]["model"]["name"] = "resnet18_cifar"  # a tier that trains another model
     assert arm_label(suite, "resnet", recs) == "resnet18_cifar (resnet arm)"
 
 
 def test_mean_and_t_interval() -> None:
     m, half = mean_ci([1.0, 2.0, 3.0])
-    assert m == 2.0 and half == pytest.approx(stats.t.ppf(0.975, 2) * 1.0 / 3 ** 0.5)
+    assert m == 2.0 and half == pytest.approx(stats.t.ppf(0.975, 2) * 1.0 / 3**0.5)
     assert mean_ci([4.0]) == (4.0, None)
 
 
@@ -48,15 +52,19 @@ def test_reported_points_come_from_band_verdicts(tmp_path: Path, baselines: Any)
     suite = toy_suite(tmp_path, BAND, fractions=(0.1, 1.0))
     recs = fake_records(suite, "quick", VALS)
     pts = reported_points(evaluate(suite, "quick", recs, baselines=baselines), recs)
-    assert pts == [{"arm": "resnet", "fraction": 1.0, "value": 70.0, "lo": 69.0, "hi": 71.0,
-                    "label": "70 [toy-single]"}]
+    assert pts == [
+        {"arm": "resnet", "fraction": 1.0, "value": 70.0, "lo": 69.0, "hi": 71.0, "label": "70 [toy-single]"}
+    ]
 
 
 def test_switch_epochs_and_chance(tmp_path: Path) -> None:
     suite = toy_suite(tmp_path, "")
     recs = fake_records(suite, "quick", {("vit", 1.0): [71.0, 72.0]})
-    recs[0]["events"] = [{"event": "switch", "epoch": 1, "layer": 0}, {"event": "resume", "epoch": 2},
-                         {"event": "switch", "epoch": 0, "layer": 1}]
+    recs[0]["events"] = [
+        {"event": "switch", "epoch": 1, "layer": 0},
+        {"event": "resume", "epoch": 2},
+        {"event": "switch", "epoch": 0, "layer": 1},
+    ]
     assert switch_epochs(recs) == [0, 1]
     assert chance_level(recs) == 10.0
 
@@ -105,5 +113,9 @@ def test_curves_mark_switches_and_chance(tmp_path: Path, monkeypatch: pytest.Mon
     horizontal = [ln.get_ydata()[0] for ln in ax_acc.lines if list(ln.get_ydata()) == [10.0, 10.0]]
     assert vertical == [1] and horizontal == [10.0]
     labels = figs[0].axes[1].get_legend().get_texts()
-    assert [t.get_text() for t in labels] == ["RESNET (n=1)", "VIT (n=1)", "chance (10%)",
-                                              "switch (x = epochs done; arm colour)"]
+    assert [t.get_text() for t in labels] == [
+        "RESNET (n=1)",
+        "VIT (n=1)",
+        "chance (10%)",
+        "switch (x = epochs done; arm colour)",
+    ]

@@ -9,9 +9,17 @@ from tests.fakes import fake_records, toy_suite
 
 
 def layers(epoch: int, switch: list[int]) -> list[dict]:
-    return [{"layer": i, "phase": "attention" if epoch >= s else "conv", "locality": None,
-             "pos_target_mass": (0.9 if epoch == s else 0.4) if epoch >= s else None, "gate": None,
-             "attn_distance": None} for i, s in enumerate(switch)]
+    return [
+        {
+            "layer": i,
+            "phase": "attention" if epoch >= s else "conv",
+            "locality": None,
+            "pos_target_mass": (0.9 if epoch == s else 0.4) if epoch >= s else None,
+            "gate": None,
+            "attn_distance": None,
+        }
+        for i, s in enumerate(switch)
+    ]
 
 
 def test_timeline_grid_and_plot(tmp_path) -> None:
@@ -21,9 +29,9 @@ def test_timeline_grid_and_plot(tmp_path) -> None:
     vit["history"] = [{"epoch": e + 1, "test_acc": 50.0, "layers": layers(e, [2, 1, 0])} for e in range(4)]
     grid = _timeline(vit)
     assert grid.shape == (3, 4)
-    assert np.isnan(grid[0, :2]).all() and grid[0, 2] == 0.9 and grid[0, 3] == 0.4   # conv, switch, softened
+    assert np.isnan(grid[0, :2]).all() and grid[0, 2] == 0.9 and grid[0, 3] == 0.4  # conv, switch, softened
     assert grid[2, 0] == 0.9 and np.isnan(grid[1, 0])
-    assert _timeline(next(r for r in recs if r["arm"] == "resnet")) is None           # no layers: no panel
+    assert _timeline(next(r for r in recs if r["arm"] == "resnet")) is None  # no layers: no panel
     files = write_plots([suite], recs, tmp_path / "plots")
     timeline = [p for p in files if "switch-timeline" in p.name]
     assert [p.name for p in timeline] == ["toy-v1-quick-switch-timeline-synthetic-f1.png"]

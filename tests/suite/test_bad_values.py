@@ -15,15 +15,24 @@ from bench.suite_check import load_checked_suite
 from .test_load import GOOD, write
 
 
-@pytest.mark.parametrize("edit, needle", [
-    (lambda t: t.replace("[arms.a]", '[arms."../../../../escaped"]').replace('arms.a', 'arms.x'),
-     "key 'arms' must be a non-empty table of arm tables, each named by a safe name"),
-    (lambda t: t.replace("[arms.b]", '[arms."a/b"]').replace("overrides.b", 'overrides."a/b"'),
-     "each named by a safe name"),
-    (lambda t: t.replace("[tiers.smoke]", '[tiers."..".x]\n[tiers.smoke]'), "non-empty table of tier tables"),
-    (lambda t: t.replace("[tiers.smoke]", "[tiers.smoke]\n").replace("tiers.smoke", 'tiers.".hidden"'),
-     "each named by a safe name"),
-])
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (
+            lambda t: t.replace("[arms.a]", '[arms."../../../../escaped"]').replace("arms.a", "arms.x"),
+            "key 'arms' must be a non-empty table of arm tables, each named by a safe name",
+        ),
+        (
+            lambda t: t.replace("[arms.b]", '[arms."a/b"]').replace("overrides.b", 'overrides."a/b"'),
+            "each named by a safe name",
+        ),
+        (lambda t: t.replace("[tiers.smoke]", '[tiers."..".x]\n[tiers.smoke]'), "non-empty table of tier tables"),
+        (
+            lambda t: t.replace("[tiers.smoke]", "[tiers.smoke]\n").replace("tiers.smoke", 'tiers.".hidden"'),
+            "each named by a safe name",
+        ),
+    ],
+)
 def test_unsafe_names_refused(tmp_path: Path, edit, needle: str) -> None:
     path = write(tmp_path, edit(GOOD))
     with pytest.raises(BenchError) as err:
@@ -49,17 +58,25 @@ def test_escaping_arm_writes_nothing_outside(tmp_path: Path, capsys: pytest.Capt
     assert not any(p.name == "escaped" for p in tmp_path.rglob("*"))
 
 
-@pytest.mark.parametrize("edit, needle", [
-    (lambda t: t.replace("lr = 0.1", "lr = inf"), "'lr' must be a finite learning rate > 0"),
-    (lambda t: t.replace("lr = 0.1", "lr = 0"), "'lr' must be a finite learning rate > 0"),
-    (lambda t: t.replace('[recipes.r]\noptimizer = "sgd"\nlr = 0.1', '[recipes]\nr = "sgd"'), "key 'recipes' must be"),
-    (lambda t: t.replace("margin = 1.0", 'margin = "abc"'), "checks[0].margin' must be a number"),
-    (lambda t: t.replace("margin = 1.0", "margn = 1.0"), "unknown key 'tiers.smoke.checks[0].margn'"),
-    (lambda t: t.replace("seeds = [0, 1]", f"seeds = [0, {2**63 - 1}]"), "'tiers.smoke.seeds' must be"),
-    (lambda t: t.replace("seeds = [0, 1]", "seeds = [0, 1]\nrecipe = {{ label_smoothing = 1.0 }}"),
-     "'label_smoothing' must be a number in [0, 1)"),
-    (lambda t: t.replace("n_test = 32", "n_test = 32, n_trian = 5"), "has no option 'n_trian'"),
-])
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (lambda t: t.replace("lr = 0.1", "lr = inf"), "'lr' must be a finite learning rate > 0"),
+        (lambda t: t.replace("lr = 0.1", "lr = 0"), "'lr' must be a finite learning rate > 0"),
+        (
+            lambda t: t.replace('[recipes.r]\noptimizer = "sgd"\nlr = 0.1', '[recipes]\nr = "sgd"'),
+            "key 'recipes' must be",
+        ),
+        (lambda t: t.replace("margin = 1.0", 'margin = "abc"'), "checks[0].margin' must be a number"),
+        (lambda t: t.replace("margin = 1.0", "margn = 1.0"), "unknown key 'tiers.smoke.checks[0].margn'"),
+        (lambda t: t.replace("seeds = [0, 1]", f"seeds = [0, {2**63 - 1}]"), "'tiers.smoke.seeds' must be"),
+        (
+            lambda t: t.replace("seeds = [0, 1]", "seeds = [0, 1]\nrecipe = {{ label_smoothing = 1.0 }}"),
+            "'label_smoothing' must be a number in [0, 1)",
+        ),
+        (lambda t: t.replace("n_test = 32", "n_test = 32, n_trian = 5"), "has no option 'n_trian'"),
+    ],
+)
 def test_values_that_crashed_later_are_refused_at_load(tmp_path: Path, edit, needle: str) -> None:
     path = write(tmp_path, edit(GOOD))
     with pytest.raises(BenchError) as err:

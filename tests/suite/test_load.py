@@ -76,8 +76,12 @@ def test_good_file_resolves_with_overrides(tmp_path: Path) -> None:
         (lambda t: t.replace('source = "synthetic"', 'source = "nowhere"'), "unknown data source 'nowhere'"),
         (lambda t: t.replace("batch_size = 16", "batch_size = 16\nbogus = 1"), "unknown key 'tiers.smoke.bogus'"),
         (lambda t: t + '\n[tiers.smoke.overrides.c]\nmodel = "vit_tiny"\n', "'tiers.smoke.overrides.c'"),
-        (lambda t: t.replace('recipe = "r"\n[tiers', 'recipe = "r"\nschedule = {{ kind = "prs", first = 1, last = 9 }}\n[tiers'),
-         "past the end of training"),
+        (
+            lambda t: t.replace(
+                'recipe = "r"\n[tiers', 'recipe = "r"\nschedule = {{ kind = "prs", first = 1, last = 9 }}\n[tiers'
+            ),
+            "past the end of training",
+        ),
         (lambda t: t.replace("[arms.a]", "[arms.a\n"), "not valid TOML"),
         (lambda t: t.replace("lr = 0.1", "lr = 0.1\nlearning_rate = 1"), "unknown recipe key 'learning_rate'"),
     ],
@@ -112,7 +116,9 @@ def test_every_check_kind_declares_its_keys(tmp_path: Path) -> None:
     with pytest.raises(BenchError) as err:
         load_checked_suite(path)
     msg = str(err.value)
-    assert f"{path}: unknown key 'tiers.smoke.checks[0].marign' (allowed: arms, claim, decides, kind, margin, name)" == msg
+    assert (
+        f"{path}: unknown key 'tiers.smoke.checks[0].marign' (allowed: arms, claim, decides, kind, margin, name)" == msg
+    )
     path = write(tmp_path, GOOD.replace("margin = 1.0", 'margin = "2"'))
     with pytest.raises(BenchError, match=r"key 'tiers.smoke.checks\[0\].margin' must be a number"):
         load_checked_suite(path)

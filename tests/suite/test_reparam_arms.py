@@ -48,7 +48,7 @@ def test_never_wide_matches_the_switched_models_parameters(tier: str) -> None:
     for i in range(len(reparam_layers(switched))):
         switch_layer(switched, i)
     wide, never = build(s.resolve("never_wide", tier)), build(s.resolve("never", tier))
-    assert count_params(never) < 0.85 * count_params(switched)           # the gap the control closes
+    assert count_params(never) < 0.85 * count_params(switched)  # the gap the control closes
     assert abs(count_params(wide) - count_params(switched)) <= 1e-3 * count_params(switched)
 
 
@@ -73,7 +73,7 @@ def test_reparam_interp_fourier_claims_rest_on_16x16_maps() -> None:
             c3 = next(c for c in fourier if c["claim"] == "C3")
             assert (c3["kind"], c3["a"], c3["b"]) == ("order", "never", "deit")
             c4 = next(c for c in fourier if c["claim"] == "C4")
-            assert c4["arms"][0] == "deit" and c4["arms"][-1] == "never"   # DeiT is the attention end
+            assert c4["arms"][0] == "deit" and c4["arms"][-1] == "never"  # DeiT is the attention end
         elif tier == "quick":
             assert sides == {8} and not fourier and "cannot carry" in spec["description"]
     assert "ConViT-style local init" in s.arm_label("zero")

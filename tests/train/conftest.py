@@ -19,8 +19,15 @@ from bench.data.types import DataBundle
 BASE: dict[str, Any] = {
     "model": {"name": "resnet_tiny", "kwargs": {}},
     "schedule": {"kind": "never"},
-    "recipe": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "epochs": 2,
-               "batch_size": 16, "augment": {"crop_pad": 4, "flip": True}},
+    "recipe": {
+        "optimizer": "sgd",
+        "lr": 0.05,
+        "momentum": 0.9,
+        "weight_decay": 5e-4,
+        "epochs": 2,
+        "batch_size": 16,
+        "augment": {"crop_pad": 4, "flip": True},
+    },
     "data": {"source": "synthetic", "num_classes": 10, "n_train": 128, "n_test": 64},
 }
 
@@ -31,8 +38,13 @@ RUN_SCRIPT = Path(__file__).with_name("run_script.py")
 def launch_script(mode: str, run_dir: Path, *extra: str) -> subprocess.Popen:
     """run_script.py MODE RUN_DIR ... in a fresh single-threaded process (bitwise results need it)."""
     env = {**os.environ, "PRS_BENCH_TEST_THREADS": "1"}
-    return subprocess.Popen([sys.executable, str(RUN_SCRIPT), mode, str(run_dir), *extra], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(RUN_SCRIPT), mode, str(run_dir), *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.fixture

@@ -22,18 +22,42 @@ from bench.models import MODELS, create_model  # noqa: E402
 from bench.train import CoreOptions, train_run  # noqa: E402
 from bench.train.distributed import DistInfo  # noqa: E402
 
-AUG_ALL = {"crop_pad": 4, "flip": True, "randaugment": True, "mixup": 0.8, "cutmix": 1.0,
-           "random_erasing": 0.25}
+AUG_ALL = {"crop_pad": 4, "flip": True, "randaugment": True, "mixup": 0.8, "cutmix": 1.0, "random_erasing": 0.25}
 SCENARIOS = {
     # every RNG stream is used: data order, crop/flip/RandAugment generator, erasing (python),
     # mixup (numpy), drop-path (torch); BatchNorm running stats; SGD momentum; warm-up + cosine
-    "resume": ("slow_resnet_tiny", {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4,
-                                    "epochs": 2, "batch_size": 32, "warmup_epochs": 1, "label_smoothing": 0.1,
-                                    "drop_path": 0.1, "augment": AUG_ALL}, 256),
+    "resume": (
+        "slow_resnet_tiny",
+        {
+            "optimizer": "sgd",
+            "lr": 0.05,
+            "momentum": 0.9,
+            "weight_decay": 5e-4,
+            "epochs": 2,
+            "batch_size": 32,
+            "warmup_epochs": 1,
+            "label_smoothing": 0.1,
+            "drop_path": 0.1,
+            "augment": AUG_ALL,
+        },
+        256,
+    ),
     # no BatchNorm, no dropout: DDP must equal one process with the same global batch
-    "ddp": ("vit_tiny", {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "epochs": 2,
-                         "batch_size": 32, "grad_clip": 1.0, "label_smoothing": 0.1,
-                         "augment": {"crop_pad": 4, "flip": True}}, 128),
+    "ddp": (
+        "vit_tiny",
+        {
+            "optimizer": "sgd",
+            "lr": 0.05,
+            "momentum": 0.9,
+            "weight_decay": 5e-4,
+            "epochs": 2,
+            "batch_size": 32,
+            "grad_clip": 1.0,
+            "label_smoothing": 0.1,
+            "augment": {"crop_pad": 4, "flip": True},
+        },
+        128,
+    ),
 }
 
 
@@ -57,15 +81,27 @@ def main() -> None:
 
     dist = DistInfo()
     if a.world > 1:
-        torch.distributed.init_process_group("gloo", init_method=f"file://{a.init}", rank=a.rank,
-                                             world_size=a.world)
+        torch.distributed.init_process_group("gloo", init_method=f"file://{a.init}", rank=a.rank, world_size=a.world)
         dist = DistInfo(a.rank, a.world, a.rank)
     model, recipe, n_train = SCENARIOS[a.scenario]
-    config = {"model": {"name": model, "kwargs": {}}, "schedule": {"kind": "never"}, "recipe": recipe,
-              "data": {"source": "synthetic"}}
+    config = {
+        "model": {"name": model, "kwargs": {}},
+        "schedule": {"kind": "never"},
+        "recipe": recipe,
+        "data": {"source": "synthetic"},
+    }
     data = make_synthetic(num_classes=10, n_train=n_train, n_test=64, seed=0)
-    result = train_run(config, data, torch.device("cpu"), seed=3, progress=False, run_dir=a.run_dir,
-                       resume=a.resume, options=CoreOptions(checkpoint_steps=3), dist=dist)
+    result = train_run(
+        config,
+        data,
+        torch.device("cpu"),
+        seed=3,
+        progress=False,
+        run_dir=a.run_dir,
+        resume=a.resume,
+        options=CoreOptions(checkpoint_steps=3),
+        dist=dist,
+    )
     if dist.is_main:
         history = [{k: v for k, v in h.items() if k not in ("time_s", "img_per_s")} for h in result.history]
         out = {"status": result.status, "error": result.error, "metrics": result.metrics, "history": history}

@@ -50,7 +50,7 @@ def test_crop_flip_match_torchvision_in_distribution() -> None:
     ref = torch.stack([ref_tf(img) for img in x[:1500]])
     for out in (ours, ref):
         assert out.shape[1:] == (3, H, H) and out.dtype == torch.uint8
-        pad_px = out[:, 2] == 0                                   # zero padding, never colour
+        pad_px = out[:, 2] == 0  # zero padding, never colour
         assert bool((out[:, :2][pad_px.unsqueeze(1).expand(-1, 2, -1, -1)] == 0).all())
     stats = [recover(o) for o in (ours, ref)]
     for dy, dx, flipped in stats:
@@ -60,12 +60,12 @@ def test_crop_flip_match_torchvision_in_distribution() -> None:
             counts = np.bincount(d, minlength=2 * PAD + 1)
             expected = len(d) / (2 * PAD + 1)
             chi2 = ((counts - expected) ** 2 / expected).sum()
-            assert chi2 < 30, counts                                 # 8 dof: p ~ 2e-4
+            assert chi2 < 30, counts  # 8 dof: p ~ 2e-4
     (ody, odx, _), (rdy, rdx, _) = stats
     for a, b in ((ody, rdy), (odx, rdx)):
         pa = np.bincount(a, minlength=9) / len(a)
         pb = np.bincount(b, minlength=9) / len(b)
-        assert 0.5 * np.abs(pa - pb).sum() < 0.06                  # total variation distance
+        assert 0.5 * np.abs(pa - pb).sum() < 0.06  # total variation distance
 
 
 def test_rank_slice_augments_like_the_global_batch() -> None:
@@ -80,7 +80,7 @@ FILL = tuple(min(255, round(255 * m)) for m in CIFAR_MEAN)
 
 
 def natural_images(n: int) -> np.ndarray:
-    return make_synthetic(10, n, 10, 0).train.x                     # (n, 32, 32, 3) uint8, textured
+    return make_synthetic(10, n, 10, 0).train.x  # (n, 32, 32, 3) uint8, textured
 
 
 def as_tensor(images: list[Image.Image]) -> torch.Tensor:
@@ -89,12 +89,21 @@ def as_tensor(images: list[Image.Image]) -> torch.Tensor:
 
 # timm function and argument per op, applied to PIL images
 REFERENCE = {
-    "AutoContrast": (aa.auto_contrast, None), "Equalize": (aa.equalize, None), "Invert": (aa.invert, None),
-    "PosterizeIncreasing": (aa.posterize, 2), "SolarizeIncreasing": (aa.solarize, 120),
-    "SolarizeAdd": (aa.solarize_add, 99), "ColorIncreasing": (aa.color, 1.7), "ContrastIncreasing": (aa.contrast, 0.3),
-    "BrightnessIncreasing": (aa.brightness, 1.6), "SharpnessIncreasing": (aa.sharpness, 0.2),
-    "Rotate": (aa.rotate, -23.0), "ShearX": (aa.shear_x, 0.27), "ShearY": (aa.shear_y, -0.21),
-    "TranslateXRel": (aa.translate_x_rel, 0.33), "TranslateYRel": (aa.translate_y_rel, -0.4),
+    "AutoContrast": (aa.auto_contrast, None),
+    "Equalize": (aa.equalize, None),
+    "Invert": (aa.invert, None),
+    "PosterizeIncreasing": (aa.posterize, 2),
+    "SolarizeIncreasing": (aa.solarize, 120),
+    "SolarizeAdd": (aa.solarize_add, 99),
+    "ColorIncreasing": (aa.color, 1.7),
+    "ContrastIncreasing": (aa.contrast, 0.3),
+    "BrightnessIncreasing": (aa.brightness, 1.6),
+    "SharpnessIncreasing": (aa.sharpness, 0.2),
+    "Rotate": (aa.rotate, -23.0),
+    "ShearX": (aa.shear_x, 0.27),
+    "ShearY": (aa.shear_y, -0.21),
+    "TranslateXRel": (aa.translate_x_rel, 0.33),
+    "TranslateYRel": (aa.translate_y_rel, -0.4),
 }
 
 
@@ -137,15 +146,19 @@ def test_randaugment_policy_matches_timm_in_distribution(monkeypatch: pytest.Mon
 
     def summaries(out: torch.Tensor) -> dict[str, np.ndarray]:
         d = (out - xf).abs()
-        return {"mean |change|": d.mean((1, 2, 3)).numpy(), "changed share": (d > 0).float().mean((1, 2, 3)).numpy(),
-                "brightness": out.mean((1, 2, 3)).numpy(), "contrast": out.std((1, 2, 3)).numpy()}
+        return {
+            "mean |change|": d.mean((1, 2, 3)).numpy(),
+            "changed share": (d > 0).float().mean((1, 2, 3)).numpy(),
+            "brightness": out.mean((1, 2, 3)).numpy(),
+            "contrast": out.std((1, 2, 3)).numpy(),
+        }
 
     a, b = summaries(ours), summaries(ref)
     for key in a:
         p = stats.ks_2samp(a[key], b[key]).pvalue
         assert p > 1e-3, (key, p)
     unchanged = [float((s["changed share"] == 0).mean()) for s in (a, b)]
-    assert abs(unchanged[0] - unchanged[1]) < 0.05, unchanged                  # about (1 - p)^2 = 0.25 each
+    assert abs(unchanged[0] - unchanged[1]) < 0.05, unchanged  # about (1 - p)^2 = 0.25 each
 
 
 def test_randaugment_magnitude_levels_follow_timm() -> None:
@@ -160,8 +173,9 @@ def test_randaugment_magnitude_levels_follow_timm() -> None:
 
 def test_strong_recipe_shapes_ranges_targets() -> None:
     torch.manual_seed(0)
-    aug = device_aug({"crop_pad": PAD, "flip": True, "randaugment": True, "mixup": 0.8, "cutmix": 1.0,
-                      "random_erasing": 0.5})
+    aug = device_aug(
+        {"crop_pad": PAD, "flip": True, "randaugment": True, "mixup": 0.8, "cutmix": 1.0, "random_erasing": 0.5}
+    )
     x = torch.randint(0, 256, (64, 3, H, H), dtype=torch.uint8)
     y = torch.arange(64) % 10
     xf, target, y_out = aug(x, y)

@@ -35,8 +35,11 @@ def test_damaged_newest_falls_back_to_previous(tmp_path: Path, damage: str) -> N
     save_checkpoint(tmp_path, {"step": 1}, 1)
     newest = save_checkpoint(tmp_path, {"step": 2, "w": torch.randn(100)}, 2)
     blob = newest.read_bytes()
-    damaged = {"truncate": blob[: len(blob) // 2], "garbage": b"not a checkpoint",
-               "flip_byte": blob[:40] + bytes([blob[40] ^ 1]) + blob[41:]}[damage]
+    damaged = {
+        "truncate": blob[: len(blob) // 2],
+        "garbage": b"not a checkpoint",
+        "flip_byte": blob[:40] + bytes([blob[40] ^ 1]) + blob[41:],
+    }[damage]
     newest.write_bytes(damaged)
     messages: list[str] = []
     state, path = load_latest(tmp_path, log=messages.append)

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.slow
 
 def test_two_gloo_ranks_equal_one_process(tmp_path: Path, script) -> None:
     single, multi, init = tmp_path / "single", tmp_path / "multi", tmp_path / "pg-init"
-    procs = [script("ddp", single)] + [script("ddp", multi, "--rank", str(r), "--world", "2", "--init", str(init))
-                                       for r in (0, 1)]
+    procs = [script("ddp", single)] + [
+        script("ddp", multi, "--rank", str(r), "--world", "2", "--init", str(init)) for r in (0, 1)
+    ]
     for p in procs:
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-3000:]
@@ -29,9 +30,10 @@ def test_two_gloo_ranks_equal_one_process(tmp_path: Path, script) -> None:
     assert a["status"] == b["status"] == "complete"
     for key in ("train_loss", "test_loss"):
         assert b["metrics"][key] == pytest.approx(a["metrics"][key], rel=1e-4, abs=1e-5)
-    assert abs(b["metrics"]["test_acc"] - a["metrics"]["test_acc"]) <= 100 / 64 + 1e-9   # at most one image
+    assert abs(b["metrics"]["test_acc"] - a["metrics"]["test_acc"]) <= 100 / 64 + 1e-9  # at most one image
     wa, wb = (read_final(d / WEIGHTS).state for d in (single, multi))
     for k in wa:
         torch.testing.assert_close(wb[k], wa[k], rtol=1e-4, atol=1e-5, msg=k)
     assert not (multi / "checkpoints").exists() or all(  # only rank 0 wrote
-        p.name.startswith("ckpt-") for p in (multi / "checkpoints").iterdir())
+        p.name.startswith("ckpt-") for p in (multi / "checkpoints").iterdir()
+    )

@@ -51,8 +51,9 @@ def register(name: str, factory: Callable[..., nn.Module]) -> str:
 
 
 @pytest.mark.parametrize("value, word", [(float("nan"), "nan"), (float("inf"), "inf")])
-def test_nonfinite_loss_fails_the_run(config: Callable[..., dict], tiny_data: DataBundle, value: float,
-                                      word: str, tmp_path: Path) -> None:
+def test_nonfinite_loss_fails_the_run(
+    config: Callable[..., dict], tiny_data: DataBundle, value: float, word: str, tmp_path: Path
+) -> None:
     name = register(f"blows_up_{word}", lambda num_classes, **kw: BlowsUp(num_classes, value=value))
     result = train_run(config(name), tiny_data, CPU, 0, progress=False, run_dir=tmp_path)
     assert result.status == "failed" and not result.metrics
@@ -63,7 +64,9 @@ def test_nonfinite_loss_fails_the_run(config: Callable[..., dict], tiny_data: Da
 def test_failed_run_gets_a_failed_record(config: Callable[..., dict], tmp_path: Path) -> None:
     name = register("blows_up_nan", lambda num_classes, **kw: BlowsUp(num_classes))
     cfg = config(name)
-    spec = RunSpec("s", 1, "smoke", "arm", 0, "synthetic-f1", cfg, content_hash({"suite": "s", "version": 1, "config": cfg}))
+    spec = RunSpec(
+        "s", 1, "smoke", "arm", 0, "synthetic-f1", cfg, content_hash({"suite": "s", "version": 1, "config": cfg})
+    )
     store = RecordStore(tmp_path)
     summary = run_all([spec], store, CPU, progress=False)
     rec = store.read(spec.relpath)
@@ -97,13 +100,21 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_ctrl_c_checkpoints_and_resume_is_exact(case: str, config: Callable[..., dict], tiny_data: DataBundle,
-                                                tmp_path: Path) -> None:
+def test_ctrl_c_checkpoints_and_resume_is_exact(
+    case: str, config: Callable[..., dict], tiny_data: DataBundle, tmp_path: Path
+) -> None:
     base, schedule = CASES[case]
-    cfg = config(base, schedule, optimizer="adamw", lr=1e-3, weight_decay=0.05, warmup_epochs=1,
-                 augment={"crop_pad": 4, "flip": True, "random_erasing": 0.25})
+    cfg = config(
+        base,
+        schedule,
+        optimizer="adamw",
+        lr=1e-3,
+        weight_decay=0.05,
+        warmup_epochs=1,
+        augment={"crop_pad": 4, "flip": True, "random_erasing": 0.25},
+    )
     ref = train_run(cfg, tiny_data, CPU, 1, progress=False, run_dir=tmp_path / "ref")
-    name = register(f"interrupt_{base}", interrupting(base, at_call=6))   # epoch 2 (4 steps/epoch), step 2
+    name = register(f"interrupt_{base}", interrupting(base, at_call=6))  # epoch 2 (4 steps/epoch), step 2
     cfg_int = {**cfg, "model": {"name": name, "kwargs": {}}}
     with pytest.raises(Interrupted):
         train_run(cfg_int, tiny_data, CPU, 1, progress=False, run_dir=tmp_path / "cut", config_hash="h")
@@ -117,25 +128,45 @@ def test_ctrl_c_checkpoints_and_resume_is_exact(case: str, config: Callable[...,
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_resume_ignores_a_checkpoint_of_another_config(config: Callable[..., dict], tiny_data: DataBundle,
-                                                       tmp_path: Path) -> None:
+def test_resume_ignores_a_checkpoint_of_another_config(
+    config: Callable[..., dict], tiny_data: DataBundle, tmp_path: Path
+) -> None:
     cfg = config("resnet_tiny", epochs=1)
     train_run(cfg, tiny_data, CPU, 0, progress=False, run_dir=tmp_path, config_hash="old")
     messages: list[str] = []
-    result = train_run(cfg, tiny_data, CPU, 0, progress=False, run_dir=tmp_path, resume=True, config_hash="new",
-                       log=messages.append)
+    result = train_run(
+        cfg, tiny_data, CPU, 0, progress=False, run_dir=tmp_path, resume=True, config_hash="new", log=messages.append
+    )
     assert result.status == "complete" and any("another config" in m for m in messages)
 
 
-def test_cli_maps_interrupt_to_130(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, suites_dir: Path,
-                                   capsys: pytest.CaptureFixture) -> None:
+def test_cli_maps_interrupt_to_130(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, suites_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
     from bench.cli import main
     from bench.train import core
 
     def stop(self: Any, flag: Any) -> None:
         raise Interrupted("stopped")
 
-    monkeypatch.setattr(core.Run, "run_epoch", stop)   # in this process: no side-by-side worker processes
-    assert main(["run", "data-scale", "--out", str(tmp_path), "--device", "cpu", "--seeds", "1", "--parallel", "1",
-                 "--suites-dir", str(suites_dir)]) == 130
+    monkeypatch.setattr(core.Run, "run_epoch", stop)  # in this process: no side-by-side worker processes
+    assert (
+        main(
+            [
+                "run",
+                "data-scale",
+                "--out",
+                str(tmp_path),
+                "--device",
+                "cpu",
+                "--seeds",
+                "1",
+                "--parallel",
+                "1",
+                "--suites-dir",
+                str(suites_dir),
+            ]
+        )
+        == 130
+    )
     assert "--resume" in capsys.readouterr().err

@@ -20,18 +20,20 @@ from bench.train.final import SIDECAR, WEIGHTS, CorruptWeights, read_final, save
 CPU = torch.device("cpu")
 
 
-def test_a_trained_reparam_model_reloads_from_the_standard_files(config: Callable[..., dict],
-                                                                 tiny_data: DataBundle, tmp_path: Path) -> None:
+def test_a_trained_reparam_model_reloads_from_the_standard_files(
+    config: Callable[..., dict], tiny_data: DataBundle, tmp_path: Path
+) -> None:
     """Rebuilt from the sidecar and ``load_file`` alone (no prs-bench reader), the model scores what the run did."""
-    cfg = config("reparam_vit_cpu_tiny", {"kind": "prs", "first": 0, "last": 1}, optimizer="adamw", lr=1e-3,
-                 weight_decay=0.05)
+    cfg = config(
+        "reparam_vit_cpu_tiny", {"kind": "prs", "first": 0, "last": 1}, optimizer="adamw", lr=1e-3, weight_decay=0.05
+    )
     result = train_run(cfg, tiny_data, CPU, 0, progress=False, run_dir=tmp_path, config_hash="h-final")
     assert result.status == "complete"
     meta = json.loads((tmp_path / SIDECAR).read_text())
     assert meta["config_hash"] == "h-final" and meta["model"]["name"] == "reparam_vit_cpu_tiny"
-    assert "attention" in meta["reparam"]["phases"]                    # the schedule switched layers
+    assert "attention" in meta["reparam"]["phases"]  # the schedule switched layers
     model = create_model(meta["model"]["name"], num_classes=meta["model"]["num_classes"], **meta["model"]["kwargs"])
-    restore_reparam_state(model, meta["reparam"])                      # phases before the weights
+    restore_reparam_state(model, meta["reparam"])  # phases before the weights
     model.load_state_dict(load_file(tmp_path / WEIGHTS), strict=True)
     model.eval()
     with torch.no_grad():
@@ -47,8 +49,16 @@ def test_plain_timm_model_loads_the_weights(tmp_path: Path) -> None:
 
     torch.manual_seed(0)
     ours = create_model("vit_tiny", num_classes=10).eval()
-    save_final(tmp_path, ours, model_name="vit_tiny", model_kwargs={}, num_classes=10, reparam=None,
-               config_hash="h", metrics={"test_acc": float("nan")})
+    save_final(
+        tmp_path,
+        ours,
+        model_name="vit_tiny",
+        model_kwargs={},
+        num_classes=10,
+        reparam=None,
+        config_hash="h",
+        metrics={"test_acc": float("nan")},
+    )
     timm_model = VisionTransformer(img_size=32, patch_size=4, embed_dim=96, depth=4, num_heads=3, num_classes=10)
     timm_model.load_state_dict(load_file(tmp_path / WEIGHTS), strict=True)
     x = torch.randn(2, 3, 32, 32)
@@ -56,14 +66,22 @@ def test_plain_timm_model_loads_the_weights(tmp_path: Path) -> None:
         assert torch.equal(timm_model.eval()(x), ours(x))
     meta = read_final(tmp_path / WEIGHTS).meta
     assert meta["model"]["class"] == "timm.models.vision_transformer.VisionTransformer"
-    assert meta["metrics"]["test_acc"] is None                          # JSON has no NaN
+    assert meta["metrics"]["test_acc"] is None  # JSON has no NaN
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "no-sidecar", "other-run"])
 def test_damaged_weights_are_refused(tmp_path: Path, damage: str) -> None:
     model = create_model("resnet_tiny", num_classes=10)
-    path = save_final(tmp_path, model, model_name="resnet_tiny", model_kwargs={}, num_classes=10, reparam=None,
-                      config_hash="h", metrics={})
+    path = save_final(
+        tmp_path,
+        model,
+        model_name="resnet_tiny",
+        model_kwargs={},
+        num_classes=10,
+        reparam=None,
+        config_hash="h",
+        metrics={},
+    )
     assert set(read_final(path).state) == set(model.state_dict())
     blob = bytearray(path.read_bytes())
     if damage == "flip":
@@ -75,8 +93,16 @@ def test_damaged_weights_are_refused(tmp_path: Path, damage: str) -> None:
         (tmp_path / SIDECAR).unlink()
     else:  # a sidecar left by another run's weights
         other = tmp_path / "other"
-        save_final(other, create_model("resnet_tiny", num_classes=10), model_name="resnet_tiny", model_kwargs={},
-                   num_classes=10, reparam=None, config_hash="h2", metrics={})
+        save_final(
+            other,
+            create_model("resnet_tiny", num_classes=10),
+            model_name="resnet_tiny",
+            model_kwargs={},
+            num_classes=10,
+            reparam=None,
+            config_hash="h2",
+            metrics={},
+        )
         (tmp_path / SIDECAR).write_bytes((other / SIDECAR).read_bytes())
     with pytest.raises(CorruptWeights, match="sha256|sidecar"):
         read_final(path)

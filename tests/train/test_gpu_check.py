@@ -15,7 +15,9 @@ pytestmark = pytest.mark.slow
 
 def test_quick_gpu_check_on_cpu(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "gpu-check.json"
-    assert main(["gpu-check", "--device", "cpu", "--quick", "--models", "resnet_tiny,vit_tiny", "--json", str(out)]) == 0
+    assert (
+        main(["gpu-check", "--device", "cpu", "--quick", "--models", "resnet_tiny,vit_tiny", "--json", str(out)]) == 0
+    )
     report = json.loads(out.read_text())
     assert [r["model"] for r in report["perf"]] == ["resnet_tiny", "vit_tiny"]
     assert all(r["core_img_s"] > 0 and r["plain_img_s"] > 0 and r["train_gflop_per_image"] > 0 for r in report["perf"])

@@ -27,7 +27,7 @@ from bench.train import CoreOptions, train_run
 
 from .conftest import make_config
 
-LOSS_TOL = 0.05          # absolute, per-epoch train and test loss (losses here are ~2.3)
+LOSS_TOL = 0.05  # absolute, per-epoch train and test loss (losses here are ~2.3)
 EPOCHS = 3
 
 # family -> (model, kwargs shrinking it, optimizer, schedule); the reparam families switch mid-run
@@ -35,11 +35,15 @@ FAMILIES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any] | None]] = {
     "resnet": ("resnet_tiny", {}, "sgd", None),
     "deit": ("vit_tiny", {"depth": 1, "embed_dim": 24, "num_heads": 2}, "adamw", None),
     "convit": ("convit_cpu_tiny", {"width": 24, "depth": 2, "num_heads": 2, "local_up_to_layer": 1}, "adamw", None),
-    "reparam_vit": ("reparam_vit_cpu_tiny", {"embed_dim": 18, "depth": 2}, "adamw",
-                    {"kind": "prs", "first": 1, "last": 2}),          # layers switch at epochs 1 and 2
+    "reparam_vit": (
+        "reparam_vit_cpu_tiny",
+        {"embed_dim": 18, "depth": 2},
+        "adamw",
+        {"kind": "prs", "first": 1, "last": 2},
+    ),  # layers switch at epochs 1 and 2
     "reparam_resnet": ("reparam_resnet_tiny", {}, "sgd", {"kind": "uniform", "epoch": 1}),
 }
-SLOW = {"resnet", "convit", "reparam_vit"}      # 2-7 minutes each on a cold inductor cache and busy cores
+SLOW = {"resnet", "convit", "reparam_vit"}  # 2-7 minutes each on a cold inductor cache and busy cores
 
 
 def run(family: str, data: Any, compile: bool) -> Any:
@@ -52,8 +56,9 @@ def run(family: str, data: Any, compile: bool) -> Any:
 
 
 @pytest.mark.parametrize("family", [pytest.param(f, marks=[pytest.mark.slow] if f in SLOW else []) for f in FAMILIES])
-def test_gpu_defaults_on_cpu_compile_switch_match_eager(family: str, tiny_data: Any,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gpu_defaults_on_cpu_compile_switch_match_eager(
+    family: str, tiny_data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TORCHINDUCTOR_DEBUG_COMPILE", "1")
     compiled = run(family, tiny_data, compile=True)
     assert compiled.status == "complete", compiled.error
@@ -68,12 +73,12 @@ def test_gpu_defaults_on_cpu_compile_switch_match_eager(family: str, tiny_data: 
     if FAMILIES[family][3] is not None:
         assert switch_epochs and 0 not in switch_epochs
     graphs = [h["compiled_graphs"] for h in hist]
-    assert graphs[0] >= 2, graphs                      # the train step and evaluation
+    assert graphs[0] >= 2, graphs  # the train step and evaluation
     for epoch, n in enumerate(graphs[1:], start=1):
         if epoch in switch_epochs:
             assert 1 <= n <= graphs[0], (epoch, graphs)  # recompiled once for the new structure
         else:
-            assert n == 0, (epoch, graphs)               # no recompile without a switch
+            assert n == 0, (epoch, graphs)  # no recompile without a switch
 
     eager = run(family, tiny_data, compile=False)
     assert eager.status == "complete"

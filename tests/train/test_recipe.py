@@ -23,21 +23,24 @@ def test_defaults_are_filled() -> None:
     assert ra == {"num_ops": 2, "magnitude": 9, "magnitude_std": 0.5, "prob": 0.5, "increasing": True}
 
 
-@pytest.mark.parametrize("recipe, needle", [
-    ({**MIN, "lr_sched": "cosine"}, "unknown recipe key 'lr_sched'"),
-    ({**MIN, "augment": {"flips": True}}, "unknown recipe key 'augment.flips'"),
-    ({**MIN, "augment": {"randaugment": {"ops": 2}}}, "augment.randaugment"),
-    ({**MIN, "optimizer": "lamb"}, "'optimizer' must be 'sgd' or 'adamw'"),
-    ({**MIN, "lr_schedule": "poly"}, "'lr_schedule'"),
-    ({**MIN, "epochs": 0}, "'epochs' must be an integer in 1..100000"),
-    ({**MIN, "epochs": 10**20}, "'epochs' must be an integer in 1..100000"),
-    ({**MIN, "lr": 0}, "'lr' must be a finite learning rate > 0"),
-    ({**MIN, "lr": float("inf")}, "'lr' must be a finite learning rate > 0"),
-    ({**MIN, "label_smoothing": 1.0}, "'label_smoothing' must be a number in [0, 1)"),
-    ({k: v for k, v in MIN.items() if k != "lr"}, "missing recipe key 'lr'"),
-    ({**MIN, "batch_size": 7, "augment": {"mixup": 0.8}}, "must be even"),
-    ({**MIN, "label_smoothing": "0.1"}, "'label_smoothing'"),
-])
+@pytest.mark.parametrize(
+    "recipe, needle",
+    [
+        ({**MIN, "lr_sched": "cosine"}, "unknown recipe key 'lr_sched'"),
+        ({**MIN, "augment": {"flips": True}}, "unknown recipe key 'augment.flips'"),
+        ({**MIN, "augment": {"randaugment": {"ops": 2}}}, "augment.randaugment"),
+        ({**MIN, "optimizer": "lamb"}, "'optimizer' must be 'sgd' or 'adamw'"),
+        ({**MIN, "lr_schedule": "poly"}, "'lr_schedule'"),
+        ({**MIN, "epochs": 0}, "'epochs' must be an integer in 1..100000"),
+        ({**MIN, "epochs": 10**20}, "'epochs' must be an integer in 1..100000"),
+        ({**MIN, "lr": 0}, "'lr' must be a finite learning rate > 0"),
+        ({**MIN, "lr": float("inf")}, "'lr' must be a finite learning rate > 0"),
+        ({**MIN, "label_smoothing": 1.0}, "'label_smoothing' must be a number in [0, 1)"),
+        ({k: v for k, v in MIN.items() if k != "lr"}, "missing recipe key 'lr'"),
+        ({**MIN, "batch_size": 7, "augment": {"mixup": 0.8}}, "must be even"),
+        ({**MIN, "label_smoothing": "0.1"}, "'label_smoothing'"),
+    ],
+)
 def test_bad_recipes_name_the_key(recipe: dict, needle: str) -> None:
     with pytest.raises(BenchError, match=None) as exc:
         resolve_recipe(recipe)

@@ -23,9 +23,16 @@ CPU = torch.device("cpu")
 
 
 def test_switch_events_and_diagnostics_reach_the_record(config: Callable[..., dict], tmp_path: Path) -> None:
-    cfg = config("reparam_vit_cpu_tiny", {"kind": "prs", "first": 0, "last": 1, "soften_epochs": 1},
-                 optimizer="adamw", lr=1e-3, weight_decay=0.05)
-    spec = RunSpec("s", 1, "smoke", "prs", 0, "synthetic-f1", cfg, content_hash({"suite": "s", "version": 1, "config": cfg}))
+    cfg = config(
+        "reparam_vit_cpu_tiny",
+        {"kind": "prs", "first": 0, "last": 1, "soften_epochs": 1},
+        optimizer="adamw",
+        lr=1e-3,
+        weight_decay=0.05,
+    )
+    spec = RunSpec(
+        "s", 1, "smoke", "prs", 0, "synthetic-f1", cfg, content_hash({"suite": "s", "version": 1, "config": cfg})
+    )
     store = RecordStore(tmp_path)
     assert run_all([spec], store, CPU, progress=False).ran == [spec.run_id]
     rec = store.read(spec.relpath)
@@ -35,9 +42,9 @@ def test_switch_events_and_diagnostics_reach_the_record(config: Callable[..., di
     assert stats["params_end"] > stats["params_start"] > 0 and stats["gflops_end"] > stats["gflops_start"] > 0
     spe = next(e for e in rec["events"] if e["event"] == "start")["steps_per_epoch"]
     layers = len(rec["history"][0]["layers"])
-    assert sorted(e["layer"] for e in switches) == list(range(layers))             # each layer once
-    assert all(e["step"] == e["epoch"] * spe for e in switches)                      # at its epoch's start
-    assert {e["epoch"] for e in switches} == {0, 1}                                  # prs over epochs 0..1
+    assert sorted(e["layer"] for e in switches) == list(range(layers))  # each layer once
+    assert all(e["step"] == e["epoch"] * spe for e in switches)  # at its epoch's start
+    assert {e["epoch"] for e in switches} == {0, 1}  # prs over epochs 0..1
     for h in rec["history"]:
         switched = {e["layer"] for e in switches if e["epoch"] < h["epoch"]}
         for d in h["layers"]:
@@ -47,14 +54,15 @@ def test_switch_events_and_diagnostics_reach_the_record(config: Callable[..., di
                 at = next(e["epoch"] for e in switches if e["layer"] == d["layer"])
                 if at == 0:  # switched before the first step: ConViT's local init at strength 1
                     assert d["locality"] == 1.0 and d["pos_target_mass"] < 0.5
-                else:        # one epoch of softening from 16, minus its last step
+                else:  # one epoch of softening from 16, minus its last step
                     assert 1.0 < d["locality"] < 2.0 and d["pos_target_mass"] < 0.9
             else:
                 assert d["phase"] == "conv" and d["gate"] is None and d["attn_distance"] is None
 
 
-def test_a_stop_on_another_rank_is_agreed_at_the_epoch_end(config: Callable[..., dict], tiny_data: DataBundle,
-                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stop_on_another_rank_is_agreed_at_the_epoch_end(
+    config: Callable[..., dict], tiny_data: DataBundle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Another rank got SIGTERM during this epoch's evaluation: every rank must checkpoint and stop now
     (a rank-local decision would send one rank into the checkpoint's gather and the other on training)."""
     evaluated = [False]
@@ -65,7 +73,7 @@ def test_a_stop_on_another_rank_is_agreed_at_the_epoch_end(config: Callable[...,
         return real_evaluate(self)
 
     def all_reduce_sum(t: torch.Tensor, dist: Any) -> torch.Tensor:
-        if evaluated[0] and t.shape == (2,):   # the (non-finite, stop) flags: the other rank says stop
+        if evaluated[0] and t.shape == (2,):  # the (non-finite, stop) flags: the other rank says stop
             t[1] += 1
         return t
 

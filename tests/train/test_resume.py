@@ -37,7 +37,7 @@ def final_state(run_dir: Path) -> dict[str, torch.Tensor]:
 
 def test_sigkill_mid_epoch_then_resume_is_bitwise_identical(tmp_path: Path, script) -> None:
     ref_dir, cut_dir = tmp_path / "ref", tmp_path / "cut"
-    ref = script("resume", ref_dir)                                   # runs alongside the one we kill
+    ref = script("resume", ref_dir)  # runs alongside the one we kill
     cut = script("resume", cut_dir, "--delay", "0.3")
     # 8 steps per epoch, a checkpoint every 3 steps: step 9 is epoch 2, step 1
     wait_for(cut_dir / "checkpoints" / "ckpt-0000000009.pt", cut)
@@ -51,9 +51,9 @@ def test_sigkill_mid_epoch_then_resume_is_bitwise_identical(tmp_path: Path, scri
         assert proc.returncode == 0, err[-3000:]
     events = [json.loads(line) for line in (cut_dir / "events.jsonl").read_text().splitlines()]
     resume = [e for e in events if e["event"] == "resume"]
-    assert len(resume) == 1 and resume[0]["step_in_epoch"] > 0, resume   # resumed mid-epoch
+    assert len(resume) == 1 and resume[0]["step_in_epoch"] > 0, resume  # resumed mid-epoch
     want, got = (json.loads((d / "result.json").read_text()) for d in (ref_dir, cut_dir))
-    assert want["status"] == "complete" and got == want                  # metrics and history, exactly
+    assert want["status"] == "complete" and got == want  # metrics and history, exactly
     a, b = final_state(ref_dir), final_state(cut_dir)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])]

@@ -28,17 +28,23 @@ class Trainer:
     def __call__(self, config: dict[str, Any], data: Any, device: torch.device, seed: int, **_: Any) -> TrainResult:
         self.calls.append((config["model"]["name"], seed))
         acc = 60.0 + seed if config["model"]["name"] == "vit_tiny" else 50.0 + seed
-        return TrainResult("complete", metrics={"test_acc": acc, "test_loss": 1.0, "train_loss": 1.0,
-                                                "train_acc": 50.0, "num_classes": 10},
-                           history=[{"epoch": 1, "train_loss": 1.0, "test_acc": acc}])
+        return TrainResult(
+            "complete",
+            metrics={"test_acc": acc, "test_loss": 1.0, "train_loss": 1.0, "train_acc": 50.0, "num_classes": 10},
+            history=[{"epoch": 1, "train_loss": 1.0, "test_acc": acc}],
+        )
 
 
 def test_runtime_resolves_from_the_options() -> None:
     rt = runtime_of(resolve_options(CoreOptions(precision="bf16"), CPU), CPU, 1)
     assert rt == {"device_type": "cpu", "precision": "bf16", "compile": False, "world_size": 1}
     gpu_defaults = resolve_options(CoreOptions(defaults="cuda"), CPU)
-    assert (gpu_defaults.compile, gpu_defaults.precision, gpu_defaults.channels_last, gpu_defaults.fused) == \
-        (True, "bf16", True, True)
+    assert (gpu_defaults.compile, gpu_defaults.precision, gpu_defaults.channels_last, gpu_defaults.fused) == (
+        True,
+        "bf16",
+        True,
+        True,
+    )
 
 
 def test_fp32_rerun_after_bf16_is_not_skipped_and_not_pooled(tmp_path: Path, baselines: Any) -> None:
@@ -49,21 +55,23 @@ def test_fp32_rerun_after_bf16_is_not_skipped_and_not_pooled(tmp_path: Path, bas
 
     summary = run_all(specs, store, CPU, trainer=trainer, options=bf16, progress=False)
     assert len(summary.ran) == len(specs) and not summary.skipped
-    assert run_all(specs, store, CPU, trainer=trainer, options=bf16, progress=False).skipped == \
-        [s.run_id for s in specs]                                   # same runtime: done
+    assert run_all(specs, store, CPU, trainer=trainer, options=bf16, progress=False).skipped == [
+        s.run_id for s in specs
+    ]  # same runtime: done
     assert {r["runtime"]["precision"] for r in store.all()} == {"bf16"}
-    assert store.status(specs[0].relpath, specs[0].config_hash,
-                        runtime_of(resolve_options(fp32, CPU), CPU, 1)) == "stale"
+    assert (
+        store.status(specs[0].relpath, specs[0].config_hash, runtime_of(resolve_options(fp32, CPU), CPU, 1)) == "stale"
+    )
 
     seed0 = [s for s in specs if s.seed == 0]
     calls = len(trainer.calls)
     again = run_all(seed0, store, CPU, trainer=trainer, options=fp32, progress=False)
-    assert not again.skipped and len(again.ran) == len(seed0)       # fp32 after bf16: not done
+    assert not again.skipped and len(again.ran) == len(seed0)  # fp32 after bf16: not done
     assert len(trainer.calls) == calls + len(seed0)
     records = store.all()
     assert sorted(r["runtime"]["precision"] for r in records if r["seed"] == 0) == ["fp32", "fp32"]
     assert {r["runtime"]["precision"] for r in records if r["seed"] != 0} == {"bf16"}
-    assert len(list((tmp_path / "out" / "archive").rglob("*.json"))) == len(seed0)   # bf16 kept, archived
+    assert len(list((tmp_path / "out" / "archive").rglob("*.json"))) == len(seed0)  # bf16 kept, archived
 
     # not pooled: the verdict refuses to mix runtimes, the leaderboard keeps them in separate rows
     [verdict] = evaluate(suite, "quick", records, baselines=baselines)

@@ -23,8 +23,13 @@ class Spec:
     run_id: str
 
 
-IDS = [Spec(f"suite{s}/v1/smoke/arm{a}/synthetic-f{f}/seed{seed}")
-       for s in range(3) for a in range(4) for f in (0.5, 1) for seed in range(5)]
+IDS = [
+    Spec(f"suite{s}/v1/smoke/arm{a}/synthetic-f{f}/seed{seed}")
+    for s in range(3)
+    for a in range(4)
+    for f in (0.5, 1)
+    for seed in range(5)
+]
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7])
@@ -43,7 +48,7 @@ def test_shards_are_stable_under_reordering_and_additions() -> None:
     more = shuffled + [Spec(f"new/v1/smoke/arm/synthetic-f1/seed{i}") for i in range(20)]
     after = {s.run_id: k for k in range(1, 5) for s in select_shard(more, k, 4)}
     assert all(after[r] == k for r, k in before.items())
-    assert shard_of("suite0/v1/smoke/arm0/synthetic-f1/seed0", 4) == 4   # pinned: changing the hash reshuffles CI
+    assert shard_of("suite0/v1/smoke/arm0/synthetic-f1/seed0", 4) == 4  # pinned: changing the hash reshuffles CI
 
 
 @pytest.mark.parametrize("text", ["0/3", "4/3", "1/0", "a/b", "2", ""])
@@ -54,7 +59,7 @@ def test_bad_shard_is_one_line(text: str) -> None:
 
 def test_quick_tier_shards_are_balanced_by_cost(suites_dir: Path) -> None:
     specs = [s for suite in load_suites(None, suites_dir) for s in plan_runs(suite, "quick")]
-    assert len(specs) >= 64                      # 64 when the hash split gave 24/11/18/11; more arms since
+    assert len(specs) >= 64  # 64 when the hash split gave 24/11/18/11; more arms since
 
     def cost(s: object) -> float:
         return estimate(s.config, "cuda", "bf16").seconds  # type: ignore[attr-defined]
@@ -66,11 +71,12 @@ def test_quick_tier_shards_are_balanced_by_cost(suites_dir: Path) -> None:
     mean = sum(loads) / 4
     assert all(abs(x - mean) <= 0.2 * mean for x in loads), loads
     hashed = [sum(cost(s) for s in select_shard(specs, k, 4)) for k in range(1, 5)]
-    assert max(abs(x - mean) for x in hashed) > max(abs(x - mean) for x in loads)   # the hash split was worse
+    assert max(abs(x - mean) for x in hashed) > max(abs(x - mean) for x in loads)  # the hash split was worse
     shuffled = specs[:]
-    random.Random(1).shuffle(shuffled)                           # plan order does not move a run
-    assert [[s.run_id for s in select_shard(shuffled, k, 4, cost=cost)] for k in range(1, 5)] == \
-        [sorted((s.run_id for s in p), key=[x.run_id for x in shuffled].index) for p in parts]
+    random.Random(1).shuffle(shuffled)  # plan order does not move a run
+    assert [[s.run_id for s in select_shard(shuffled, k, 4, cost=cost)] for k in range(1, 5)] == [
+        sorted((s.run_id for s in p), key=[x.run_id for x in shuffled].index) for p in parts
+    ]
 
 
 RUN_ID = re.compile(r"\S+/v\d+/\S+/seed\d+")
@@ -78,15 +84,34 @@ RUN_ID = re.compile(r"\S+/v\d+/\S+/seed\d+")
 
 def test_cli_shards_partition_the_plan(suites_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     def planned(*extra: str) -> list[tuple[str, ...]]:
-        assert main(["run", "--dry-run", "--suites-dir", str(suites_dir), "--seeds", "2", "--out", str(tmp_path),
-                     "--device", "cpu", *extra]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    "--dry-run",
+                    "--suites-dir",
+                    str(suites_dir),
+                    "--seeds",
+                    "2",
+                    "--out",
+                    str(tmp_path),
+                    "--device",
+                    "cpu",
+                    *extra,
+                ]
+            )
+            == 0
+        )
         out = capsys.readouterr().out
         assert "estimate" in out
-        return [tuple(c.strip() for c in line.strip("|").split("|")) for line in out.splitlines()
-                if RUN_ID.search(line.split("|")[1] if line.count("|") > 2 else "")]
+        return [
+            tuple(c.strip() for c in line.strip("|").split("|"))
+            for line in out.splitlines()
+            if RUN_ID.search(line.split("|")[1] if line.count("|") > 2 else "")
+        ]
 
     everything = planned()
-    assert everything and {row[5] for row in everything} == {"pending"}     # nothing ran in tmp_path
+    assert everything and {row[5] for row in everything} == {"pending"}  # nothing ran in tmp_path
     assert all(int(row[2]) >= 1 and int(row[3].replace(",", "")) > 0 for row in everything)  # epochs, images
     parts = [planned("--shard", f"{k}/3") for k in (1, 2, 3)]
     assert sorted(r[0] for p in parts for r in p) == sorted(r[0] for r in everything)
@@ -123,8 +148,22 @@ def test_local_executor_runs_every_shard(tmp_path: Path, monkeypatch: pytest.Mon
     suites.mkdir()
     (suites / "tiny.toml").write_text(TINY_SUITE)
     out = tmp_path / "results"
-    code = main(["run", "tiny", "--suites-dir", str(suites), "--out", str(out), "--device", "cpu",
-                 "--launcher", "local", "--jobs", "2"])
+    code = main(
+        [
+            "run",
+            "tiny",
+            "--suites-dir",
+            str(suites),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--launcher",
+            "local",
+            "--jobs",
+            "2",
+        ]
+    )
     assert code == 0
     records = RecordStore(out).all()
     assert len(records) == 4 and {r["status"] for r in records} == {"complete"}
@@ -135,6 +174,20 @@ def test_shard_jobs_get_the_command_line_as_typed() -> None:
     """Every flag the user gave reaches the shard jobs, including ones the launcher has never heard of."""
     from bench.cli.run_cmd import shard_argv
 
-    typed = ["run", "tiny", "--tier", "quick", "--launcher", "slurm", "--jobs=4", "--some-new-flag", "x",
-             "--launcher-params", "slurm_partition=gpu", "--no-wait", "--launcher-folder=/tmp/l", "--rerun"]
+    typed = [
+        "run",
+        "tiny",
+        "--tier",
+        "quick",
+        "--launcher",
+        "slurm",
+        "--jobs=4",
+        "--some-new-flag",
+        "x",
+        "--launcher-params",
+        "slurm_partition=gpu",
+        "--no-wait",
+        "--launcher-folder=/tmp/l",
+        "--rerun",
+    ]
     assert shard_argv(typed) == ["run", "tiny", "--tier", "quick", "--some-new-flag", "x", "--rerun"]

@@ -30,7 +30,7 @@ def test_parallel_records_equal_sequential(tmp_path: Path) -> None:
     specs = plan_runs(load_suite(tmp_path / "tiny.toml"), "smoke")
     assert len(specs) == 4
     seq, par = RecordStore(tmp_path / "seq"), RecordStore(tmp_path / "par")
-    assert len(run_all(specs, seq, CPU, progress=False, parallel=1).ran) == 4      # this process: 1 thread
+    assert len(run_all(specs, seq, CPU, progress=False, parallel=1).ran) == 4  # this process: 1 thread
     summary = run_all(specs, par, CPU, progress=False, parallel=2)
     assert sorted(summary.ran) == sorted(s.run_id for s in specs) and not summary.failed
     for spec in specs:

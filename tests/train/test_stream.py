@@ -34,13 +34,14 @@ def test_sampler_shards_each_global_batch_and_starts_mid_epoch() -> None:
     a, b = (list(s) for s in ranks)
     order = epoch_order(40, 3, 2).tolist()
     assert len(a) == len(b) == 20 and not set(a) & set(b)
-    assert sorted(a[:4] + b[:4]) == sorted(order[:8])                   # step 0's global batch
+    assert sorted(a[:4] + b[:4]) == sorted(order[:8])  # step 0's global batch
     ranks[0].set_epoch(2, start_step=3)
     assert list(ranks[0]) == a[12:] and len(ranks[0]) == 8
 
 
 def test_dataset_path_trains(config: Callable[..., dict], tiny_data: DataBundle) -> None:
     data = DataBundle(Images(tiny_data.train), Images(tiny_data.test), 10, dict(tiny_data.meta))
-    result = train_run(config("resnet_tiny", epochs=1), data, torch.device("cpu"), 0, progress=False,
-                       options=CoreOptions(workers=2))
+    result = train_run(
+        config("resnet_tiny", epochs=1), data, torch.device("cpu"), 0, progress=False, options=CoreOptions(workers=2)
+    )
     assert result.status == "complete" and result.metrics["steps"] == 4

@@ -28,8 +28,16 @@ SCHEDULE = {"kind": "prs", "first": 0, "last": 1}
 
 def _train(config: Callable[..., dict], data: DataBundle, run_dir: Path, backend: str) -> Any:
     cfg = config("reparam_vit_cpu_tiny", SCHEDULE, optimizer="adamw", lr=1e-3, weight_decay=0.05, epochs=3)
-    result = train_run(cfg, data, CPU, 0, progress=False, run_dir=run_dir, options=CoreOptions(log_to=(backend,)),
-                       run_name="demo/v1/smoke/prs/synthetic/seed0")
+    result = train_run(
+        cfg,
+        data,
+        CPU,
+        0,
+        progress=False,
+        run_dir=run_dir,
+        options=CoreOptions(log_to=(backend,)),
+        run_name="demo/v1/smoke/prs/synthetic/seed0",
+    )
     assert result.status == "complete"
     return result
 
@@ -43,8 +51,9 @@ def _switches_by_step(result: Any) -> dict[int, int]:
     return out
 
 
-def test_tensorboard_gets_the_record_history_and_switches(config: Callable[..., dict], tiny_data: DataBundle,
-                                                          tmp_path: Path) -> None:
+def test_tensorboard_gets_the_record_history_and_switches(
+    config: Callable[..., dict], tiny_data: DataBundle, tmp_path: Path
+) -> None:
     pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -60,7 +69,7 @@ def test_tensorboard_gets_the_record_history_and_switches(config: Callable[..., 
     switches = {e.step: int(e.value) for e in acc.Scalars("events/switch")}
     assert switches == _switches_by_step(result) and sum(switches.values()) == len(result.history[0]["layers"])
     gates = [t for t in tags if t.startswith("layers/") and t.endswith("/gate")]
-    assert gates, tags                                    # per-layer diagnostics of switched layers
+    assert gates, tags  # per-layer diagnostics of switched layers
     texts = acc.Tags()["tensors"]
     assert "events/switch/text_summary" in texts
 
@@ -77,13 +86,13 @@ def _wandb_records(path: Path) -> list[Any]:
         if left < 7:
             pos += left
             continue
-        _crc, length, kind = struct.unpack("<IHB", blob[pos:pos + 7])
+        _crc, length, kind = struct.unpack("<IHB", blob[pos : pos + 7])
         if length == 0 and kind == 0:
             pos += left
             continue
-        buf += blob[pos + 7:pos + 7 + length]
+        buf += blob[pos + 7 : pos + 7 + length]
         pos += 7 + length
-        if kind in (1, 4):            # full, last
+        if kind in (1, 4):  # full, last
             rec = pb.Record()
             rec.ParseFromString(buf)
             records.append(rec)
@@ -91,8 +100,9 @@ def _wandb_records(path: Path) -> list[Any]:
     return records
 
 
-def test_wandb_offline_gets_the_record_history_and_switches(config: Callable[..., dict], tiny_data: DataBundle,
-                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wandb_offline_gets_the_record_history_and_switches(
+    config: Callable[..., dict], tiny_data: DataBundle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("wandb", reason="the wandb extra is not installed")
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
@@ -123,11 +133,23 @@ def test_wandb_offline_gets_the_record_history_and_switches(config: Callable[...
 
 
 def test_scalars_flatten_layers_and_drop_non_numbers() -> None:
-    entry = {"epoch": 2, "test_acc": 50.0, "img_per_s": None, "loss": float("nan"),
-             "layers": [{"layer": 0, "phase": "attention", "gate": 0.4, "attn_distance": 1.5},
-                        {"layer": 1, "phase": "conv", "gate": None, "attn_distance": None}]}
-    assert scalars(entry) == {"test_acc": 50.0, "layers/0/gate": 0.4, "layers/0/attn_distance": 1.5,
-                              "layers/0/attention": 1.0, "layers/1/attention": 0.0}
+    entry = {
+        "epoch": 2,
+        "test_acc": 50.0,
+        "img_per_s": None,
+        "loss": float("nan"),
+        "layers": [
+            {"layer": 0, "phase": "attention", "gate": 0.4, "attn_distance": 1.5},
+            {"layer": 1, "phase": "conv", "gate": None, "attn_distance": None},
+        ],
+    }
+    assert scalars(entry) == {
+        "test_acc": 50.0,
+        "layers/0/gate": 0.4,
+        "layers/0/attn_distance": 1.5,
+        "layers/0/attention": 1.0,
+        "layers/1/attention": 0.0,
+    }
 
 
 def test_unknown_backend_is_one_line(capsys: pytest.CaptureFixture) -> None:

@@ -40,26 +40,33 @@ def test_olympic_mean_with_five_seeds(judge) -> None:
     seeds = (0, 1, 2, 3, 4)
     vals = {("resnet", 1.0): [70.0, 70.1, 70.2, 70.3, 70.4], ("vit", 1.0): [70.1, 70.2, 70.3, 70.2, 99.0]}
     [v] = judge(ck("band", arm="vit", reference_arm="resnet"), vals, seeds=seeds)
-    assert v.numbers["measured"] == pytest.approx(70.2333, abs=1e-3)       # 99.0 and 70.1 dropped
+    assert v.numbers["measured"] == pytest.approx(70.2333, abs=1e-3)  # 99.0 and 70.1 dropped
     assert "olympic" in v.detail
 
 
 def test_tiny_n_is_inconclusive(judge) -> None:
-    [v] = judge(ck("band", arm="vit", reference_arm="resnet"), {("resnet", 1.0): [70.0], ("vit", 1.0): [75.0]}, seeds=(0,))
+    [v] = judge(
+        ck("band", arm="vit", reference_arm="resnet"), {("resnet", 1.0): [70.0], ("vit", 1.0): [75.0]}, seeds=(0,)
+    )
     assert v.status == "inconclusive" and ">= 2 values per side" in v.detail
 
 
 def test_missing_run_and_nan_are_named(judge) -> None:
     [v] = judge(ck("band", arm="vit", reference_arm="resnet"), {("resnet", 1.0): RES, ("vit", 1.0): [70.2, 70.4]})
     assert v.status == "inconclusive" and "missing seed 2" in v.detail
-    [v] = judge(ck("band", arm="vit", reference_arm="resnet"),
-                {("resnet", 1.0): RES, ("vit", 1.0): [70.2, float("nan"), 70.4]})
+    [v] = judge(
+        ck("band", arm="vit", reference_arm="resnet"), {("resnet", 1.0): RES, ("vit", 1.0): [70.2, float("nan"), 70.4]}
+    )
     assert v.status == "inconclusive" and "seed 1: test_acc is nan" in v.detail
 
 
 def test_single_number_rule(judge) -> None:
     [v] = judge(ck("band", arm="vit", reference="toy-single", tolerance=1.0), {("vit", 1.0): [70.5, 70.9, 70.7]})
-    assert v.status == "pass" and "single-number rule" in v.detail and v.numbers["source"] == "test source, table 1, row toy"
+    assert (
+        v.status == "pass"
+        and "single-number rule" in v.detail
+        and v.numbers["source"] == "test source, table 1, row toy"
+    )
     [v] = judge(ck("band", arm="vit", reference="toy-single", tolerance=0.5), {("vit", 1.0): [70.5, 70.9, 70.7]})
     assert v.status == "fail"
 
@@ -84,14 +91,17 @@ def test_spread_rule_with_n_is_welch_from_stats(judge) -> None:
     assert v.status == ("fail" if ref.pvalue < 0.05 else "pass")
 
 
-@pytest.mark.parametrize("params, key", [
-    ({"arm": "vit", "reference_arm": "resnet", "alpha": 1.5}, "checks[0].alpha"),
-    ({"arm": "vit", "reference_arm": "resnet", "colour": 1}, "checks[0].colour"),
-    ({"arm": "vit"}, "checks[0].reference"),
-    ({"arm": "vit", "reference": "no-such-id"}, "checks[0].reference"),
-    ({"arm": "vit", "reference": "toy-cifar"}, "checks[0].reference"),     # measured on another dataset
-    ({"arm": "vit", "reference_arm": "resnet", "fraction": 0.3}, "checks[0].fraction"),
-])
+@pytest.mark.parametrize(
+    "params, key",
+    [
+        ({"arm": "vit", "reference_arm": "resnet", "alpha": 1.5}, "checks[0].alpha"),
+        ({"arm": "vit", "reference_arm": "resnet", "colour": 1}, "checks[0].colour"),
+        ({"arm": "vit"}, "checks[0].reference"),
+        ({"arm": "vit", "reference": "no-such-id"}, "checks[0].reference"),
+        ({"arm": "vit", "reference": "toy-cifar"}, "checks[0].reference"),  # measured on another dataset
+        ({"arm": "vit", "reference_arm": "resnet", "fraction": 0.3}, "checks[0].fraction"),
+    ],
+)
 def test_bad_params_name_the_key(judge, params, key) -> None:
     with pytest.raises(BenchError, match=key.replace("[", r"\[").replace("]", r"\]")):
         judge(ck("band", **params), {("vit", 1.0): RES})
@@ -101,7 +111,9 @@ def test_reported_entries_need_a_source(tmp_path) -> None:
     from bench.baselines import load_reported
 
     p = tmp_path / "reported.toml"
-    p.write_text('[x]\nvalue = 1.0\nmetric = "test_acc"\ndataset = "d"\nmodel = "m"\nrecipe = "r"\nsource = "s"\nwhere = "w"\n')
+    p.write_text(
+        '[x]\nvalue = 1.0\nmetric = "test_acc"\ndataset = "d"\nmodel = "m"\nrecipe = "r"\nsource = "s"\nwhere = "w"\n'
+    )
     with pytest.raises(BenchError, match="missing key 'x.url'"):
         load_reported(p)
     p.write_text(p.read_text() + 'url = "ftp://nope"\n')
@@ -116,23 +128,29 @@ def test_shipped_reported_file_loads_and_cites() -> None:
 
     rep = load_reported(Path(__file__).resolve().parents[2] / "baselines" / "reported.toml")
     assert rep["weiaicunzai-resnet18-cifar100"].value == 75.61
-    assert all(r.url.startswith(("https://github.com/", "https://arxiv.org/abs/")) and r.where and r.statistic for r in rep.values())
+    assert all(
+        r.url.startswith(("https://github.com/", "https://arxiv.org/abs/")) and r.where and r.statistic
+        for r in rep.values()
+    )
 
 
 def test_equivalence_needs_positive_evidence(judge) -> None:
     noisy = {("resnet", 1.0): [68.0, 72.0, 70.0], ("vit", 1.0): [67.0, 73.0, 70.5]}
     plain = ck("band", arm="vit", reference_arm="resnet")
     tost = ck("band", arm="vit", reference_arm="resnet", equivalence=True)
-    assert judge(plain, noisy)[0].status == "pass"                 # not significant ...
+    assert judge(plain, noisy)[0].status == "pass"  # not significant ...
     [v] = judge(tost, noisy)
-    assert v.status == "inconclusive" and "TOST" in v.detail       # ... but not shown equivalent either
+    assert v.status == "inconclusive" and "TOST" in v.detail  # ... but not shown equivalent either
     tight = {("resnet", 1.0): [70.0, 70.1, 70.2], ("vit", 1.0): [70.05, 70.15, 70.1]}
     [v] = judge(tost, tight)
     import numpy as np
 
-    lo, hi = np.mean(tight[("vit", 1.0)]) - np.mean(tight[("resnet", 1.0)]) + np.array([-1, 1]) * ss.t.ppf(0.95, v_df(tight)) * se(tight)
+    lo, hi = (
+        np.mean(tight[("vit", 1.0)])
+        - np.mean(tight[("resnet", 1.0)])
+        + np.array([-1, 1]) * ss.t.ppf(0.95, v_df(tight)) * se(tight)
+    )
     assert v.status == "pass" and lo >= -0.5 and hi <= 0.5
-
 
 
 def test_equivalence_against_a_reported_number_is_a_one_sample_tost(judge) -> None:

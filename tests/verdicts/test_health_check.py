@@ -32,10 +32,22 @@ margin = 5.0
 def records(suite, accs, losses):
     out = []
     for spec, acc, (l0, l1) in zip(plan_runs(suite, "smoke"), accs, losses):
-        out.append({"suite": "h", "version": 1, "tier": "smoke", "arm": spec.arm, "seed": spec.seed,
-                    "data_label": spec.data_label, "status": "complete", "config": spec.config,
-                    "config_hash": spec.config_hash, "metrics": {"test_acc": acc},
-                    "history": [{"train_loss": l0}, {"train_loss": l1}], "provenance": {"device_name": "cpu"}})
+        out.append(
+            {
+                "suite": "h",
+                "version": 1,
+                "tier": "smoke",
+                "arm": spec.arm,
+                "seed": spec.seed,
+                "data_label": spec.data_label,
+                "status": "complete",
+                "config": spec.config,
+                "config_hash": spec.config_hash,
+                "metrics": {"test_acc": acc},
+                "history": [{"train_loss": l0}, {"train_loss": l1}],
+                "provenance": {"device_name": "cpu"},
+            }
+        )
     return out
 
 

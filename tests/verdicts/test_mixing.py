@@ -27,7 +27,9 @@ def test_evaluate_uses_only_its_own_version(tmp_path, baselines) -> None:
     v1 = toy_suite(tmp_path / "a", ORDER, version=1)
     v2 = toy_suite(tmp_path / "b", ORDER, version=2)
     flipped = {("vit", 1.0): [60.0, 60.5, 61.0], ("resnet", 1.0): [70.0, 70.5, 71.0]}
-    [v] = evaluate(v2, "quick", fake_records(v1, "quick", VALS) + fake_records(v2, "quick", flipped), baselines=baselines)
+    [v] = evaluate(
+        v2, "quick", fake_records(v1, "quick", VALS) + fake_records(v2, "quick", flipped), baselines=baselines
+    )
     assert v.status == "fail" and v.compared["version"] == 2 and v.compared["n"] == {"vit": 3, "resnet": 3}
     [v] = evaluate(v2, "quick", fake_records(v1, "quick", VALS), baselines=baselines)
     assert v.status == "not run"
@@ -35,8 +37,9 @@ def test_evaluate_uses_only_its_own_version(tmp_path, baselines) -> None:
 
 def test_mixed_devices_are_inconclusive(tmp_path, baselines) -> None:
     s = toy_suite(tmp_path / "a", ORDER + ck("band", arm="vit", reference_arm="resnet"))
-    recs = fake_records(s, "quick", {("vit", 1.0): VALS[("vit", 1.0)]}, device="GPU A") + \
-        fake_records(s, "quick", {("resnet", 1.0): VALS[("resnet", 1.0)]}, device="GPU B")
+    recs = fake_records(s, "quick", {("vit", 1.0): VALS[("vit", 1.0)]}, device="GPU A") + fake_records(
+        s, "quick", {("resnet", 1.0): VALS[("resnet", 1.0)]}, device="GPU B"
+    )
     for v in evaluate(s, "quick", recs, baselines=baselines):
         assert v.status == "inconclusive" and "never mixes devices" in v.detail
 

@@ -30,9 +30,12 @@ def test_significant_violation_fails(judge) -> None:
 
 def test_violation_within_tolerance_passes(judge) -> None:
     vals = sweep([1.0, 3.0, 2.8, 4.0])
-    [v] = judge(MONO, vals, arms=ARMS)       # p = 0.04 alone, but not after Holm over 4 reversal tests
+    [v] = judge(MONO, vals, arms=ARMS)  # p = 0.04 alone, but not after Holm over 4 reversal tests
     assert v.status == "inconclusive" and "within noise after Holm" in v.detail
-    assert judge(ck("monotone", arms=list(ARMS), direction="increasing", tolerance=0.5), vals, arms=ARMS)[0].status == "pass"
+    assert (
+        judge(ck("monotone", arms=list(ARMS), direction="increasing", tolerance=0.5), vals, arms=ARMS)[0].status
+        == "pass"
+    )
 
 
 def test_flat_is_inconclusive(judge) -> None:
@@ -60,7 +63,7 @@ def test_single_seed_descriptive(judge) -> None:
     [v] = judge(MONO, vals, arms=ARMS, seeds=(0,))
     assert v.status == "inconclusive" and "min_seeds = 1" in v.detail
     [v] = judge(ck("monotone", arms=list(ARMS), direction="increasing", min_seeds=1), vals, arms=ARMS, seeds=(0,))
-    assert v.status == "inconclusive" and "descriptive only" in v.detail   # no test, never a pass
+    assert v.status == "inconclusive" and "descriptive only" in v.detail  # no test, never a pass
 
 
 def test_holm_keeps_the_family_error(judge) -> None:
@@ -68,11 +71,14 @@ def test_holm_keeps_the_family_error(judge) -> None:
     vals = sweep([1.0, 3.0, 2.6, 4.0])
     p_raw = ss.ttest_ind(vals[("e4", 1.0)], vals[("e2", 1.0)], equal_var=False, alternative="less").pvalue
     [v] = judge(MONO, vals, arms=ARMS)
-    assert v.numbers["p_holm_min"] == pytest.approx(min(1.0, 4 * p_raw))   # the other 3 tests have p near 1
+    assert v.numbers["p_holm_min"] == pytest.approx(min(1.0, 4 * p_raw))  # the other 3 tests have p near 1
     assert (v.status == "fail") == (4 * p_raw < 0.05)
 
 
 def test_missing_metric_not_run(judge) -> None:
-    [v] = judge(ck("monotone", arms=list(ARMS), direction="increasing", metric="fourier.hf_delta_mean"),
-                sweep([1.0, 2.0, 3.0, 4.0]), arms=ARMS)
+    [v] = judge(
+        ck("monotone", arms=list(ARMS), direction="increasing", metric="fourier.hf_delta_mean"),
+        sweep([1.0, 2.0, 3.0, 4.0]),
+        arms=ARMS,
+    )
     assert v.status == "not run" and "no metric 'fourier.hf_delta_mean'" in v.detail

@@ -13,13 +13,19 @@ from tests.fakes import check_toml as ck
 from tests.fakes import fake_records, toy_suite
 
 REG = ck("regression", arms=["resnet"])
-REF = [70.0, 70.4, 70.2, 69.8, 70.6]          # 5 runs: olympic mean 70.2
+REF = [70.0, 70.4, 70.2, 69.8, 70.6]  # 5 runs: olympic mean 70.2
 
 
 @pytest.fixture
 def setup(tmp_path, baselines):
-    def make(rerun: list[float], ref: list[float] = REF, checks: str = REG, device: str = "GPU X",
-             ref_device: str = "GPU X", seeds=(0, 1, 2, 3, 4)):
+    def make(
+        rerun: list[float],
+        ref: list[float] = REF,
+        checks: str = REG,
+        device: str = "GPU X",
+        ref_device: str = "GPU X",
+        seeds=(0, 1, 2, 3, 4),
+    ):
         suite = toy_suite(tmp_path / "suites", checks, seeds=seeds)
         baselines.reference.add(fake_records(suite, "quick", {("resnet", 1.0): ref}, device=ref_device))
         recs = fake_records(suite, "quick", {("resnet", 1.0): rerun}, device=device)
@@ -61,8 +67,10 @@ def test_other_device_not_run(setup) -> None:
 def test_stale_reference_config_inconclusive(tmp_path, baselines) -> None:
     old = toy_suite(tmp_path / "old", REG)
     baselines.reference.add(fake_records(old, "quick", {("resnet", 1.0): REF[:3]}, device="GPU X"))
-    new = toy_suite(tmp_path / "new", REG.replace('arms = ["resnet"]', 'arms = ["resnet"]\nfloor = 0.5')
-                    + "\n[tiers.quick.recipe]\nlr = 0.1\n")
+    new = toy_suite(
+        tmp_path / "new",
+        REG.replace('arms = ["resnet"]', 'arms = ["resnet"]\nfloor = 0.5') + "\n[tiers.quick.recipe]\nlr = 0.1\n",
+    )
     recs = fake_records(new, "quick", {("resnet", 1.0): REF[:3]}, device="GPU X")
     [v] = evaluate(new, "quick", recs, baselines=baselines)
     assert v.status == "inconclusive" and "another config" in v.detail
@@ -74,7 +82,7 @@ def test_store_refuses_mixed_versions(tmp_path, baselines) -> None:
     recs = fake_records(v1, "quick", {("resnet", 1.0): REF[:3]}) + fake_records(v2, "quick", {("resnet", 1.0): REF[:3]})
     with pytest.raises(BenchError, match="several versions"):
         baselines.reference.add(recs)
-    assert baselines.reference.sets() == []          # nothing written
+    assert baselines.reference.sets() == []  # nothing written
 
 
 def test_store_refuses_config_change_unless_replace(tmp_path, baselines) -> None:

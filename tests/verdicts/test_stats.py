@@ -33,7 +33,7 @@ def test_equal_means_give_p_one() -> None:
 
 def test_tiny_n_is_not_tested() -> None:
     assert stats.welch([70.0], [70.0, 71.0]) is None
-    assert math.isnan(ss.ttest_ind([70.0], [70.0, 71.0], equal_var=False).pvalue)   # what we avoid
+    assert math.isnan(ss.ttest_ind([70.0], [70.0, 71.0], equal_var=False).pvalue)  # what we avoid
     assert stats.welch([], [1.0, 2.0]) is None
 
 
@@ -77,8 +77,8 @@ def test_welch_ci_agrees_with_the_test() -> None:
 
 
 def test_olympic_mean() -> None:
-    assert stats.olympic_mean([1.0, 2.0, 3.0, 100.0]) == pytest.approx(26.5)       # n < 5: plain mean
-    assert stats.olympic_mean([1.0, 2.0, 3.0, 4.0, 100.0]) == pytest.approx(3.0)   # best and worst dropped
+    assert stats.olympic_mean([1.0, 2.0, 3.0, 100.0]) == pytest.approx(26.5)  # n < 5: plain mean
+    assert stats.olympic_mean([1.0, 2.0, 3.0, 4.0, 100.0]) == pytest.approx(3.0)  # best and worst dropped
     s = stats.summarize([70.0, 71.0, 72.0, 73.0, 10.0])
     assert s.trimmed and s.location == pytest.approx(71.0) and "olympic" in s.describe()
     assert math.isnan(stats.summarize([70.0]).std)
@@ -97,10 +97,10 @@ def test_mlperf_worked_example() -> None:
 
 def test_crossing_interpolates_in_log_fraction() -> None:
     x, ups = stats.crossing([0.1, 1.0], [-1.0, 1.0], log=True)
-    assert x == pytest.approx(10 ** -0.5) and ups == 1
+    assert x == pytest.approx(10**-0.5) and ups == 1
     assert stats.crossing([0.1, 1.0], [-1.0, 3.0], log=False)[0] == pytest.approx(0.1 + 0.25 * 0.9)
     assert stats.crossing([0.1, 0.5, 1.0], [-1.0, -0.5, -0.1])[0] == math.inf
     assert stats.crossing([0.1, 0.5, 1.0], [1.0, 0.5, 0.1])[0] == -math.inf
     x, ups = stats.crossing([0.1, 0.2, 0.4, 0.8], [-1.0, 1.0, -1.0, 1.0], log=False)
-    assert ups == 2 and x == pytest.approx(0.6)                   # the last upward crossing
+    assert ups == 2 and x == pytest.approx(0.6)  # the last upward crossing
     assert stats.crossing([0.1, 1.0], [float("nan"), 1.0]) == (None, 0)
