@@ -21,7 +21,7 @@ from ..errors import BenchError
 from ..records.store import collect_records
 from ..suite import discover, plan_runs
 from ..suite_check import load_checked_suite
-from .common import add_suites_dir
+from .common import add_baselines_dir, add_suites_dir
 
 HELP = "add reference runs or list baselines"
 
@@ -41,13 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     lst = sub.add_parser("list", help="list reported numbers and reference sets")
     lst.add_argument("--format", default="github", choices=["github", "md", "csv"], help="table format")
     for sp in (add, lst):
-        sp.add_argument(
-            "--baselines",
-            type=Path,
-            default=None,
-            metavar="DIR",
-            help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)",
-        )
+        add_baselines_dir(sp)
 
 
 def _stale_check(suites_dir: Path | None) -> Callable[[dict[str, Any]], str | None]:

@@ -17,5 +17,15 @@ def add_suites_dir(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_baselines_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--baselines",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)",
+    )
+
+
 def add_out(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("results"), help="results folder (records under OUT/runs/)")

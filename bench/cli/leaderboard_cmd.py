@@ -17,7 +17,7 @@ from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
 from ..report import FORMATS, TABLES, build_tables, render, undecided, write_tables
 from ..suite_check import load_checked_suites
-from .common import add_out, add_suites_dir
+from .common import add_baselines_dir, add_out, add_suites_dir
 
 HELP = "render the leaderboard from stored results"
 
@@ -41,13 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "and the plots into DIR (e.g. results/leaderboard)",
     )
     p.add_argument("--plots", type=Path, default=None, metavar="DIR", help="write the PNG plots into DIR")
-    p.add_argument(
-        "--baselines",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)",
-    )
+    add_baselines_dir(p)
     p.add_argument(
         "--strict",
         action="store_true",

@@ -14,7 +14,7 @@ from ..baselines import Baselines
 from ..errors import BenchError
 from ..records import RecordStore
 from ..suite import load_suites
-from .common import add_suites_dir
+from .common import add_baselines_dir, add_suites_dir
 
 HELP = "write one HTML page of a results folder (tables, plots, provenance)"
 
@@ -31,13 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="only this suite (repeatable; default: all)",
     )
     p.add_argument("--tier", action="append", default=None, help="only these tiers (repeatable)")
-    p.add_argument(
-        "--baselines",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="baselines folder (default: $PRS_BENCH_BASELINES, ./baselines or the checkout's)",
-    )
+    add_baselines_dir(p)
     add_suites_dir(p)
 
 
