@@ -84,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _list(b: Baselines, fmt: str) -> int:
-    tf = {"md": "pipe", "github": "github", "csv": "tsv"}[fmt]
+    tablefmt = {"md": "pipe", "github": "github", "csv": "tsv"}[fmt]
     rows = [
         [
             r.id,
@@ -99,7 +99,7 @@ def _list(b: Baselines, fmt: str) -> int:
         for r in b.reported.values()
     ]
     print("## Reported numbers")
-    print(tabulate(rows, ["Id", "Value", "Spread", "Metric", "Data", "Model", "Source", "URL"], tablefmt=tf))
+    print(tabulate(rows, ["Id", "Value", "Spread", "Metric", "Data", "Model", "Source", "URL"], tablefmt=tablefmt))
     print("\n## Reference runs")
     ref_rows = []
     for ref in b.reference.sets():
@@ -107,7 +107,7 @@ def _list(b: Baselines, fmt: str) -> int:
         arms = ", ".join(f"{a}@{lab}: {n}" for (a, lab), n in sorted(counts.items()))
         ref_rows.append([ref.suite, ref.version, ref.tier, ref.device, len(ref.runs), arms])
     print(
-        tabulate(ref_rows, ["Suite", "Version", "Tier", "Device", "Runs", "Per arm"], tablefmt=tf)
+        tabulate(ref_rows, ["Suite", "Version", "Tier", "Device", "Runs", "Per arm"], tablefmt=tablefmt)
         if ref_rows
         else "none yet: add some with `prs-bench baseline add RESULTS`"
     )

@@ -109,9 +109,9 @@ class CompareRow:
             "Arm": self.arm,
             "Data": self.data,
             "n A": str(len(self.a)),
-            "A": _ms(self.a),
+            "A": _mean_std(self.a),
             "n B": str(len(self.b)),
-            "B": _ms(self.b),
+            "B": _mean_std(self.b),
             "B − A": "-" if d is None else f"{d:+.2f}",
             "p (Welch)": "-" if self.p is None else f"{self.p:.3g}",
             "Commit A": ",".join(self.commits_a) or "-",
@@ -218,7 +218,7 @@ def _std(v: Sequence[float]) -> float | None:
     return statistics.stdev(v) if len(v) > 1 else None
 
 
-def _ms(v: Sequence[float]) -> str:
+def _mean_std(v: Sequence[float]) -> str:
     if not v:
         return "-"
     return f"{statistics.mean(v):.2f}" + (f" ± {statistics.stdev(v):.2f}" if len(v) > 1 else "")

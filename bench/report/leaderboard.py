@@ -413,20 +413,20 @@ def render(arm_rows: list[ArmRow], check_rows: list[CheckRow], fmt: str = "githu
         return json.dumps(_json_safe(tables), indent=2, allow_nan=False)
     if fmt == "csv":
         return to_csv(table, tidy_tables(arm_rows, check_rows)[table]).rstrip("\n")
-    tf = FORMATS[fmt]
+    tablefmt = FORMATS[fmt]
     if not arm_rows and not check_rows:
         return "no results yet: run `prs-bench run` first"
     arm_cols = ARM_COLUMNS + (["Epoch rule"] if any(r.epoch_rule is not None for r in arm_rows) else [])
     summary = summarize_claims(check_rows)
     parts = [
         "## Arms",
-        _table([r.display() for r in arm_rows], arm_cols, tf),
+        _table([r.display() for r in arm_rows], arm_cols, tablefmt),
         "",
         "## Claims",
-        _table([r.display() for r in summary], SUMMARY_COLUMNS, tf),
+        _table([r.display() for r in summary], SUMMARY_COLUMNS, tablefmt),
         "",
         "## Checks",
-        _table([r.display() for r in check_rows], CLAIM_COLUMNS, tf),
+        _table([r.display() for r in check_rows], CLAIM_COLUMNS, tablefmt),
     ]
     return "\n".join(parts)
 

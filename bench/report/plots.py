@@ -7,8 +7,7 @@ accuracy against data fraction (mean and 95% t-interval over seeds, one line per
 reported numbers that band checks compare against) and training curves per arm (switch epochs
 and the chance level marked). The Fourier plots live with the analysis code: the ``fourier``
 kind here hands each arm's ``record["analysis"]["fourier"]`` summary to ``bench.analysis.plots``
-(plot_hf_vs_depth, plot_delta_vs_freq) when that module and those summaries exist; the analysis
-code may also register more kinds by calling ``register_plot`` in ``bench.analysis.plots``.
+(plot_hf_vs_depth, plot_delta_vs_freq) when the records carry those summaries.
 
 Legends name what was trained: an arm whose tier trains another model than the arm's label
 names (the smoke tiers' stand-ins, e.g. ``resnet_tiny`` for ResNet-18) is labelled with the
@@ -17,7 +16,6 @@ model from its records. Legends sit outside the axes, so they never cover a line
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import math
 import warnings
@@ -38,7 +36,6 @@ from ..verdicts import Verdict, evaluate
 PlotFn = Callable[..., list[Path]]
 PLOTS: Registry[PlotFn] = Registry("plot")
 register_plot = PLOTS.register
-PLUGINS = ("bench.analysis.plots",)
 CONFIDENCE = 0.95
 
 
@@ -53,15 +50,6 @@ def _pyplot() -> Any:
 
 def stem(suite: Suite, tier: str, kind: str) -> str:
     return f"{suite.name}-v{suite.version}-{tier}-{kind}"
-
-
-def _load_plugins() -> None:
-    for mod in PLUGINS:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name not in (mod, mod.rsplit(".", 1)[0]):
-                raise
 
 
 def _wants_verdicts(fn: PlotFn) -> bool:
@@ -79,7 +67,6 @@ def write_plots(
 
     ``baselines`` (default: the default baselines folder) feeds the verdicts plots may draw.
     """
-    _load_plugins()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out: list[Path] = []
@@ -321,10 +308,8 @@ def fourier(suite: Suite, tier: str, records: list[RunRecord], folder: Path) -> 
     have = [r for r in records if isinstance(r.get("analysis", {}).get("fourier"), dict)]
     if not have:
         return []
-    try:
-        ap = importlib.import_module("bench.analysis.plots")
-    except ModuleNotFoundError:
-        return []
+    from ..analysis import plots as analysis_plots
+
     out = []
     order = _arm_order(suite)
     for (label,), recs in sorted(_by(have, "data_label").items()):
@@ -334,11 +319,13 @@ def fourier(suite: Suite, tier: str, records: list[RunRecord], folder: Path) -> 
         summaries = {arm_label(suite, a, recs): r["analysis"]["fourier"] for a, r in first.items()}
         title = f"{suite.name} v{suite.version} [{tier}] {label}"
         out.append(
-            ap.plot_hf_vs_depth(summaries, folder / f"{stem(suite, tier, 'fourier-depth-' + label)}.png", title=title)
+            analysis_plots.plot_hf_vs_depth(
+                summaries, folder / f"{stem(suite, tier, 'fourier-depth-' + label)}.png", title=title
+            )
         )
         for a, r in first.items():
             out.append(
-                ap.plot_delta_vs_freq(
+                analysis_plots.plot_delta_vs_freq(
                     r["analysis"]["fourier"],
                     folder / f"{stem(suite, tier, f'fourier-{a}-{label}')}.png",
                     title=f"{title}\n{arm_label(suite, a, recs)}, seed {r['seed']}",
@@ -380,8 +367,7 @@ def switch_timeline(suite: Suite, tier: str, records: list[RunRecord], folder: P
         fig, axes = plt.subplots(
             len(grids), 1, figsize=(7, 0.8 + 1.5 * len(grids)), squeeze=False, sharex=True, layout="constrained"
         )
-        cmap = plt.get_cmap("viridis").copy()
-        cmap.set_bad("lightgrey")
+        cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
         image = None
         for ax, (arm, (grid, seed)) in zip(axes[:, 0], grids.items()):
             layers, epochs = grid.shape
