@@ -13,7 +13,6 @@ from bench.errors import BenchError
 from bench.records import RecordStore
 from bench.report import TABLES, build_tables, render, summarize_claims, undecided, write_tables
 from bench.report.plots import write_plots
-from bench.suite import plan_runs
 from tests.fakes import check_toml as ck
 from tests.fakes import fake_records, toy_suite
 
@@ -35,9 +34,8 @@ VALS = {
 def stored(tmp_path):
     suite = toy_suite(tmp_path / "suites", CHECKS, fractions=FR)
     store = RecordStore(tmp_path / "results")
-    specs = {(s.arm, s.data_label, s.seed): s for s in plan_runs(suite, "quick")}
     for r in fake_records(suite, "quick", VALS):
-        store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r)
+        store.write(r.relpath, r)
     return suite, store
 
 

@@ -39,8 +39,8 @@ def test_legend_names_the_model_the_records_trained(tmp_path: Path) -> None:
     recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0], ("vit", 1.0): [71.0]})
     assert arm_label(suite, "resnet", recs) == "RESNET"  # the arm's own model: its label
     for r in recs:
-        if r["arm"] == "resnet":
-            r["config"]["model"]["name"] = "resnet18_cifar"  # a tier that trains another model
+        if r.arm == "resnet":
+            r.config["model"]["name"] = "resnet18_cifar"  # a tier that trains another model
     assert arm_label(suite, "resnet", recs) == "resnet18_cifar (resnet arm)"
 
 

@@ -36,5 +36,5 @@ def test_parallel_records_equal_sequential(tmp_path: Path) -> None:
     for spec in specs:
         a, b = seq.read(spec.relpath), par.read(spec.relpath)
         assert a is not None and b is not None
-        assert a["metrics"] == b["metrics"] and a["runtime"] == b["runtime"]
-        assert [h["train_loss"] for h in a["history"]] == [h["train_loss"] for h in b["history"]]
+        assert a.metrics == b.metrics and a.runtime == b.runtime
+        assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
