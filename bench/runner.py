@@ -21,7 +21,7 @@ from .records import RecordStore, RunHeld, collect_provenance, make_record
 from .records.metrics import TEST_ACC
 from .suite import RunSpec
 from .suite.hashing import content_hash
-from .train import CoreOptions, train_run
+from .train import CoreOptions, RunContext, Trainer, train_run
 from .train.checkpoint import clear_checkpoints
 from .train.distributed import DistInfo
 from .train.engine import resolve_options, runtime_of
@@ -62,7 +62,7 @@ class Job:
     store_root: str
     device: torch.device
     progress: bool
-    trainer: Callable[..., Any]
+    trainer: Trainer
     resume: bool
     rerun: bool
     options: CoreOptions | None
@@ -103,20 +103,10 @@ def _train_one(
     data = _data(spec)
     run_dir = store.run_dir(spec.relpath)
     t0 = time.perf_counter()
-    result = job.trainer(
-        spec.config,
-        data,
-        job.device,
-        spec.seed,
-        progress=job.progress,
-        run_dir=run_dir,
-        resume=job.resume,
-        options=job.options,
-        dist=dist,
-        config_hash=spec.config_hash,
-        log=say,
-        run_name=spec.run_id,
+    ctx = RunContext(
+        job.device, job.options or CoreOptions(), dist, run_dir, resume=job.resume, progress=job.progress, log=say
     )
+    result = job.trainer(spec, data, ctx)
     wall = time.perf_counter() - t0
     if dist.is_main:
         record = make_record(spec, result, job.provenance, wall, data.meta, job.runtime)
@@ -155,7 +145,7 @@ def run_all(
     device: torch.device,
     rerun: bool = False,
     progress: bool | None = None,
-    trainer: Callable[..., Any] = train_run,
+    trainer: Trainer = train_run,
     resume: bool = False,
     options: CoreOptions | None = None,
     dist: DistInfo | None = None,

@@ -27,7 +27,8 @@ from ..data.synthetic import make_synthetic
 from ..models import list_models, model_input_size
 from ..records.metrics import TEST_LOSS, TRAIN_LOSS
 from ..records.provenance import device_name
-from ..train import CoreOptions, train_run
+from ..suite.plan import RunSpec
+from ..train import CoreOptions, RunContext, train_run
 from ..train.perf import PerfSettings, run_perf
 
 
@@ -77,7 +78,7 @@ def core_run(s: CheckSettings, compile: bool | None) -> dict[str, Any]:
     t0 = time.perf_counter()
     opts = CoreOptions(defaults="cuda", compile=compile, checkpoint_every=0)
     result = train_run(
-        core_config(s.quick), core_data(s.quick), torch.device(s.device), 0, progress=False, options=opts
+        RunSpec.adhoc(core_config(s.quick), 0), core_data(s.quick), RunContext(torch.device(s.device), opts)
     )
     return {
         "status": result.status,
@@ -99,15 +100,8 @@ def ddp_child(device: str, quick: bool, out: Path) -> int:
     dist = init_from_env(device)
     dev = rank_device(torch.device(device), dist)
     backend = torch.distributed.get_backend() if torch.distributed.is_initialized() else None
-    result = train_run(
-        core_config(quick),
-        core_data(quick),
-        dev,
-        0,
-        progress=False,
-        dist=dist,
-        options=CoreOptions(compile=False, checkpoint_every=0),
-    )
+    ctx = RunContext(dev, CoreOptions(compile=False, checkpoint_every=0), dist)
+    result = train_run(RunSpec.adhoc(core_config(quick), 0), core_data(quick), ctx)
     if dist.is_main:
         out.write_text(
             json.dumps(

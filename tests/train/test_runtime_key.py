@@ -10,8 +10,8 @@ import torch
 from bench.records import RecordStore, build_tier_view
 from bench.report import build_tables, tier_reports
 from bench.runner import run_all
-from bench.suite import plan_runs
-from bench.train import CoreOptions, TrainResult
+from bench.suite import RunSpec, plan_runs
+from bench.train import CoreOptions, RunContext, TrainResult
 from bench.train.engine import resolve_options, runtime_of
 from bench.verdicts import evaluate
 from tests.fakes import check_toml, toy_suite
@@ -25,9 +25,10 @@ class Trainer:
     def __init__(self) -> None:
         self.calls: list[tuple[str, int]] = []
 
-    def __call__(self, config: dict[str, Any], data: Any, device: torch.device, seed: int, **_: Any) -> TrainResult:
-        self.calls.append((config["model"]["name"], seed))
-        acc = 60.0 + seed if config["model"]["name"] == "vit_tiny" else 50.0 + seed
+    def __call__(self, spec: RunSpec, data: Any, ctx: RunContext) -> TrainResult:
+        model, seed = spec.config["model"]["name"], spec.seed
+        self.calls.append((model, seed))
+        acc = 60.0 + seed if model == "vit_tiny" else 50.0 + seed
         return TrainResult(
             "complete",
             metrics={"test_acc": acc, "test_loss": 1.0, "train_loss": 1.0, "train_acc": 50.0, "num_classes": 10},
