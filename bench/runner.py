@@ -22,9 +22,10 @@ import torch
 
 from .data import DataBundle, load_data
 from .records import RecordStore, RunHeld, collect_provenance, make_record
+from .records.metrics import TEST_ACC
 from .suite import RunSpec
 from .suite.hashing import content_hash
-from .train import CoreOptions, train_run
+from .train import CoreOptions, RunContext, Trainer, train_run
 from .train.checkpoint import clear_checkpoints
 from .train.distributed import DistInfo
 from .train.engine import resolve_options, runtime_of
@@ -67,7 +68,7 @@ class Job:
     store_root: str
     device: torch.device
     progress: bool
-    trainer: Callable[..., Any]
+    trainer: Trainer
     resume: bool
     rerun: bool
     options: CoreOptions | None
@@ -132,31 +133,21 @@ def _train_one(
     if earlier is not None and copy_final(earlier.run_dir, run_dir, spec.config_hash):
         return _reuse(job, spec, earlier, store, data, run_dir, dist, say)
     t0 = time.perf_counter()
-    result = job.trainer(
-        spec.config,
-        data,
-        job.device,
-        spec.seed,
-        progress=job.progress,
-        run_dir=run_dir,
-        resume=job.resume,
-        options=job.options,
-        dist=dist,
-        config_hash=spec.config_hash,
-        log=say,
-        run_name=spec.run_id,
+    ctx = RunContext(
+        job.device, job.options or CoreOptions(), dist, run_dir, resume=job.resume, progress=job.progress, log=say
     )
+    result = job.trainer(spec, data, ctx)
     wall = time.perf_counter() - t0
     if result.status == "complete":
         _TRAINED[key] = Trained(spec, result, wall, run_dir)
     if dist.is_main:
         record = make_record(spec, result, job.provenance, wall, data.meta, job.runtime)
         if result.status == "complete" and spec.config.get("analysis"):
-            record["analysis"] = analyse(spec.config, data, run_dir, job.device, say)
+            record = record.with_analysis(analyse(spec.config, data, run_dir, job.device, say))
         store.write(spec.relpath, record, replace=True)
         clear_checkpoints(run_dir)  # the record (and the final weights) now hold the outcome
     if result.status == "complete":
-        return spec.run_id, "complete", f"top-1 {result.metrics['test_acc']:.2f}%  ({wall:.1f} s)"
+        return spec.run_id, "complete", f"top-1 {result.metrics[TEST_ACC]:.2f}%  ({wall:.1f} s)"
     return spec.run_id, "failed", f"FAILED: {result.error} (record marked failed, not counted)"
 
 
@@ -279,7 +270,7 @@ def run_all(
     device: torch.device,
     rerun: bool = False,
     progress: bool | None = None,
-    trainer: Callable[..., Any] = train_run,
+    trainer: Trainer = train_run,
     resume: bool = False,
     options: CoreOptions | None = None,
     dist: DistInfo | None = None,

@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
     for s in load_checked_suites(args.suites or None, args.suites_dir):
         for tier, t in s.tiers.items():
             arms = s.tier_arms(tier)
-            fr = ",".join(f"{f:g}" for f in t.get("fractions", [1.0]))
+            fractions = ",".join(f"{f:g}" for f in t.get("fractions", [1.0]))
             rule = s.epoch_rule(tier) if "fractions" in t else "-"
             rows.append(
                 [
@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
                     s.version,
                     tier,
                     t["data"]["source"],
-                    fr,
+                    fractions,
                     t["epochs"],
                     rule,
                     len(t["seeds"]),

@@ -278,10 +278,10 @@ def load_cifar100_python(
     """CIFAR-100 from the torchvision pickle folder ``ROOT/cifar-100-python/`` (default ROOT: ./data)."""
     base = Path(root).expanduser() if root else data_root()
     folder = _pickle_folder(base, download)
-    fp = fingerprint_files([folder / f for f in PICKLE_FILES], folder)
+    fingerprint = fingerprint_files([folder / f for f in PICKLE_FILES], folder)
     return _bundle(
         "cifar100-python",
-        fp,
+        fingerprint,
         lambda: decode_pickles(folder),
         str(folder),
         PICKLE_HOW.replace("ROOT", str(base)),
@@ -309,10 +309,10 @@ def load_cifar100_parquet(
                 f"cifar100-parquet: no {split}-*.parquet file under {base}; wrong layout, expected "
                 f"the {HUB_REPO} files (cifar100/train-00000-of-00001.parquet, ...); {how}"
             )
-    fp = fingerprint_files(files["train"] + files["test"], base)
+    fingerprint = fingerprint_files(files["train"] + files["test"], base)
     return _bundle(
         "cifar100-parquet",
-        fp,
+        fingerprint,
         lambda: decode_parquet(files),
         str(base),
         how,
@@ -334,25 +334,27 @@ def load_cifar100_hub(
     """CIFAR-100 from the Hugging Face hub through ``datasets`` (honours HF_HOME, HF_*_OFFLINE)."""
     from .hub import hub_fingerprint, hub_load
 
-    dsd = hub_load(repo, name=name, revision=revision)
+    dataset_dict = hub_load(repo, name=name, revision=revision)
     for split in ("train", "test"):
-        if split not in dsd:
-            raise BenchError(f"cifar100: hub dataset {repo} has splits {', '.join(dsd)}, expected train and test")
+        if split not in dataset_dict:
+            raise BenchError(
+                f"cifar100: hub dataset {repo} has splits {', '.join(dataset_dict)}, expected train and test"
+            )
 
     def decode() -> Decoded:
-        arrays = {s: decode_table(dsd[s].with_format("arrow")[:], f"{repo} ({s})") for s in ("train", "test")}
-        feats = dsd["train"].features
+        arrays = {s: decode_table(dataset_dict[s].with_format("arrow")[:], f"{repo} ({s})") for s in ("train", "test")}
+        feats = dataset_dict["train"].features
         names = {
             k: list(getattr(feats.get(f"{k}_label"), "names", None) or map(str, range(n)))
             for k, n in NUM_CLASSES.items()
         }
         return Decoded(arrays["train"][0], arrays["test"][0], arrays["train"][1], arrays["test"][1], names)
 
-    fp = hub_fingerprint(dsd)
+    fingerprint = hub_fingerprint(dataset_dict)
     how = f"delete the Hugging Face cache for {repo} and load it again"
     return _bundle(
         "cifar100",
-        fp,
+        fingerprint,
         decode,
         f"hub {repo}",
         how,

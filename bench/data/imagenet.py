@@ -213,14 +213,14 @@ def load_imagenet_hub(
     splits = {}
     for split in ("train", "validation"):
         splits[split] = hub_load(repo, revision=revision, split=split, streaming=streaming, gated=True)
-    tf = {s: build_transform(image_size, s == "train", train_transform) for s in splits}
+    transforms = {s: build_transform(image_size, s == "train", train_transform) for s in splits}
     data: dict[str, torch.utils.data.Dataset]
     if streaming:
         info = getattr(splits["train"], "info", None)
         sizes = {s: getattr((info.splits or {}).get(s), "num_examples", None) if info else None for s in splits}
-        data = {s: StreamedHubImages(splits[s], tf[s], sizes[s]) for s in splits}
+        data = {s: StreamedHubImages(splits[s], transforms[s], sizes[s]) for s in splits}
     else:
-        hub = {s: HubImages(splits[s], tf[s]) for s in splits}
+        hub = {s: HubImages(splits[s], transforms[s]) for s in splits}
         data, sizes = dict(hub), {s: len(hub[s]) for s in splits}
     meta = {
         "source": "imagenet-hf",

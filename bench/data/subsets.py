@@ -25,8 +25,6 @@ from ..errors import BenchError
 from ..records.atomic import atomic_write_bytes
 from .types import DataBundle
 
-RULES = ("seeded", "convit")
-
 
 def check_fraction(fraction: Any) -> float:
     try:

@@ -25,8 +25,10 @@ import torch
 
 from ..data.synthetic import make_synthetic
 from ..models import list_models, model_input_size
+from ..records.metrics import TEST_LOSS, TRAIN_LOSS
 from ..records.provenance import device_name
-from ..train import CoreOptions, train_run
+from ..suite.plan import RunSpec
+from ..train import CoreOptions, RunContext, train_run
 from ..train.perf import PerfSettings, run_perf
 
 
@@ -76,14 +78,14 @@ def core_run(s: CheckSettings, compile: bool | None) -> dict[str, Any]:
     t0 = time.perf_counter()
     opts = CoreOptions(defaults="cuda", compile=compile, checkpoint_every=0)
     result = train_run(
-        core_config(s.quick), core_data(s.quick), torch.device(s.device), 0, progress=False, options=opts
+        RunSpec.adhoc(core_config(s.quick), 0), core_data(s.quick), RunContext(torch.device(s.device), opts)
     )
     return {
         "status": result.status,
         "error": result.error,
         "seconds": round(time.perf_counter() - t0, 2),
         "history": [
-            {k: h.get(k) for k in ("epoch", "train_loss", "test_loss", "img_per_s", "compiled_graphs")}
+            {k: h.get(k) for k in ("epoch", TRAIN_LOSS, TEST_LOSS, "img_per_s", "compiled_graphs")}
             for h in result.history
         ],
         "switches": sum(1 for e in result.events if e["event"] == "switch"),
@@ -98,15 +100,8 @@ def ddp_child(device: str, quick: bool, out: Path) -> int:
     dist = init_from_env(device)
     dev = rank_device(torch.device(device), dist)
     backend = torch.distributed.get_backend() if torch.distributed.is_initialized() else None
-    result = train_run(
-        core_config(quick),
-        core_data(quick),
-        dev,
-        0,
-        progress=False,
-        dist=dist,
-        options=CoreOptions(compile=False, checkpoint_every=0),
-    )
+    ctx = RunContext(dev, CoreOptions(compile=False, checkpoint_every=0), dist)
+    result = train_run(RunSpec.adhoc(core_config(quick), 0), core_data(quick), ctx)
     if dist.is_main:
         out.write_text(
             json.dumps(
@@ -116,7 +111,7 @@ def ddp_child(device: str, quick: bool, out: Path) -> int:
                     "ddp": dist.active,
                     "status": result.status,
                     "error": result.error,
-                    "train_loss": result.history[-1]["train_loss"] if result.history else None,
+                    TRAIN_LOSS: result.history[-1][TRAIN_LOSS] if result.history else None,
                 }
             )
         )

@@ -2,7 +2,7 @@
 
 Built from the same pieces as the leaderboard, never from a selection of its own: the tables of
 ``build_tables`` (claims summary, arms, checks with their numbers), the plots of ``write_plots``
-(embedded as base64 PNG), and, for provenance, the records ``select_records`` hands the
+(embedded as base64 PNG), and, for provenance, the records ``build_tier_view`` hands the
 verdicts. No scripts, no external files: the page renders offline and from a CI artefact.
 """
 
@@ -19,9 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..records import RunRecord
 from ..records.atomic import atomic_write_bytes
+from ..records.view import build_tier_view
 from ..suite import Suite
-from ..verdicts import Verdict, select_records
+from ..verdicts import Verdict
 from .leaderboard import ARM_COLUMNS, CLAIM_COLUMNS, SUMMARY_COLUMNS, build_tables, summarize_claims
 from .plots import write_plots
 
@@ -42,7 +44,7 @@ nav a{margin-right:12px}ul.changelog{margin:4px 0}
 NUMERIC = {"Version", "n", "Checks", "pass", "fail", "inconclusive", "not run", "Top-1 (%)", "Params (M)", "GFLOPs"}
 
 
-def _e(value: Any) -> str:
+def _escape(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
@@ -57,7 +59,7 @@ def _table(
     rows = list(rows)
     stats = list(statuses) if statuses is not None else [None] * len(rows)
     extra = extra or {}
-    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+    head = "".join(f"<th>{_escape(c)}</th>" for c in columns)
     body = []
     for i, (r, status) in enumerate(zip(rows, stats)):
         cells = []
@@ -65,11 +67,11 @@ def _table(
             if c in extra:
                 cells.append(f"<td>{extra[c][i]}</td>")
             elif c == "Verdict" and status is not None:
-                cells.append(f'<td><span class="v v-{_e(status.replace(" ", "-"))}">{_e(r[c])}</span></td>')
+                cells.append(f'<td><span class="v v-{_escape(status.replace(" ", "-"))}">{_escape(r[c])}</span></td>')
             elif c in NUMERIC:
-                cells.append(f'<td class="num">{_e(r[c])}</td>')
+                cells.append(f'<td class="num">{_escape(r[c])}</td>')
             else:
-                cells.append(f"<td>{_e(r[c])}</td>")
+                cells.append(f"<td>{_escape(r[c])}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -87,14 +89,14 @@ def _number(v: Any) -> str:
 def _numbers(v: Verdict) -> str:
     if not v.numbers:
         return '<span class="muted">-</span>'
-    return "<br>".join(f"<code>{_e(k)}</code> = {_e(_number(x))}" for k, x in v.numbers.items())
+    return "<br>".join(f"<code>{_escape(k)}</code> = {_escape(_number(x))}" for k, x in v.numbers.items())
 
 
 def _slug(*parts: Any) -> str:
     return "-".join("".join(ch if ch.isalnum() else "-" for ch in str(p)) for p in parts)
 
 
-def _plots(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: Any) -> list[tuple[str, str]]:
+def _plots(suite: Suite, tier: str, records: list[RunRecord], baselines: Any) -> list[tuple[str, str]]:
     """(caption, data URI) of every registered plot of this suite tier, drawn by ``write_plots``."""
     with tempfile.TemporaryDirectory(prefix="prs-bench-report-") as tmp:
         paths = write_plots([suite], records, Path(tmp), tiers=[tier], baselines=baselines)
@@ -106,7 +108,7 @@ def _plots(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: An
     return out
 
 
-def _provenance(records: list[dict[str, Any]]) -> str:
+def _provenance(records: list[RunRecord]) -> str:
     """Distinct values (with run counts) of what the records say about where they were made."""
     fields: dict[str, Counter[str]] = {}
 
@@ -141,7 +143,7 @@ def _provenance(records: list[dict[str, Any]]) -> str:
 
 def build_html(
     suites: list[Suite],
-    records: list[dict[str, Any]],
+    records: list[RunRecord],
     tiers: list[str] | None = None,
     baselines: Any = None,
     source: str = "",
@@ -166,12 +168,12 @@ def build_html(
         "<title>prs-bench report</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>prs-bench report</h1>",
-        f'<p class="muted">{_e(source)} &middot; {len(records)} record(s) &middot; prs-bench {_e(version)} '
-        f"&middot; generated {_e(now)}. Verdicts: pass, fail, inconclusive (too few seeds, missing runs, mixed "
+        f'<p class="muted">{_escape(source)} &middot; {len(records)} record(s) &middot; prs-bench {_escape(version)} '
+        f"&middot; generated {_escape(now)}. Verdicts: pass, fail, inconclusive (too few seeds, missing runs, mixed "
         'devices: the detail says which), not run; "(informative)" checks do not decide their claim.</p>',
         "<nav>"
         + '<a href="#claims">Claims</a>'
-        + "".join(f'<a href="#{_slug(s, v, t)}">{_e(s)} v{_e(v)} {_e(t)}</a>' for s, v, t in shown)
+        + "".join(f'<a href="#{_slug(s, v, t)}">{_escape(s)} v{_escape(v)} {_escape(t)}</a>' for s, v, t in shown)
         + '<a href="#versions">Suite versions</a></nav>',
         '<h2 id="claims">Claims</h2>',
         _table(SUMMARY_COLUMNS, [r.display() for r in summary], [r.verdict for r in summary])
@@ -180,10 +182,10 @@ def build_html(
     ]
     for name, ver, tier in shown:
         suite = by_name[name]
-        fresh, _stale = select_records(suite, tier, records)
+        fresh = build_tier_view(suite, tier, records).records
         parts += [
-            f'<h2 id="{_slug(name, ver, tier)}">{_e(name)} v{_e(ver)} &middot; tier {_e(tier)}</h2>',
-            f"<p>{_e(suite.title)}</p>",
+            f'<h2 id="{_slug(name, ver, tier)}">{_escape(name)} v{_escape(ver)} &middot; tier {_escape(tier)}</h2>',
+            f"<p>{_escape(suite.title)}</p>",
         ]
         arms = [r for r in arm_rows if (r.suite, r.version, r.tier) == (name, ver, tier)]
         checks = [r for r in check_rows if (r.suite, r.version, r.tier) == (name, ver, tier)]
@@ -209,17 +211,17 @@ def build_html(
         plots = _plots(suite, tier, records, baselines)
         parts.append("<h3>Plots</h3>")
         figures = "".join(
-            f'<figure><img class="plot" alt="{_e(c)}" src="{uri}"><figcaption>{_e(c)}</figcaption></figure>'
+            f'<figure><img class="plot" alt="{_escape(c)}" src="{uri}"><figcaption>{_escape(c)}</figcaption></figure>'
             for c, uri in plots
         )
         parts.append(f'<div class="plots">{figures}</div>' if plots else '<p class="muted">no plots for this tier</p>')
         parts += ["<h3>Provenance</h3>", _provenance(fresh)]
     parts.append('<h2 id="versions">Suite versions</h2>')
     for s in suites:
-        log = "".join(f"<li>{_e(line)}</li>" for line in s.changelog)
+        log = "".join(f"<li>{_escape(line)}</li>" for line in s.changelog)
         parts.append(
-            f'<h3>{_e(s.name)} v{_e(s.version)}</h3><p>{_e(s.title)} <span class="muted">'
-            f"({_e(s.path.name)}; tiers: {_e(', '.join(s.tiers))})</span></p>"
+            f'<h3>{_escape(s.name)} v{_escape(s.version)}</h3><p>{_escape(s.title)} <span class="muted">'
+            f"({_escape(s.path.name)}; tiers: {_escape(', '.join(s.tiers))})</span></p>"
             f'<ul class="changelog">{log}</ul>'
         )
     parts.append("</body></html>")

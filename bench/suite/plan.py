@@ -21,6 +21,14 @@ class RunSpec:
     config: dict[str, Any]
     config_hash: str
 
+    @classmethod
+    def adhoc(cls, config: dict[str, Any], seed: int, *, config_hash: str | None = None) -> RunSpec:
+        """A run outside any suite (perf, gpu-check, tests): suite and tier "adhoc", version 0, the
+        model's name as the arm; the hash defaults to the config's content hash."""
+        label = data_label(config["data"]) if "data" in config else "adhoc"
+        h = config_hash if config_hash is not None else content_hash(config)
+        return cls("adhoc", 0, "adhoc", config["model"]["name"], seed, label, config, h)
+
     @property
     def key(self) -> tuple[str, int, str, str, str, int]:
         return (self.suite, self.version, self.tier, self.arm, self.data_label, self.seed)

@@ -1,7 +1,9 @@
-"""The training core: ``train_run`` (one resumable run), ``CoreOptions`` (how it executes)."""
+"""The training core: ``train_run(spec, data, ctx)`` (one resumable run), ``RunContext`` (how it
+executes: device, ``CoreOptions``, process group, run folder)."""
 
-from .core import train_run
+from .context import RunContext
+from .core import Trainer, train_run
 from .engine import CoreOptions
 from .types import TrainResult
 
-__all__ = ["CoreOptions", "TrainResult", "train_run"]
+__all__ = ["CoreOptions", "RunContext", "TrainResult", "Trainer", "train_run"]

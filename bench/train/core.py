@@ -10,7 +10,6 @@ stop at the next step boundary, write a checkpoint and raise ``Interrupted`` (ex
 from __future__ import annotations
 
 import random
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,10 +24,12 @@ import torch.nn.functional as F
 from ..data.types import DataBundle
 from ..models import create_model, model_input_size
 from ..models.stats import size_stats
-from ..suite.hashing import content_hash
+from ..records.metrics import TEST_ACC, TEST_ACC_BEST, TEST_LOSS, TRAIN_ACC, TRAIN_LOSS
+from ..suite.plan import RunSpec
 from .augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
 from .checkpoint import capture_rng, clear_checkpoints, load_latest, restore_rng, save_checkpoint
-from .distributed import DistInfo, all_reduce_sum, gather_objects
+from .context import RunContext
+from .distributed import all_reduce_sum, gather_objects
 from .engine import CoreOptions, Engine, compiled_graphs, fast_kernels, resolve_options
 from .feed import make_feed
 from .final import save_final
@@ -39,10 +40,6 @@ from .reparam import Reparam
 from .timing import DeviceTimer
 from .tracking import Tracking, open_tracking
 from .types import TrainResult
-
-
-def _stderr(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def seed_everything(seed: int) -> None:
@@ -93,25 +90,19 @@ class Sums:
 class Run:
     """The state of one training run and the operations on it (kept out of ``train_run`` for size)."""
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        data: DataBundle,
-        device: torch.device,
-        seed: int,
-        progress: bool,
-        run_dir: Path | None,
-        opts: CoreOptions,
-        dist: DistInfo,
-        config_hash: str,
-        log: Callable[[str], None],
-        run_name: str | None = None,
-    ) -> None:
-        self.config, self.data, self.device, self.seed, self.progress = config, data, device, seed, progress
-        self.run_dir, self.opts, self.dist, self.config_hash, self.log = run_dir, opts, dist, config_hash, log
+    def __init__(self, spec: RunSpec, data: DataBundle, ctx: RunContext, opts: CoreOptions) -> None:
+        config, seed, device, dist = spec.config, spec.seed, ctx.device, ctx.dist
+        self.config, self.data, self.device, self.seed, self.progress = config, data, device, seed, ctx.progress
+        self.run_dir, self.opts, self.dist, self.config_hash, self.log = (
+            ctx.run_dir,
+            opts,
+            dist,
+            spec.config_hash,
+            ctx.log,
+        )
         self.recipe = resolve_recipe(config["recipe"])
-        self.writes = run_dir is not None and dist.is_main
-        self.events_log = EventLog(run_dir / "events.jsonl" if run_dir is not None and self.writes else None)
+        self.writes = self.run_dir is not None and dist.is_main
+        self.events_log = EventLog(self.run_dir / "events.jsonl" if self.run_dir is not None and self.writes else None)
         seed_everything(seed)
         self.model = build_model(config, data.num_classes, self.recipe)
         self.image_size = model_input_size(config["model"]["name"])
@@ -131,7 +122,7 @@ class Run:
         self.sched = LRSchedule(self.recipe, self.spe)
         self.sums = Sums(device)
         self.engine: Engine
-        self.run_name = run_name or config_hash
+        self.run_name = spec.run_id
         self.tracking = Tracking([])
 
     # ---- checkpoints -------------------------------------------------------------------------
@@ -344,10 +335,10 @@ class Run:
         test_loss, test_acc = self.evaluate()
         entry = {
             "epoch": p.epoch + 1,
-            "train_loss": loss_sum / max(seen, 1),
-            "train_acc": 100 * correct / max(seen, 1),
-            "test_loss": test_loss,
-            "test_acc": test_acc,
+            TRAIN_LOSS: loss_sum / max(seen, 1),
+            TRAIN_ACC: 100 * correct / max(seen, 1),
+            TEST_LOSS: test_loss,
+            TEST_ACC: test_acc,
             "lr": lr,
             "time_s": round(seconds, 4),
             "img_per_s": round(images / seconds, 1) if seconds > 0 else None,
@@ -391,14 +382,14 @@ class Run:
         last = p.history[-1]
         # test_acc is the final epoch's top-1 (what the benchmark reports); test_acc_best the best
         # epoch's, selected on the test set: kept only to compare with sources that report it
-        best = max(p.history, key=lambda h: h["test_acc"])
+        best = max(p.history, key=lambda h: h[TEST_ACC])
         metrics = {
-            "test_acc": last["test_acc"],
-            "test_acc_best": best["test_acc"],
+            TEST_ACC: last[TEST_ACC],
+            TEST_ACC_BEST: best[TEST_ACC],
             "best_epoch": best["epoch"],
-            "test_loss": last["test_loss"],
-            "train_loss": last["train_loss"],
-            "train_acc": last["train_acc"],
+            TEST_LOSS: last[TEST_LOSS],
+            TRAIN_LOSS: last[TRAIN_LOSS],
+            TRAIN_ACC: last[TRAIN_ACC],
             "num_classes": self.data.num_classes,
             "epochs": p.epoch,
             "steps": p.global_step,
@@ -425,44 +416,21 @@ class Run:
         return TrainResult("complete", metrics=metrics, history=p.history, events=p.events, model_stats=stats)
 
 
-def train_run(
-    config: dict[str, Any],
-    data: DataBundle,
-    device: torch.device,
-    seed: int,
-    progress: bool = True,
-    *,
-    run_dir: str | Path | None = None,
-    resume: bool = False,
-    options: CoreOptions | None = None,
-    dist: DistInfo | None = None,
-    config_hash: str | None = None,
-    log: Callable[[str], None] = _stderr,
-    run_name: str | None = None,
-) -> TrainResult:
-    """Train ``config`` on ``data``; checkpoints and ``events.jsonl`` go to ``run_dir`` (rank 0 only).
+# what the runner calls (``run_all(trainer=...)``; tests pass fakes with this signature)
+Trainer = Callable[[RunSpec, DataBundle, RunContext], TrainResult]
 
-    ``resume`` continues from the newest valid checkpoint in ``run_dir`` made with the same
-    config (else starts fresh). Raises ``Interrupted`` after checkpointing on SIGINT/SIGTERM.
-    ``run_name`` names the run for the trackers of ``options.log_to`` (default: the config hash).
+
+def train_run(spec: RunSpec, data: DataBundle, ctx: RunContext) -> TrainResult:
+    """Train ``spec.config`` with ``spec.seed`` on ``data``, executed as ``ctx`` says.
+
+    Checkpoints carry ``spec.config_hash`` (a resume only continues a checkpoint with the same
+    hash); trackers (``ctx.options.log_to``) name the run ``spec.run_id``. Raises ``Interrupted``
+    after checkpointing on SIGINT/SIGTERM.
     """
-    dist = dist or DistInfo.current()
-    opts = resolve_options(options or CoreOptions(), device)
-    with fast_kernels(device):
-        run = Run(
-            config,
-            data,
-            device,
-            seed,
-            progress,
-            Path(run_dir) if run_dir is not None else None,
-            opts,
-            dist,
-            config_hash or content_hash(config),
-            log,
-            run_name,
-        )
-        run.start(resume)
+    opts = resolve_options(ctx.options, ctx.device)
+    with fast_kernels(ctx.device):
+        run = Run(spec, data, ctx, opts)
+        run.start(ctx.resume)
         try:
             with StopFlag() as stop:
                 while run.pos.epoch < run.recipe["epochs"]:

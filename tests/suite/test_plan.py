@@ -56,3 +56,15 @@ def test_seeds_and_arms_selection(suite) -> None:
     assert {r.arm for r in plan_runs(suite, "smoke", seeds=[0], arms=["b"])} == {"b"}
     with pytest.raises(BenchError, match="no arm 'zz'"):
         plan_runs(suite, "smoke", arms=["zz"])
+
+
+def test_adhoc_spec_outside_a_suite() -> None:
+    """perf, gpu-check and tests train without a suite: the model names the arm, the content hash is the config's."""
+    from bench.suite.hashing import content_hash
+    from bench.suite.plan import RunSpec
+
+    cfg = {"model": {"name": "resnet_tiny", "kwargs": {}}, "recipe": {}, "data": {"source": "synthetic"}}
+    spec = RunSpec.adhoc(cfg, 3)
+    assert spec.config_hash == content_hash(cfg) and spec.config is cfg
+    assert spec.run_id == "adhoc/v0/adhoc/resnet_tiny/synthetic-f1/seed3"
+    assert RunSpec.adhoc(cfg, 3, config_hash="h").config_hash == "h"

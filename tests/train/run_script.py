@@ -19,7 +19,8 @@ torch.set_num_threads(int(os.environ.get("PRS_BENCH_TEST_THREADS", "2")))
 
 from bench.data.synthetic import make_synthetic  # noqa: E402
 from bench.models import MODELS, create_model  # noqa: E402
-from bench.train import CoreOptions, train_run  # noqa: E402
+from bench.suite.plan import RunSpec  # noqa: E402
+from bench.train import CoreOptions, RunContext, train_run  # noqa: E402
 from bench.train.distributed import DistInfo  # noqa: E402
 
 AUG_ALL = {"crop_pad": 4, "flip": True, "randaugment": True, "mixup": 0.8, "cutmix": 1.0, "random_erasing": 0.25}
@@ -91,17 +92,8 @@ def main() -> None:
         "data": {"source": "synthetic"},
     }
     data = make_synthetic(num_classes=10, n_train=n_train, n_test=64, seed=0)
-    result = train_run(
-        config,
-        data,
-        torch.device("cpu"),
-        seed=3,
-        progress=False,
-        run_dir=a.run_dir,
-        resume=a.resume,
-        options=CoreOptions(checkpoint_steps=3),
-        dist=dist,
-    )
+    ctx = RunContext(torch.device("cpu"), CoreOptions(checkpoint_steps=3), dist, a.run_dir, resume=a.resume)
+    result = train_run(RunSpec.adhoc(config, 3), data, ctx)
     if dist.is_main:
         history = [{k: v for k, v in h.items() if k not in ("time_s", "img_per_s")} for h in result.history]
         out = {"status": result.status, "error": result.error, "metrics": result.metrics, "history": history}

@@ -8,11 +8,12 @@ from typing import Any
 import torch
 
 from bench.data.types import DataBundle
-from bench.train import train_run
+from bench.suite.plan import RunSpec
+from bench.train import RunContext, train_run
 
 
 def test_final_and_best_epoch_accuracy(config: Callable[..., dict[str, Any]], tiny_data: DataBundle) -> None:
-    res = train_run(config(epochs=3), tiny_data, torch.device("cpu"), seed=0, progress=False)
+    res = train_run(RunSpec.adhoc(config(epochs=3), 0), tiny_data, RunContext(torch.device("cpu")))
     accs = [h["test_acc"] for h in res.history]
     assert res.metrics["test_acc"] == accs[-1]
     assert res.metrics["test_acc_best"] == max(accs)

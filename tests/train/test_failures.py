@@ -19,7 +19,7 @@ from bench.records import RecordStore
 from bench.runner import run_all
 from bench.suite.hashing import content_hash
 from bench.suite.plan import RunSpec
-from bench.train import train_run
+from bench.train import RunContext, train_run
 from bench.train.checkpoint import decode, list_checkpoints
 from bench.train.final import WEIGHTS, read_final
 from bench.train.progress import Interrupted
@@ -55,7 +55,7 @@ def test_nonfinite_loss_fails_the_run(
     config: Callable[..., dict], tiny_data: DataBundle, value: float, word: str, tmp_path: Path
 ) -> None:
     name = register(f"blows_up_{word}", lambda num_classes, **kw: BlowsUp(num_classes, value=value))
-    result = train_run(config(name), tiny_data, CPU, 0, progress=False, run_dir=tmp_path)
+    result = train_run(RunSpec.adhoc(config(name), 0), tiny_data, RunContext(CPU, run_dir=tmp_path))
     assert result.status == "failed" and not result.metrics
     assert re.match(r"loss became (nan|inf|-inf) at epoch 1 step 3 \(global step 3", result.error), result.error
     assert not (tmp_path / WEIGHTS).exists()
@@ -113,14 +113,15 @@ def test_ctrl_c_checkpoints_and_resume_is_exact(
         warmup_epochs=1,
         augment={"crop_pad": 4, "flip": True, "random_erasing": 0.25},
     )
-    ref = train_run(cfg, tiny_data, CPU, 1, progress=False, run_dir=tmp_path / "ref")
+    ref = train_run(RunSpec.adhoc(cfg, 1), tiny_data, RunContext(CPU, run_dir=tmp_path / "ref"))
     name = register(f"interrupt_{base}", interrupting(base, at_call=6))  # epoch 2 (4 steps/epoch), step 2
     cfg_int = {**cfg, "model": {"name": name, "kwargs": {}}}
     with pytest.raises(Interrupted):
-        train_run(cfg_int, tiny_data, CPU, 1, progress=False, run_dir=tmp_path / "cut", config_hash="h")
+        train_run(RunSpec.adhoc(cfg_int, 1, config_hash="h"), tiny_data, RunContext(CPU, run_dir=tmp_path / "cut"))
     newest = decode(list_checkpoints(tmp_path / "cut")[0].read_bytes())
     assert newest["position"] == {"epoch": 1, "step_in_epoch": 2, "global_step": 6, "applied_epoch": 1}
-    got = train_run(cfg, tiny_data, CPU, 1, progress=False, run_dir=tmp_path / "cut", resume=True, config_hash="h")
+    cut = RunContext(CPU, run_dir=tmp_path / "cut", resume=True)
+    got = train_run(RunSpec.adhoc(cfg, 1, config_hash="h"), tiny_data, cut)
     strip = lambda h: [{k: v for k, v in e.items() if k not in ("time_s", "img_per_s")} for e in h]  # noqa: E731
     assert got.status == "complete" and got.metrics == ref.metrics and strip(got.history) == strip(ref.history)
     assert [e for e in got.events if e["event"] == "switch"] == [e for e in ref.events if e["event"] == "switch"]
@@ -132,11 +133,10 @@ def test_resume_ignores_a_checkpoint_of_another_config(
     config: Callable[..., dict], tiny_data: DataBundle, tmp_path: Path
 ) -> None:
     cfg = config("resnet_tiny", epochs=1)
-    train_run(cfg, tiny_data, CPU, 0, progress=False, run_dir=tmp_path, config_hash="old")
+    train_run(RunSpec.adhoc(cfg, 0, config_hash="old"), tiny_data, RunContext(CPU, run_dir=tmp_path))
     messages: list[str] = []
-    result = train_run(
-        cfg, tiny_data, CPU, 0, progress=False, run_dir=tmp_path, resume=True, config_hash="new", log=messages.append
-    )
+    ctx = RunContext(CPU, run_dir=tmp_path, resume=True, log=messages.append)
+    result = train_run(RunSpec.adhoc(cfg, 0, config_hash="new"), tiny_data, ctx)
     assert result.status == "complete" and any("another config" in m for m in messages)
 
 

@@ -14,7 +14,8 @@ from bench.analysis.loading import eval_images
 from bench.data.types import DataBundle
 from bench.models import create_model
 from bench.models.reparam import restore_reparam_state
-from bench.train import train_run
+from bench.suite.plan import RunSpec
+from bench.train import RunContext, train_run
 from bench.train.final import SIDECAR, WEIGHTS, CorruptWeights, read_final, save_final
 
 CPU = torch.device("cpu")
@@ -27,7 +28,7 @@ def test_a_trained_reparam_model_reloads_from_the_standard_files(
     cfg = config(
         "reparam_vit_cpu_tiny", {"kind": "prs", "first": 0, "last": 1}, optimizer="adamw", lr=1e-3, weight_decay=0.05
     )
-    result = train_run(cfg, tiny_data, CPU, 0, progress=False, run_dir=tmp_path, config_hash="h-final")
+    result = train_run(RunSpec.adhoc(cfg, 0, config_hash="h-final"), tiny_data, RunContext(CPU, run_dir=tmp_path))
     assert result.status == "complete"
     meta = json.loads((tmp_path / SIDECAR).read_text())
     assert meta["config_hash"] == "h-final" and meta["model"]["name"] == "reparam_vit_cpu_tiny"

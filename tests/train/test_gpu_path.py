@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 import torch
 
-from bench.train import CoreOptions, train_run
+from bench.suite.plan import RunSpec
+from bench.train import CoreOptions, RunContext, train_run
 
 from .conftest import make_config
 
@@ -52,7 +53,7 @@ def run(family: str, data: Any, compile: bool) -> Any:
     cfg = make_config(model, schedule, epochs=EPOCHS, optimizer=optimizer, lr=lr)
     cfg["model"]["kwargs"] = kwargs
     opts = CoreOptions(defaults="cuda", compile=compile, checkpoint_every=0)
-    return train_run(cfg, data, torch.device("cpu"), 0, progress=False, options=opts)
+    return train_run(RunSpec.adhoc(cfg, 0), data, RunContext(torch.device("cpu"), opts))
 
 
 @pytest.mark.parametrize("family", [pytest.param(f, marks=[pytest.mark.slow] if f in SLOW else []) for f in FAMILIES])

@@ -15,7 +15,7 @@ from bench.records import RecordStore
 from bench.runner import run_all
 from bench.suite.hashing import content_hash
 from bench.suite.plan import RunSpec
-from bench.train import core, train_run
+from bench.train import RunContext, core, train_run
 from bench.train.checkpoint import decode, list_checkpoints
 from bench.train.progress import Interrupted
 
@@ -80,6 +80,6 @@ def test_a_stop_on_another_rank_is_agreed_at_the_epoch_end(
     monkeypatch.setattr(core.Run, "evaluate", evaluate)
     monkeypatch.setattr(core, "all_reduce_sum", all_reduce_sum)
     with pytest.raises(Interrupted):
-        train_run(config("resnet_tiny"), tiny_data, CPU, 0, progress=False, run_dir=tmp_path)
+        train_run(RunSpec.adhoc(config("resnet_tiny"), 0), tiny_data, RunContext(CPU, run_dir=tmp_path))
     newest = decode(list_checkpoints(tmp_path)[0].read_bytes())
     assert newest["position"] == {"epoch": 1, "step_in_epoch": 0, "global_step": 4, "applied_epoch": 0}

@@ -8,7 +8,8 @@ import torch
 from torch.utils.data import Dataset
 
 from bench.data.types import DataBundle
-from bench.train import CoreOptions, train_run
+from bench.suite.plan import RunSpec
+from bench.train import CoreOptions, RunContext, train_run
 from bench.train.distributed import DistInfo
 from bench.train.feed import ResumableSampler, epoch_order
 
@@ -41,7 +42,6 @@ def test_sampler_shards_each_global_batch_and_starts_mid_epoch() -> None:
 
 def test_dataset_path_trains(config: Callable[..., dict], tiny_data: DataBundle) -> None:
     data = DataBundle(Images(tiny_data.train), Images(tiny_data.test), 10, dict(tiny_data.meta))
-    result = train_run(
-        config("resnet_tiny", epochs=1), data, torch.device("cpu"), 0, progress=False, options=CoreOptions(workers=2)
-    )
+    ctx = RunContext(torch.device("cpu"), CoreOptions(workers=2))
+    result = train_run(RunSpec.adhoc(config("resnet_tiny", epochs=1), 0), data, ctx)
     assert result.status == "complete" and result.metrics["steps"] == 4

@@ -18,7 +18,8 @@ import torch
 from bench.cli import main
 from bench.data.types import DataBundle
 from bench.errors import BenchError
-from bench.train import train_run
+from bench.suite.plan import RunSpec
+from bench.train import RunContext, train_run
 from bench.train.engine import CoreOptions
 from bench.train.tracking import check_backends, scalars
 
@@ -28,16 +29,8 @@ SCHEDULE = {"kind": "prs", "first": 0, "last": 1}
 
 def _train(config: Callable[..., dict], data: DataBundle, run_dir: Path, backend: str) -> Any:
     cfg = config("reparam_vit_cpu_tiny", SCHEDULE, optimizer="adamw", lr=1e-3, weight_decay=0.05, epochs=3)
-    result = train_run(
-        cfg,
-        data,
-        CPU,
-        0,
-        progress=False,
-        run_dir=run_dir,
-        options=CoreOptions(log_to=(backend,)),
-        run_name="demo/v1/smoke/prs/synthetic/seed0",
-    )
+    spec = RunSpec("demo", 1, "smoke", "prs", 0, "synthetic", cfg, "h-demo")
+    result = train_run(spec, data, RunContext(CPU, CoreOptions(log_to=(backend,)), run_dir=run_dir))
     assert result.status == "complete"
     return result
 
