@@ -168,10 +168,10 @@ def _reuse(
         provenance = {**job.provenance, "shared_training": earlier.spec.run_id}
         record = make_record(spec, earlier.result, provenance, earlier.wall, data.meta, job.runtime)
         if spec.config.get("analysis"):
-            record["analysis"] = analyse(spec.config, data, run_dir, job.device, say)
+            record = record.with_analysis(analyse(spec.config, data, run_dir, job.device, say))
         store.write(spec.relpath, record, replace=True)
         clear_checkpoints(run_dir)  # left by an interrupted attempt of this run, if any
-    acc = earlier.result.metrics["test_acc"]
+    acc = earlier.result.metrics[TEST_ACC]
     return spec.run_id, "complete", f"top-1 {acc:.2f}%  (same training as {earlier.spec.run_id}, not repeated)"
 
 

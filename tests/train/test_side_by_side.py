@@ -50,9 +50,9 @@ def test_equal_trainings_of_two_suites_train_once(tmp_path: Path) -> None:
 
     calls: list[str] = []
 
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs["run_name"])
-        return train_run(*args, **kwargs)
+    def counting(spec: Any, data: Any, ctx: Any) -> Any:
+        calls.append(spec.run_id)
+        return train_run(spec, data, ctx)
 
     one, two = tmp_path / "tiny.toml", tmp_path / "tiny2.toml"
     one.write_text(TINY_SUITE)
