@@ -18,6 +18,7 @@ import torch
 
 from .data import DataBundle, load_data
 from .records import RecordStore, RunHeld, collect_provenance, make_record
+from .records.metrics import TEST_ACC
 from .suite import RunSpec
 from .suite.hashing import content_hash
 from .train import CoreOptions, RunContext, Trainer, train_run
@@ -110,11 +111,11 @@ def _train_one(
     if dist.is_main:
         record = make_record(spec, result, job.provenance, wall, data.meta, job.runtime)
         if result.status == "complete" and spec.config.get("analysis"):
-            record["analysis"] = analyse(spec.config, data, run_dir, job.device, say)
+            record = record.with_analysis(analyse(spec.config, data, run_dir, job.device, say))
         store.write(spec.relpath, record, replace=True)
         clear_checkpoints(run_dir)  # the record (and the final weights) now hold the outcome
     if result.status == "complete":
-        return spec.run_id, "complete", f"top-1 {result.metrics['test_acc']:.2f}%  ({wall:.1f} s)"
+        return spec.run_id, "complete", f"top-1 {result.metrics[TEST_ACC]:.2f}%  ({wall:.1f} s)"
     return spec.run_id, "failed", f"FAILED: {result.error} (record marked failed, not counted)"
 
 

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from bench.baselines import Baselines
+from bench.records import RunRecord, build_tier_view
 from bench.verdicts import Verdict, evaluate
 from tests.fakes import fake_records, toy_suite
 
@@ -106,10 +107,10 @@ def judge(tmp_path: Path, baselines: Baselines) -> Callable[..., list[Verdict]]:
         metric: str = "test_acc",
         extra: dict[Any, Any] | None = None,
         analysis: dict[Any, Any] | None = None,
-        records: list[dict[str, Any]] | None = None,
+        records: list[RunRecord] | None = None,
     ) -> list[Verdict]:
         suite = toy_suite(tmp_path / "suites", checks, fractions=fractions, seeds=seeds, arms=arms)
         recs = fake_records(suite, "quick", values, device=device, metric=metric, extra=extra, analysis=analysis)
-        return evaluate(suite, "quick", recs + (records or []), baselines=baselines)
+        return evaluate(build_tier_view(suite, "quick", recs + (records or [])), baselines)
 
     return run

@@ -7,11 +7,15 @@ leaderboard see them exactly as they would see stored results.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench.records import RunRecord, make_record
+from bench.records.metrics import TEST_ACC, TEST_LOSS, TRAIN_LOSS
 from bench.suite import Suite, plan_runs
 from bench.suite_check import load_checked_suite
+from bench.train.types import TrainResult
 
 ARMS = {
     "resnet": "resnet_tiny",
@@ -79,12 +83,13 @@ def fake_records(
     tier: str,
     values: dict[tuple[str, float], list[float]],
     device: str = "cpu (x86_64)",
-    metric: str = "test_acc",
+    metric: str = TEST_ACC,
     extra: dict[tuple[str, float], list[dict[str, Any]]] | None = None,
     analysis: dict[tuple[str, float], list[dict[str, Any]]] | None = None,
-) -> list[dict[str, Any]]:
-    """Records for ``values[(arm, fraction)][i]`` = metric of seed index i (seeds in plan order);
-    ``extra`` adds metrics and ``analysis`` sets record["analysis"], per seed index."""
+) -> list[RunRecord]:
+    """Records (``make_record``, as the runner makes them) for ``values[(arm, fraction)][i]`` =
+    metric of seed index i (seeds in plan order); ``extra`` adds metrics and ``analysis`` sets the
+    record's analysis, per seed index."""
     out = []
     specs = plan_runs(suite, tier)
     for (arm, fraction), vals in values.items():
@@ -92,7 +97,7 @@ def fake_records(
         if not mine:
             raise KeyError(f"no planned runs for {arm} @ {fraction}")
         for i, (spec, v) in enumerate(zip(mine, vals)):
-            metrics: dict[str, Any] = {"test_acc": 50.0, "test_loss": 1.0, "train_loss": 1.0, "num_classes": 10}
+            metrics: dict[str, Any] = {TEST_ACC: 50.0, TEST_LOSS: 1.0, TRAIN_LOSS: 1.0, "num_classes": 10}
             metrics[metric] = v
             if extra and (arm, fraction) in extra:
                 metrics.update(extra[(arm, fraction)][i])
@@ -107,30 +112,16 @@ def fake_records(
                 }
                 for e in range(2)
             ]
+            result = TrainResult("complete", metrics=metrics, history=history)
+            provenance = {"device_name": device, "packages": {"torch": "x"}, "git": {"commit": None}}
+            rec = make_record(spec, result, provenance, 1.0, {})
             out.append(
-                {
-                    "schema": 1,
-                    "suite": spec.suite,
-                    "version": spec.version,
-                    "tier": spec.tier,
-                    "arm": spec.arm,
-                    "seed": spec.seed,
-                    "data_label": spec.data_label,
-                    "status": "complete",
-                    "error": None,
-                    "config": spec.config,
-                    "config_hash": spec.config_hash,
-                    "data": {},
-                    "metrics": metrics,
-                    "history": history,
-                    "events": [],
-                    "provenance": {"device_name": device, "packages": {"torch": "x"}, "git": {"commit": None}},
-                    "wall_time_s": 1.0,
-                    "created": f"2026-11-25T00:00:0{i}",
-                }
+                replace(
+                    rec,
+                    created=f"2026-11-25T00:00:0{i}",
+                    analysis=analysis[(arm, fraction)][i] if analysis and (arm, fraction) in analysis else None,
+                )
             )
-            if analysis and (arm, fraction) in analysis:
-                out[-1]["analysis"] = analysis[(arm, fraction)][i]
     return out
 
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 
 from ..errors import BenchError
-from ..records import RecordStore, load_record
+from ..records import RecordStore, RunRecord, load_record
 
 CHECKPOINT_NAMES = ("final.safetensors", "final.pt", "last.pt", "checkpoint.pt", "model.pt")  # first match wins
 
@@ -32,7 +32,7 @@ class RunRef:
 
     store: RecordStore
     relpath: str
-    record: dict[str, Any]
+    record: RunRecord
 
     @property
     def run_dir(self) -> Path:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import BenchError
 from ..records.atomic import atomic_write_json
+from ..records.record import RunRecord
 
 SCHEMA = 1
 RUN_KEYS = ("arm", "data_label", "seed", "config_hash", "metrics")
@@ -54,19 +55,19 @@ class ReferenceSet:
         }
 
 
-def run_entry(rec: dict[str, Any]) -> dict[str, Any]:
-    prov = rec.get("provenance", {})
+def run_entry(rec: RunRecord) -> dict[str, Any]:
+    """What a reference set keeps of a record: identity, config hash, metrics (and analysis), provenance."""
     return {
-        "arm": rec["arm"],
-        "data_label": rec["data_label"],
-        "seed": rec["seed"],
-        "config_hash": rec["config_hash"],
-        "metrics": rec["metrics"],
-        "created": rec.get("created", ""),
-        "wall_time_s": rec.get("wall_time_s"),
-        "packages": prov.get("packages", {}),
-        "git": prov.get("git", {}),
-        **({"analysis": rec["analysis"]} if "analysis" in rec else {}),
+        "arm": rec.arm,
+        "data_label": rec.data_label,
+        "seed": rec.seed,
+        "config_hash": rec.config_hash,
+        "metrics": rec.metrics,
+        "created": rec.created or "",
+        "wall_time_s": rec.wall_time_s,
+        "packages": rec.provenance.get("packages", {}),
+        "git": rec.provenance.get("git", {}),
+        **({"analysis": rec.analysis} if rec.analysis is not None else {}),
     }
 
 
@@ -113,22 +114,25 @@ class ReferenceStore:
 
     def add(
         self,
-        records: list[dict[str, Any]],
+        records: list[RunRecord],
         replace: bool = False,
-        stale: Callable[[dict[str, Any]], str | None] | None = None,
+        stale: Callable[[RunRecord], str | None] | None = None,
     ) -> list[tuple[Path, int, int]]:
         """Add complete records; returns (file, runs added, duplicates skipped) per reference set.
+
+        A set is per device and runtime (``RunRecord.device_label``), the label the ``regression``
+        check looks its records up by: a bf16 rerun is never compared with fp32 references.
 
         Refuses (BenchError, nothing written): one suite and tier in several versions, a record
         that ``stale`` says is out of date, and a config that differs from the stored runs of
         the same arm and data (unless ``replace``, which drops those stored runs first).
         """
-        done = [r for r in records if r.get("status") == "complete"]
+        done = [r for r in records if r.complete]
         if not done:
             raise BenchError("no complete run records to add")
         versions: dict[tuple[str, str], set[int]] = defaultdict(set)
         for r in done:
-            versions[(r["suite"], r["tier"])].add(r["version"])
+            versions[(r.suite, r.tier)].add(r.version)
         for (suite, tier), vs in sorted(versions.items()):
             if len(vs) > 1:
                 raise BenchError(
@@ -139,13 +143,10 @@ class ReferenceStore:
             for r in done:
                 why = stale(r)
                 if why:
-                    raise BenchError(
-                        f"refusing {r['suite']} v{r['version']} {r['tier']} {r['arm']} seed {r['seed']}: {why}"
-                    )
-        groups: dict[tuple[str, int, str, str], list[dict[str, Any]]] = defaultdict(list)
+                    raise BenchError(f"refusing {r.suite} v{r.version} {r.tier} {r.arm} seed {r.seed}: {why}")
+        groups: dict[tuple[str, int, str, str], list[RunRecord]] = defaultdict(list)
         for r in done:
-            dev = str(r.get("provenance", {}).get("device_name", "?"))
-            groups[(r["suite"], r["version"], r["tier"], dev)].append(r)
+            groups[(r.suite, r.version, r.tier, r.device_label)].append(r)
         plans = []
         for key, recs in sorted(groups.items()):
             ref = self.load(*key) or ReferenceSet(*key)
@@ -159,10 +160,10 @@ class ReferenceStore:
         return out
 
     @staticmethod
-    def _merge(ref: ReferenceSet, recs: list[dict[str, Any]], replace: bool) -> tuple[int, int]:
+    def _merge(ref: ReferenceSet, recs: list[RunRecord], replace: bool) -> tuple[int, int]:
         new_hash: dict[tuple[str, str], set[str]] = defaultdict(set)
         for r in recs:
-            new_hash[(r["arm"], r["data_label"])].add(r["config_hash"])
+            new_hash[(r.arm, r.data_label)].add(r.config_hash)
         for (arm, label), hs in new_hash.items():
             if len(hs) > 1:
                 raise BenchError(

@@ -19,7 +19,7 @@ STATISTICS = {"final-epoch": TEST_ACC, "best-epoch": TEST_ACC_BEST, "unstated": 
 
 SCHEMA: dict[str, Key] = {
     "value": Key(True, is_finite, "a number (the reported value, in the metric's unit)"),
-    "metric": Key(True, is_text, "the record metric it compares with, e.g. 'test_acc' (top-1 %)"),
+    "metric": Key(True, is_text, f"the record metric it compares with, e.g. {TEST_ACC!r} (top-1 %)"),
     "dataset": Key(True, is_text, "the data source prefix, e.g. 'cifar100' or 'imagenet'"),
     "model": Key(True, is_text, "the model as the source names it"),
     "recipe": Key(True, is_text, "the training recipe the number belongs to"),
@@ -83,7 +83,7 @@ def load_reported(path: Path) -> dict[str, Reported]:
         if not isinstance(entry, dict):
             raise BenchError(f"{path}: key {rid!r} must be a table [{rid}] of one reported number")
         validate_table(path, f"{rid}.", entry, SCHEMA)
-        if entry["metric"] in ("test_acc", "test_acc_best") and entry["metric"] != STATISTICS[entry["statistic"]]:
+        if entry["metric"] in (TEST_ACC, TEST_ACC_BEST) and entry["metric"] != STATISTICS[entry["statistic"]]:
             raise BenchError(
                 f"{path}: [{rid}] is a {entry['statistic']} figure, so its metric must be "
                 f"{STATISTICS[entry['statistic']]!r}, not {entry['metric']!r}"

@@ -12,13 +12,12 @@ import argparse
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from tabulate import tabulate
 
 from ..baselines import Baselines
 from ..errors import BenchError
-from ..records.store import collect_records
+from ..records import RunRecord, collect_records
 from ..suite import discover, plan_runs
 from ..suite_check import load_checked_suite
 from .common import add_baselines_dir, add_suites_dir
@@ -44,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         add_baselines_dir(sp)
 
 
-def _stale_check(suites_dir: Path | None) -> Callable[[dict[str, Any]], str | None]:
+def _stale_check(suites_dir: Path | None) -> Callable[[RunRecord], str | None]:
     """Why a record cannot be a reference run of the current suite (None: it can)."""
     try:
         found = discover(suites_dir)
@@ -52,18 +51,18 @@ def _stale_check(suites_dir: Path | None) -> Callable[[dict[str, Any]], str | No
         found = {}
     cache: dict[tuple[str, str], set[str]] = {}
 
-    def stale(rec: dict[str, Any]) -> str | None:
-        if rec["suite"] not in found:
+    def stale(rec: RunRecord) -> str | None:
+        if rec.suite not in found:
             return None
-        suite = load_checked_suite(found[rec["suite"]])
-        if suite.version != rec["version"]:
+        suite = load_checked_suite(found[rec.suite])
+        if suite.version != rec.version:
             return f"the suite is at v{suite.version} now; reference runs must come from the current version"
-        if rec["tier"] not in suite.tiers:
-            return f"the suite has no tier {rec['tier']!r} any more"
-        key = (rec["suite"], rec["tier"])
+        if rec.tier not in suite.tiers:
+            return f"the suite has no tier {rec.tier!r} any more"
+        key = (rec.suite, rec.tier)
         if key not in cache:
-            cache[key] = {s.config_hash for s in plan_runs(suite, rec["tier"], seeds=[0])}
-        if rec["config_hash"] not in cache[key]:
+            cache[key] = {s.config_hash for s in plan_runs(suite, rec.tier, seeds=[0])}
+        if rec.config_hash not in cache[key]:
             return "its config hash is not in today's plan (the suite changed without a version bump, or the record is stale)"
         return None
 
@@ -75,10 +74,8 @@ def main(args: argparse.Namespace) -> int:
     if args.action == "list":
         return _list(b, args.format)
     recs = collect_records(args.results)
-    recs = [
-        r for r in recs if (not args.suite or r["suite"] in args.suite) and (not args.tier or r["tier"] in args.tier)
-    ]
-    skipped = sum(1 for r in recs if r.get("status") != "complete")
+    recs = [r for r in recs if (not args.suite or r.suite in args.suite) and (not args.tier or r.tier in args.tier)]
+    skipped = sum(1 for r in recs if not r.complete)
     for path, added, dup in b.reference.add(recs, replace=args.replace, stale=_stale_check(args.suites_dir)):
         print(f"{path}: +{added} run(s)" + (f", {dup} already there" if dup else ""))
     if skipped:

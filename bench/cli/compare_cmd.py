@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 
 from ..errors import BenchError, CheckFailed
+from ..records.metrics import DEFAULT_METRIC
 from ..records.store import collect_records
 from ..report.compare import FORMATS, compare_rows, drops, render
 
@@ -23,7 +24,11 @@ HELP = "compare two results folders (per-arm deltas, Welch p-values, commits; --
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", type=Path, metavar="A", help="results folder, runs/ folder or record file (the baseline)")
     p.add_argument("b", type=Path, metavar="B", help="results folder, runs/ folder or record file (the candidate)")
-    p.add_argument("--metric", default="test_acc", help="metric path in the records (dotted)")
+    p.add_argument(
+        "--metric",
+        default=DEFAULT_METRIC,
+        help=f"a metric name (default {DEFAULT_METRIC}) or a dotted analysis path (fourier.NAME)",
+    )
     p.add_argument(
         "--format",
         default="github",

@@ -45,20 +45,20 @@ def main(args: argparse.Namespace) -> int:
     if args.images < 1 or args.batch_size < 1:
         raise BenchError(f"--images and --batch-size must be positive, got {args.images} and {args.batch_size}")
     ref = find_run(args.run, args.results) if args.run else None
-    if ref is not None and ref.record["status"] != "complete":
-        raise BenchError(f"{ref.relpath}: run status is {ref.record['status']!r}; only complete runs are analysed")
+    if ref is not None and not ref.record.complete:
+        raise BenchError(f"{ref.relpath}: run status is {ref.record.status!r}; only complete runs are analysed")
     path = args.checkpoint or find_checkpoint(ref.run_dir)  # type: ignore[union-attr]
     if not path.is_file():
         raise BenchError(f"--checkpoint {path}: no such file")
     ckpt = read_checkpoint(path)
     # the core stamps the hash it was given (the record's) or, run alone, content_hash(config)
-    ok_hashes = (None, ref.record["config_hash"], content_hash(ref.record["config"])) if ref else ()
+    ok_hashes = (None, ref.record.config_hash, content_hash(ref.record.config)) if ref else ()
     if ref is not None and ckpt.config_hash not in ok_hashes:
         raise BenchError(
             f"{path} was trained with config {str(ckpt.config_hash)[:12]}, the record has "
-            f"{ref.record['config_hash'][:12]}; rerun the run or pass the right --checkpoint"
+            f"{ref.record.config_hash[:12]}; rerun the run or pass the right --checkpoint"
         )
-    config = ref.record["config"] if ref else ckpt.config
+    config = ref.record.config if ref else ckpt.config
     if config is None:
         raise BenchError(f"{path}: checkpoint carries no config; also give the run record (RUN)")
     data = load_data(config["data"])

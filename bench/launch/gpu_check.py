@@ -25,6 +25,7 @@ import torch
 
 from ..data.synthetic import make_synthetic
 from ..models import list_models, model_input_size
+from ..records.metrics import TEST_LOSS, TRAIN_LOSS
 from ..records.provenance import device_name
 from ..suite.plan import RunSpec
 from ..train import CoreOptions, RunContext, train_run
@@ -84,7 +85,7 @@ def core_run(s: CheckSettings, compile: bool | None) -> dict[str, Any]:
         "error": result.error,
         "seconds": round(time.perf_counter() - t0, 2),
         "history": [
-            {k: h.get(k) for k in ("epoch", "train_loss", "test_loss", "img_per_s", "compiled_graphs")}
+            {k: h.get(k) for k in ("epoch", TRAIN_LOSS, TEST_LOSS, "img_per_s", "compiled_graphs")}
             for h in result.history
         ],
         "switches": sum(1 for e in result.events if e["event"] == "switch"),
@@ -110,7 +111,7 @@ def ddp_child(device: str, quick: bool, out: Path) -> int:
                     "ddp": dist.active,
                     "status": result.status,
                     "error": result.error,
-                    "train_loss": result.history[-1]["train_loss"] if result.history else None,
+                    TRAIN_LOSS: result.history[-1][TRAIN_LOSS] if result.history else None,
                 }
             )
         )

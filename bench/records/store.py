@@ -29,9 +29,9 @@ from ..errors import BenchError
 from ..suite.hashing import canonical_json
 from .atomic import atomic_write_json, exclusive_write_bytes
 from .lock import RunLock
+from .record import RunRecord
 from .validate import BadRecord, check, load, refuse_duplicates, scan, with_digest
 
-SCHEMA = 1
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 WRITE_WAIT_S = 30.0  # how long write() waits for a run held by a short write elsewhere
 
@@ -80,10 +80,10 @@ class RecordStore:
             del self._locks[relpath]
             lk.release()
 
-    def read(self, relpath: str) -> dict[str, Any] | None:
+    def read(self, relpath: str) -> RunRecord | None:
         """The record at ``relpath``, or None if there is none; BadRecord if it cannot be trusted."""
         p = self.path(relpath)
-        return load(p, relpath) if p.exists() else None
+        return RunRecord.from_dict(load(p, relpath)) if p.exists() else None
 
     def is_complete(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> bool:
         """Done = a complete record of this config and, when ``runtime`` is given, made with that
@@ -96,17 +96,17 @@ class RecordStore:
             rec = self.read(relpath)
         except BadRecord:
             return "pending"  # an untrusted record counts as missing: the run is trained again
-        if not rec or rec["status"] != "complete":
+        if not rec or not rec.complete:
             return "pending"
-        same = rec["config_hash"] == config_hash and (runtime is None or rec.get("runtime") == runtime)
+        same = rec.config_hash == config_hash and (runtime is None or rec.runtime == runtime)
         return "done" if same else "stale"
 
-    def write(self, relpath: str, record: dict[str, Any], replace: bool = False) -> Path:
+    def write(self, relpath: str, record: RunRecord, replace: bool = False) -> Path:
         """Write ``record`` (adding its digest) under the run's lock; archive what it replaces."""
         p = self.path(relpath)
-        record = with_digest(json.loads(canonical_json(record)))  # ValueError on NaN: never written
+        data = with_digest(json.loads(canonical_json(record.to_dict())))  # ValueError on NaN: never written
         try:
-            check(record, p, relpath)
+            check(data, p, relpath)
         except BadRecord as exc:
             raise BenchError(f"refusing to write an invalid record: {exc}") from None
         with self.lock(relpath, wait=WRITE_WAIT_S):
@@ -118,7 +118,7 @@ class RecordStore:
                 if complete and not replace:
                     raise BenchError(f"{p} already holds a complete run; pass --rerun to archive it and run again")
                 self._archive(relpath, p.read_bytes())
-            atomic_write_json(p, record)
+            atomic_write_json(p, data)
         return p
 
     def _archive(self, relpath: str, data: bytes) -> Path:
@@ -133,7 +133,7 @@ class RecordStore:
             except FileExistsError:
                 continue
 
-    def scan(self) -> tuple[list[dict[str, Any]], list[str]]:
+    def scan(self) -> tuple[list[RunRecord], list[str]]:
         """(trusted records, one line per bad record); a bad record is reported and counted as missing."""
         if not self.runs.is_dir():
             return [], []
@@ -147,58 +147,26 @@ class RecordStore:
             except BenchError as exc:  # an unsafe name in the path
                 problems.append(f"{p}: {exc}")
         kept, dups = refuse_duplicates(found)
-        return [rec for _, rec in kept], problems + dups
+        return [RunRecord.from_dict(rec) for _, rec in kept], problems + dups
 
-    def all(self, report: Callable[[str], None] = warn) -> list[dict[str, Any]]:
+    def all(self, report: Callable[[str], None] = warn) -> list[RunRecord]:
         """Trusted records; each bad one is reported in one line (stderr by default) and skipped."""
         records, problems = self.scan()
         for msg in problems:
             report(msg)
         return records
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[RunRecord]:
         return iter(self.all())
 
 
-def load_record(path: Path, relpath: str | None = None) -> dict[str, Any]:
+def load_record(path: Path, relpath: str | None = None) -> RunRecord:
     """One trusted record from a file (BadRecord naming the file otherwise)."""
-    return load(path, relpath)
+    return RunRecord.from_dict(load(path, relpath))
 
 
-def make_record(
-    spec: Any,
-    result: Any,
-    provenance: dict[str, Any],
-    wall_time_s: float,
-    data_meta: dict[str, Any],
-    runtime: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "schema": SCHEMA,
-        "suite": spec.suite,
-        "version": spec.version,
-        "tier": spec.tier,
-        "arm": spec.arm,
-        "seed": spec.seed,
-        "data_label": spec.data_label,
-        "status": result.status,
-        "error": result.error,
-        "config": spec.config,
-        "config_hash": spec.config_hash,
-        "data": data_meta,
-        "metrics": result.metrics,
-        "history": result.history,
-        "events": result.events,
-        "model_stats": getattr(result, "model_stats", None),
-        "provenance": provenance,
-        "runtime": runtime,
-        "wall_time_s": round(wall_time_s, 3),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-    }
-
-
-def collect_records(paths: list[Path]) -> list[dict[str, Any]]:
-    """Trusted record dicts from results folders, runs/ folders or single record files.
+def collect_records(paths: list[Path]) -> list[RunRecord]:
+    """Trusted records from results folders, runs/ folders or single record files.
 
     Each bad or duplicated record is reported in one line on stderr and left out.
     """

@@ -20,6 +20,7 @@ import jsonschema
 
 from ..errors import BenchError
 from ..suite.hashing import content_hash
+from .record import RunRecord
 
 SCHEMA_FILE = Path(__file__).with_name("run_record.schema.json")
 IDENTITY = ("suite", "version", "tier", "arm", "data_label", "seed")
@@ -167,7 +168,7 @@ def runs_folder(path: Path) -> tuple[Path, Path] | None:
     return None
 
 
-def scan(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], list[str]]:
+def scan(paths: Iterable[Path]) -> tuple[list[RunRecord], list[str]]:
     """Records from results folders, runs/ folders or record files: (good records, one line per bad one).
 
     Files under a ``runs/`` folder are checked against their place there; duplicates are refused.
@@ -193,4 +194,4 @@ def scan(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], list[str]]:
             except BadRecord as exc:
                 problems.append(str(exc))
     kept, dups = refuse_duplicates(found)
-    return [rec for _, rec in kept], problems + dups
+    return [RunRecord.from_dict(rec) for _, rec in kept], problems + dups

@@ -20,8 +20,9 @@ from typing import Any
 from tabulate import tabulate
 
 from ..errors import BenchError
+from ..records import RunRecord
+from ..records.metrics import DEFAULT_METRIC
 from ..verdicts import stats
-from ..verdicts.context import device_of, metric_value
 
 FORMATS = {"github": "github", "md": "pipe", "csv": None, "json": None}
 COLUMNS = [
@@ -119,9 +120,9 @@ class CompareRow:
         }
 
 
-def compare_rows(a: list[dict[str, Any]], b: list[dict[str, Any]], metric: str = "test_acc") -> list[CompareRow]:
+def compare_rows(a: list[RunRecord], b: list[RunRecord], metric: str = DEFAULT_METRIC) -> list[CompareRow]:
     """One row per (suite, version, tier, arm, data) found in either set; BenchError for an unknown metric."""
-    if not any(_finite(metric_value(r, metric)) for r in _complete(a) + _complete(b)):
+    if not any(_finite(r.value(metric)) for r in _complete(a) + _complete(b)):
         have = sorted({k for r in _complete(a) + _complete(b) for k, v in r.get("metrics", {}).items() if _finite(v)})
         raise BenchError(
             f"--metric {metric!r}: no complete record in A or B has it"
@@ -134,7 +135,7 @@ def compare_rows(a: list[dict[str, Any]], b: list[dict[str, Any]], metric: str =
         ra, rb = ga.get(key, []), gb.get(key, [])
         va, vb = _values(ra, metric), _values(rb, metric)
         notes = []
-        devs = [{device_of(r) for r in rs} for rs in (ra, rb)]
+        devs = [{r.device_label for r in rs} for rs in (ra, rb)]
         if ra and rb and devs[0] != devs[1]:
             notes.append(f"devices differ: {', '.join(sorted(devs[0]))} vs {', '.join(sorted(devs[1]))}")
         if ra and rb and {r["config_hash"] for r in ra} != {r["config_hash"] for r in rb}:
@@ -180,22 +181,22 @@ def render(rows: list[CompareRow], fmt: str = "github") -> str:
     )
 
 
-def _complete(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _complete(records: list[RunRecord]) -> list[RunRecord]:
     return [r for r in records if r.get("status") == "complete"]
 
 
-def _groups(records: list[dict[str, Any]]) -> dict[Key, list[dict[str, Any]]]:
-    out: dict[Key, list[dict[str, Any]]] = {}
+def _groups(records: list[RunRecord]) -> dict[Key, list[RunRecord]]:
+    out: dict[Key, list[RunRecord]] = {}
     for r in _complete(records):
         out.setdefault((r["suite"], r["version"], r["tier"], r["arm"], r["data_label"]), []).append(r)
     return out
 
 
-def _values(records: list[dict[str, Any]], metric: str) -> tuple[float, ...]:
-    return tuple(float(v) for v in (metric_value(r, metric) for r in records) if _finite(v))
+def _values(records: list[RunRecord], metric: str) -> tuple[float, ...]:
+    return tuple(float(v) for v in (r.value(metric) for r in records) if _finite(v))
 
 
-def _commits(records: list[dict[str, Any]]) -> tuple[str, ...]:
+def _commits(records: list[RunRecord]) -> tuple[str, ...]:
     """Short commit ids from the records' provenance ("+dirty" for uncommitted changes, "unknown" without git)."""
     out = set()
     for r in records:

@@ -2,7 +2,7 @@
 
 Built from the same pieces as the leaderboard, never from a selection of its own: the tables of
 ``build_tables`` (claims summary, arms, checks with their numbers), the plots of ``write_plots``
-(embedded as base64 PNG), and, for provenance, the records ``select_records`` hands the
+(embedded as base64 PNG), and, for provenance, the records ``build_tier_view`` hands the
 verdicts. No scripts, no external files: the page renders offline and from a CI artefact.
 """
 
@@ -19,9 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..records import RunRecord
 from ..records.atomic import atomic_write_bytes
+from ..records.view import build_tier_view
 from ..suite import Suite
-from ..verdicts import Verdict, select_records
+from ..verdicts import Verdict
 from .leaderboard import ARM_COLUMNS, CLAIM_COLUMNS, SUMMARY_COLUMNS, build_tables, summarize_claims
 from .plots import write_plots
 
@@ -94,7 +96,7 @@ def _slug(*parts: Any) -> str:
     return "-".join("".join(ch if ch.isalnum() else "-" for ch in str(p)) for p in parts)
 
 
-def _plots(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: Any) -> list[tuple[str, str]]:
+def _plots(suite: Suite, tier: str, records: list[RunRecord], baselines: Any) -> list[tuple[str, str]]:
     """(caption, data URI) of every registered plot of this suite tier, drawn by ``write_plots``."""
     with tempfile.TemporaryDirectory(prefix="prs-bench-report-") as tmp:
         paths = write_plots([suite], records, Path(tmp), tiers=[tier], baselines=baselines)
@@ -106,7 +108,7 @@ def _plots(suite: Suite, tier: str, records: list[dict[str, Any]], baselines: An
     return out
 
 
-def _provenance(records: list[dict[str, Any]]) -> str:
+def _provenance(records: list[RunRecord]) -> str:
     """Distinct values (with run counts) of what the records say about where they were made."""
     fields: dict[str, Counter[str]] = {}
 
@@ -141,7 +143,7 @@ def _provenance(records: list[dict[str, Any]]) -> str:
 
 def build_html(
     suites: list[Suite],
-    records: list[dict[str, Any]],
+    records: list[RunRecord],
     tiers: list[str] | None = None,
     baselines: Any = None,
     source: str = "",
@@ -180,7 +182,7 @@ def build_html(
     ]
     for name, ver, tier in shown:
         suite = by_name[name]
-        fresh, _stale = select_records(suite, tier, records)
+        fresh = build_tier_view(suite, tier, records).records
         parts += [
             f'<h2 id="{_slug(name, ver, tier)}">{_escape(name)} v{_escape(ver)} &middot; tier {_escape(tier)}</h2>',
             f"<p>{_escape(suite.title)}</p>",

@@ -21,10 +21,12 @@ from typing import Any
 from tabulate import tabulate
 
 from ..baselines import Baselines
+from ..records import RunRecord
 from ..records.atomic import atomic_write_bytes
+from ..records.metrics import TEST_ACC
+from ..records.view import build_tier_view
 from ..suite import Suite
-from ..verdicts import Verdict, evaluate, select_records
-from ..verdicts.context import device_of
+from ..verdicts import Verdict, evaluate
 
 FORMATS = {"md": "pipe", "github": "github", "csv": None, "json": None}
 TABLES = ("arms", "claims", "checks")
@@ -84,7 +86,7 @@ class ArmRow:
     values: tuple[float, ...]  # top-1 (%) per seed, in seed order
     seeds: tuple[int, ...]
     verdict: str  # the worst verdict touching this arm, "-" when none does
-    device: str  # device and runtime (device_of): runs made differently are separate rows
+    device: str  # device and runtime (RunRecord.device_label): runs made differently are separate rows
     device_name: str
     runtime: dict[str, Any] = field(default_factory=dict)  # the records' runtime (device_type, precision, ...)
     references: tuple[Reference, ...] = ()
@@ -297,7 +299,7 @@ TIDY_COLUMNS = {
 
 
 def build_tables(
-    suites: list[Suite], records: list[dict[str, Any]], tiers: list[str] | None = None, baselines: Any = None
+    suites: list[Suite], records: list[RunRecord], tiers: list[str] | None = None, baselines: Any = None
 ) -> tuple[list[ArmRow], list[CheckRow]]:
     """Rows for the arm table and the per-check table, from stored records only.
 
@@ -312,10 +314,11 @@ def build_tables(
         for tier in suite.tiers:
             if tiers and tier not in tiers:
                 continue
-            fresh, stale = select_records(suite, tier, records)
+            view = build_tier_view(suite, tier, records)
+            fresh, stale = view.records, view.stale
             if not fresh and not stale and not tiers:
                 continue
-            verdicts = evaluate(suite, tier, records, baselines=baselines)
+            verdicts = evaluate(view, baselines)
             arm_rows += _arm_rows(suite, tier, fresh, verdicts)
             check_rows += [CheckRow(suite.name, suite.version, tier, v) for v in verdicts]
             if stale:
@@ -330,10 +333,10 @@ def build_tables(
     return arm_rows, check_rows
 
 
-def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: list[Verdict]) -> list[ArmRow]:
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+def _arm_rows(suite: Suite, tier: str, records: list[RunRecord], verdicts: list[Verdict]) -> list[ArmRow]:
+    groups: dict[tuple[str, str, str], list[RunRecord]] = {}
     for r in records:  # one row per device and runtime: records made differently are never averaged
-        groups.setdefault((r["arm"], r["data_label"], device_of(r)), []).append(r)
+        groups.setdefault((r["arm"], r["data_label"], r.device_label), []).append(r)
     rows = []
     order = {a: i for i, a in enumerate(suite.arms)}
     epoch_rule = suite.tiers[tier].get("epoch_rule")
@@ -350,7 +353,7 @@ def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: 
                 arm_label=suite.arm_label(arm),
                 model=recs[0]["config"]["model"]["name"],
                 data=label,
-                values=tuple(float(r["metrics"]["test_acc"]) for r in recs),
+                values=tuple(float(r["metrics"][TEST_ACC]) for r in recs),
                 seeds=tuple(int(r["seed"]) for r in recs),
                 verdict=worst([v.status for v in mine]) if mine else "-",
                 device=device,
@@ -364,7 +367,7 @@ def _arm_rows(suite: Suite, tier: str, records: list[dict[str, Any]], verdicts: 
     return rows
 
 
-def _model_stats(records: list[dict[str, Any]]) -> dict[str, float | None]:
+def _model_stats(records: list[RunRecord]) -> dict[str, float | None]:
     """Mean of each model_stats entry over the runs that carry it (None when none does)."""
     out: dict[str, float | None] = {}
     for key in STATS_KEYS:

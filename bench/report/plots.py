@@ -26,9 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from ..records import RunRecord
+from ..records.metrics import TEST_ACC, TRAIN_LOSS
+from ..records.view import build_tier_view
 from ..registry import Registry
 from ..suite import Suite
-from ..verdicts import Verdict, evaluate, select_records
+from ..verdicts import Verdict, evaluate
 
 PlotFn = Callable[..., list[Path]]
 PLOTS: Registry[PlotFn] = Registry("plot")
@@ -55,7 +58,7 @@ def _wants_verdicts(fn: PlotFn) -> bool:
 
 def write_plots(
     suites: list[Suite],
-    records: list[dict[str, Any]],
+    records: list[RunRecord],
     folder: Path,
     tiers: list[str] | None = None,
     baselines: Any = None,
@@ -71,7 +74,8 @@ def write_plots(
         for tier in suite.tiers:
             if tiers and tier not in tiers:
                 continue
-            fresh, _ = select_records(suite, tier, records)
+            view = build_tier_view(suite, tier, records)
+            fresh = view.records
             if not fresh:
                 continue
             verdicts: list[Verdict] | None = None
@@ -79,21 +83,21 @@ def write_plots(
                 fn = PLOTS.get(kind)
                 if _wants_verdicts(fn):
                     if verdicts is None:
-                        verdicts = evaluate(suite, tier, records, baselines=baselines)
+                        verdicts = evaluate(view, baselines)
                     out += fn(suite, tier, fresh, folder, verdicts=verdicts)
                 else:
                     out += fn(suite, tier, fresh, folder)
     return out
 
 
-def _by(records: list[dict[str, Any]], *keys: str) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+def _by(records: list[RunRecord], *keys: str) -> dict[tuple[Any, ...], list[RunRecord]]:
+    groups: dict[tuple[Any, ...], list[RunRecord]] = defaultdict(list)
     for r in records:
         groups[tuple(r[k] for k in keys)].append(r)
     return groups
 
 
-def arm_label(suite: Suite, arm: str, records: list[dict[str, Any]]) -> str:
+def arm_label(suite: Suite, arm: str, records: list[RunRecord]) -> str:
     """The arm's label when its records trained the arm's own model, else the model(s) trained."""
     trained = sorted({r["config"]["model"]["name"] for r in records if r["arm"] == arm})
     declared = suite.arms[arm]["model"] if arm in suite.arms else None
@@ -107,7 +111,7 @@ def _arm_order(suite: Suite) -> Callable[[str], int]:
     return lambda arm: order.get(arm, len(order))
 
 
-def _fraction(r: dict[str, Any]) -> float:
+def _fraction(r: RunRecord) -> float:
     return float(r["config"]["data"].get("fraction", 1.0))
 
 
@@ -138,7 +142,7 @@ def _save(fig: Any, path: Path, dpi: int = 120) -> Path:
     return path
 
 
-def reported_points(verdicts: list[Verdict], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def reported_points(verdicts: list[Verdict], records: list[RunRecord]) -> list[dict[str, Any]]:
     """Band checks against a reported number (the leaderboard's ``Reference``): arm, fraction, value,
     band (lo, hi; None when the check's band is a test rather than an interval) and label."""
     from .leaderboard import Reference
@@ -166,7 +170,7 @@ def reported_points(verdicts: list[Verdict], records: list[dict[str, Any]]) -> l
 
 @register_plot("accuracy_vs_fraction")
 def accuracy_vs_fraction(
-    suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path, verdicts: list[Verdict] | None = None
+    suite: Suite, tier: str, records: list[RunRecord], folder: Path, verdicts: list[Verdict] | None = None
 ) -> list[Path]:
     """Top-1 against training-set fraction: mean and 95% t-interval over seeds per arm, each seed's
     value as a dot, and the reported numbers band checks compare against (drawn with >= 2 fractions)."""
@@ -181,7 +185,7 @@ def accuracy_vs_fraction(
     for arm in arms:
         pts = []
         for f in fractions:
-            vals = [r["metrics"]["test_acc"] for r in records if r["arm"] == arm and _fraction(r) == f]
+            vals = [r["metrics"][TEST_ACC] for r in records if r["arm"] == arm and _fraction(r) == f]
             if vals:
                 m, half = mean_ci(vals)
                 single |= half is None
@@ -225,19 +229,19 @@ def accuracy_vs_fraction(
     return [_save(fig, folder / f"{stem(suite, tier, 'accuracy-vs-fraction')}.png")]
 
 
-def switch_epochs(records: list[dict[str, Any]]) -> list[int]:
+def switch_epochs(records: list[RunRecord]) -> list[int]:
     """Epochs (0-based = epochs completed when it happened) at which some layer switched."""
     return sorted({int(e["epoch"]) for r in records for e in r.get("events", []) if e.get("event") == "switch"})
 
 
-def chance_level(records: list[dict[str, Any]]) -> float | None:
+def chance_level(records: list[RunRecord]) -> float | None:
     classes = {r["metrics"].get("num_classes") or r["config"]["data"].get("num_classes") for r in records}
     classes.discard(None)
     return 100.0 / classes.pop() if len(classes) == 1 else None
 
 
 @register_plot("training_curves")
-def training_curves(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path) -> list[Path]:
+def training_curves(suite: Suite, tier: str, records: list[RunRecord], folder: Path) -> list[Path]:
     """Test top-1 and train loss per epoch for each arm at each data fraction (mean, band = min..max
     over seeds), with each arm's switch epochs (dotted, the arm's colour) and the chance level."""
     plt = _pyplot()
@@ -249,7 +253,7 @@ def training_curves(suite: Suite, tier: str, records: list[dict[str, Any]], fold
         any_switch = False
         for (arm,), arm_recs in sorted(_by(recs, "arm").items(), key=lambda kv: _arm_order(suite)(kv[0][0])):
             color = None
-            for ax, key in ((ax_acc, "test_acc"), (ax_loss, "train_loss")):
+            for ax, key in ((ax_acc, TEST_ACC), (ax_loss, TRAIN_LOSS)):
                 curves = [[h.get(key, np.nan) for h in r["history"]] for r in arm_recs if r.get("history")]
                 if not curves:
                     continue
@@ -295,7 +299,7 @@ def training_curves(suite: Suite, tier: str, records: list[dict[str, Any]], fold
 
 
 @register_plot("fourier")
-def fourier(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path) -> list[Path]:
+def fourier(suite: Suite, tier: str, records: list[RunRecord], folder: Path) -> list[Path]:
     """Fourier plots (docs/METHOD.md sec 5) from the analysis summaries records carry; none without them.
 
     Per data fraction: high-frequency Δ against depth with one line per arm (sweep order = suite
@@ -309,7 +313,7 @@ def fourier(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path
     out = []
     order = _arm_order(suite)
     for (label,), recs in sorted(_by(have, "data_label").items()):
-        first: dict[str, dict[str, Any]] = {}
+        first: dict[str, RunRecord] = {}
         for r in sorted(recs, key=lambda r: (order(r["arm"]), r["seed"])):
             first.setdefault(r["arm"], r)
         summaries = {arm_label(suite, a, recs): r["analysis"]["fourier"] for a, r in first.items()}
@@ -330,7 +334,7 @@ def fourier(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path
     return out
 
 
-def _timeline(record: dict[str, Any]) -> np.ndarray | None:
+def _timeline(record: RunRecord) -> np.ndarray | None:
     """(layers, epochs) pos_target_mass from the history's ``layers``; NaN while a layer is a convolution."""
     hist = [h.get("layers") for h in record.get("history", [])]
     if not hist or not all(hist):
@@ -344,14 +348,14 @@ def _timeline(record: dict[str, Any]) -> np.ndarray | None:
 
 
 @register_plot("switch_timeline")
-def switch_timeline(suite: Suite, tier: str, records: list[dict[str, Any]], folder: Path) -> list[Path]:
+def switch_timeline(suite: Suite, tier: str, records: list[RunRecord], folder: Path) -> list[Path]:
     """Layers x epochs per reparameterizable arm (lowest seed): grey while a convolution, then the
     positional mass on the layer's own kernel offset (1 = still a convolution, ~0.35 = ConViT's local
     init at strength 1 on 8x8 maps), from the records' per-epoch ``layers`` diagnostics."""
     order = {a: i for i, a in enumerate(suite.arms)}
     out = []
     for (label,), recs in sorted(_by(records, "data_label").items()):
-        first: dict[str, dict[str, Any]] = {}
+        first: dict[str, RunRecord] = {}
         for r in sorted(recs, key=lambda r: (order.get(r["arm"], 99), r["seed"])):
             first.setdefault(r["arm"], r)
         grids = {a: (g, r["seed"]) for a, r in first.items() if (g := _timeline(r)) is not None}

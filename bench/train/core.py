@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from ..data.types import DataBundle
 from ..models import create_model, model_input_size
 from ..models.stats import size_stats
+from ..records.metrics import TEST_ACC, TEST_ACC_BEST, TEST_LOSS, TRAIN_ACC, TRAIN_LOSS
 from ..suite.plan import RunSpec
 from .augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
 from .checkpoint import capture_rng, clear_checkpoints, load_latest, restore_rng, save_checkpoint
@@ -334,10 +335,10 @@ class Run:
         test_loss, test_acc = self.evaluate()
         entry = {
             "epoch": pos.epoch + 1,
-            "train_loss": loss_sum / max(seen, 1),
-            "train_acc": 100 * correct / max(seen, 1),
-            "test_loss": test_loss,
-            "test_acc": test_acc,
+            TRAIN_LOSS: loss_sum / max(seen, 1),
+            TRAIN_ACC: 100 * correct / max(seen, 1),
+            TEST_LOSS: test_loss,
+            TEST_ACC: test_acc,
             "lr": lr,
             "time_s": round(seconds, 4),
             "img_per_s": round(images / seconds, 1) if seconds > 0 else None,
@@ -381,14 +382,14 @@ class Run:
         last = pos.history[-1]
         # test_acc is the final epoch's top-1 (what the benchmark reports); test_acc_best the best
         # epoch's, selected on the test set: kept only to compare with sources that report it
-        best = max(pos.history, key=lambda h: h["test_acc"])
+        best = max(pos.history, key=lambda h: h[TEST_ACC])
         metrics = {
-            "test_acc": last["test_acc"],
-            "test_acc_best": best["test_acc"],
+            TEST_ACC: last[TEST_ACC],
+            TEST_ACC_BEST: best[TEST_ACC],
             "best_epoch": best["epoch"],
-            "test_loss": last["test_loss"],
-            "train_loss": last["train_loss"],
-            "train_acc": last["train_acc"],
+            TEST_LOSS: last[TEST_LOSS],
+            TRAIN_LOSS: last[TRAIN_LOSS],
+            TRAIN_ACC: last[TRAIN_ACC],
             "num_classes": self.data.num_classes,
             "epochs": pos.epoch,
             "steps": pos.global_step,

@@ -36,22 +36,23 @@ import numpy as np
 
 from ..baselines import Baselines, Reported
 from ..errors import BenchError
+from ..records.metrics import DEFAULT_METRIC
+from ..records.view import TierView
 from . import stats
 from .common import Gathered, fmt_p, gather, hedge, verdict
-from .context import CheckContext
 from .params import CheckParams
 from .registry import register_check
 from .types import Verdict
 
 
 @register_check("band")
-def band(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
-    P = CheckParams(check, ctx)
+def band(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
+    P = CheckParams(check, view)
     arms = P.arms("arms") if P.has("arms") else [P.arm("arm")]
     if P.has("reference") == P.has("reference_arm"):
         raise P.error("reference", "give exactly one of 'reference' (a reported baseline id) or 'reference_arm'")
-    rep: Reported | None = _reported(P, ctx) if P.has("reference") else None
-    metric = P.text("metric", rep.metric if rep else "test_acc")
+    rep: Reported | None = _reported(P, view, baselines) if P.has("reference") else None
+    metric = P.text("metric", rep.metric if rep else DEFAULT_METRIC)
     if rep and rep.metric != metric:
         raise P.error(
             "metric",
@@ -62,7 +63,7 @@ def band(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
     labels = P.fraction_labels()
     ref_arm: str | None = None
     if rep:
-        labels = [lab for lab in labels if math.isclose(ctx.fractions()[lab], rep.fraction)]
+        labels = [lab for lab in labels if math.isclose(view.fractions()[lab], rep.fraction)]
         if not labels:
             raise P.error("reference", f"{rep.id} is at data fraction {rep.fraction:g}; the tier has none")
     else:
@@ -74,7 +75,7 @@ def band(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
     out = []
     for arm in arms:
         for label in labels:
-            out.append(_one(ctx, arm, label, metric, alpha, floor, tolerance, rep, ref_arm, equivalence, margin))
+            out.append(_one(view, arm, label, metric, alpha, floor, tolerance, rep, ref_arm, equivalence, margin))
     return out
 
 
@@ -88,21 +89,20 @@ def decide_equivalence(
     return status, p_eq, p_beyond
 
 
-def _reported(P: CheckParams, ctx: CheckContext) -> Reported:
+def _reported(P: CheckParams, view: TierView, baselines: Baselines) -> Reported:
     rid = P.text("reference")
-    baselines = ctx.baselines if ctx.baselines is not None else Baselines()
     try:
         rep = baselines.get_reported(rid)
     except BenchError as exc:
         raise P.error("reference", str(exc)) from None
-    source = ctx.suite.tier(ctx.tier)["data"]["source"]
+    source = view.suite.tier(view.tier)["data"]["source"]
     if not re.fullmatch(rf"{re.escape(rep.dataset)}(-.*)?", source):
-        raise P.error("reference", f"{rid} is measured on {rep.dataset!r} but tier {ctx.tier!r} trains on {source!r}")
+        raise P.error("reference", f"{rid} is measured on {rep.dataset!r} but tier {view.tier!r} trains on {source!r}")
     return rep
 
 
 def _one(
-    ctx: CheckContext,
+    view: TierView,
     arm: str,
     label: str,
     metric: str,
@@ -117,20 +117,20 @@ def _one(
     ref_name = rep.id if rep else ref_arm
     name = f"band: {arm} vs {ref_name} @ {label}"
     arms = [arm] + ([ref_arm] if ref_arm else [])
-    g = gather(ctx, arm, label, metric)
+    g = gather(view, arm, label, metric)
     problems = list(g.problems)
     ref_values: list[float] | None = None
     if ref_arm:
-        rg = gather(ctx, ref_arm, label, metric)
+        rg = gather(view, ref_arm, label, metric)
         problems += rg.problems
         ref_values = rg.values
     elif rep and rep.values:
         ref_values = list(rep.values)
-    dev = ctx.device_problem(arms, [label])
+    dev = view.device_problem(arms, [label])
     if dev:
-        return verdict("band", name, "inconclusive", dev, ctx, arms, label)
+        return verdict("band", name, "inconclusive", dev, view, arms, label)
     if not g.values or (ref_values is not None and not ref_values):
-        return verdict("band", name, "not run", "; ".join(problems) or "no runs recorded", ctx, arms, label)
+        return verdict("band", name, "not run", "; ".join(problems) or "no runs recorded", view, arms, label)
     m = stats.summarize(g.values)
     if equivalence:
         status, detail, nums = _tost_rule(m, g.values, ref_values, rep, alpha, margin)
@@ -157,7 +157,7 @@ def _one(
     else:
         nums.update(reference_arm=ref_arm, reference_label=f"arm {ref_arm}", source="this run")
     status, detail = hedge(status, detail, problems)
-    return verdict("band", name, status, detail, ctx, arms, label, **nums)
+    return verdict("band", name, status, detail, view, arms, label, **nums)
 
 
 def _tost_rule(

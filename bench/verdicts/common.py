@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .context import CheckContext, metric_value
+from ..records.view import TierView
 from .types import Verdict
 
 
@@ -21,11 +21,12 @@ class Gathered:
     problems: list[str] = field(default_factory=list)  # missing runs, missing metric, NaN
 
 
-def gather(ctx: CheckContext, arm: str, label: str, metric: str) -> Gathered:
+def gather(view: TierView, arm: str, label: str, metric: str) -> Gathered:
+    """``metric`` (``RunRecord.value``: a metric name, or a dotted analysis path) of one arm's records."""
     g = Gathered(arm, label)
-    recs = sorted(ctx.arm_records(arm, label), key=lambda r: r["seed"])
-    planned = sorted(s.seed for s in ctx.planned if s.arm == arm and s.data_label == label)
-    have = {r["seed"] for r in recs}
+    recs = view.arm_records(arm, label)
+    planned = view.planned_seeds(arm, label)
+    have = {r.seed for r in recs}
     missing = [s for s in planned if s not in have]
     if missing:
         g.problems.append(
@@ -33,19 +34,19 @@ def gather(ctx: CheckContext, arm: str, label: str, metric: str) -> Gathered:
             f"(missing seed{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))})"
         )
     for r in recs:
-        v = metric_value(r, metric)
+        v = r.value(metric)
         if v is None:
-            g.problems.append(f"{arm} seed {r['seed']}: no metric {metric!r}")
+            g.problems.append(f"{arm} seed {r.seed}: no metric {metric!r}")
         elif isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            g.problems.append(f"{arm} seed {r['seed']}: {metric} is {v!r}")
+            g.problems.append(f"{arm} seed {r.seed}: {metric} is {v!r}")
         else:
             g.values.append(float(v))
-            g.seeds.append(int(r["seed"]))
+            g.seeds.append(r.seed)
     return g
 
 
 def verdict(
-    check: str, name: str, status: str, detail: str, ctx: CheckContext, arms: list[str], label: str = "", **numbers: Any
+    check: str, name: str, status: str, detail: str, view: TierView, arms: list[str], label: str = "", **numbers: Any
 ) -> Verdict:
     return Verdict(
         check,
@@ -54,7 +55,7 @@ def verdict(
         detail,
         arms=list(arms),
         data=label,
-        compared=ctx.compared(arms, label or None),
+        compared=view.compared(arms, label or None),
         numbers=numbers,
     )
 

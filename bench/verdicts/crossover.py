@@ -30,18 +30,20 @@ from typing import Any
 
 import numpy as np
 
+from ..baselines import Baselines
+from ..records.metrics import DEFAULT_METRIC
+from ..records.view import TierView
 from . import stats
 from .common import fmt_p, gather, hedge, verdict
-from .context import CheckContext
 from .params import CheckParams
 from .registry import register_check
 from .types import Verdict
 
 
 @register_check("crossover")
-def crossover(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
-    P = CheckParams(check, ctx)
-    metric = P.text("metric", "test_acc")
+def crossover(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
+    P = CheckParams(check, view)
+    metric = P.text("metric", DEFAULT_METRIC)
     alpha = P.alpha()
     log = P.choice("scale", ("log", "linear"), "log") == "log"
     seed = P.int_("seed", 0)
@@ -53,23 +55,23 @@ def crossover(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
         x, y = pair
         ref = P.arm("reference_arm")
         P.done()
-        return [_order(ctx, x, y, ref, metric, alpha, log, n_perm, seed)]
+        return [_order(view, x, y, ref, metric, alpha, log, n_perm, seed)]
     n_boot = P.int_("bootstrap", 2000, lo=100)
     a, b = P.arm("a"), P.arm("b")
     P.done()
-    return [_single(ctx, a, b, metric, alpha, log, n_boot, seed)]
+    return [_single(view, a, b, metric, alpha, log, n_boot, seed)]
 
 
 def _curves(
-    ctx: CheckContext, arms: list[str], metric: str
+    view: TierView, arms: list[str], metric: str
 ) -> tuple[list[float], dict[str, list[list[float]]], list[str]]:
     """Fractions (ascending) and, per arm, the seed values at each fraction; plus problems."""
-    fr = sorted(ctx.fractions().items(), key=lambda kv: kv[1])
+    fr = sorted(view.fractions().items(), key=lambda kv: kv[1])
     vals: dict[str, list[list[float]]] = {a: [] for a in arms}
     problems: list[str] = []
     for label, _ in fr:
         for a in arms:
-            g = gather(ctx, a, label, metric)
+            g = gather(view, a, label, metric)
             problems += g.problems
             vals[a].append(g.values)
     return [f for _, f in fr], vals, problems
@@ -161,20 +163,20 @@ def decide_order(
     return status, t_obs, p_x, p_y
 
 
-def _single(ctx: CheckContext, a: str, b: str, metric: str, alpha: float, log: bool, n_boot: int, seed: int) -> Verdict:
+def _single(view: TierView, a: str, b: str, metric: str, alpha: float, log: bool, n_boot: int, seed: int) -> Verdict:
     name = f"crossover: {a} overtakes {b}"
-    xs, vals, problems = _curves(ctx, [a, b], metric)
-    dev = ctx.device_problem([a, b])
+    xs, vals, problems = _curves(view, [a, b], metric)
+    dev = view.device_problem([a, b])
     if dev:
-        return verdict("crossover", name, "inconclusive", dev, ctx, [a, b])
+        return verdict("crossover", name, "inconclusive", dev, view, [a, b])
     if len(xs) < 2:
         return verdict(
-            "crossover", name, "not run", f"the tier has {len(xs)} data fraction; a crossover needs >= 2", ctx, [a, b]
+            "crossover", name, "not run", f"the tier has {len(xs)} data fraction; a crossover needs >= 2", view, [a, b]
         )
     empty = [f"{arm} @ {x:g}" for arm in (a, b) for x, v in zip(xs, vals[arm]) if not v]
     if empty:
         return verdict(
-            "crossover", name, "not run", f"no values for {', '.join(empty)}; " + "; ".join(problems), ctx, [a, b]
+            "crossover", name, "not run", f"no values for {', '.join(empty)}; " + "; ".join(problems), view, [a, b]
         )
     diffs = [float(np.mean(va) - np.mean(vb)) for va, vb in zip(vals[a], vals[b])]
     xc, ups = stats.crossing(xs, diffs, log)
@@ -186,7 +188,7 @@ def _single(ctx: CheckContext, a: str, b: str, metric: str, alpha: float, log: b
     )
     if min(len(vals[arm][i]) for arm in (a, b) for i in (0, -1)) < 2:
         detail = f"{head}; end-point Welch tests need >= 2 seeds per arm at both ends"
-        return verdict("crossover", name, "inconclusive", _with(detail, problems), ctx, [a, b], **nums)
+        return verdict("crossover", name, "inconclusive", _with(detail, problems), view, [a, b], **nums)
     if all(np.asarray(c).size >= 2 for arm in (a, b) for c in vals[arm]):
         boots = _boot_cross(np.random.default_rng(seed), vals[a], vals[b], xs, log, n_boot)
         lo, hi = np.quantile(boots, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
@@ -208,7 +210,7 @@ def _single(ctx: CheckContext, a: str, b: str, metric: str, alpha: float, log: b
         status, why = "inconclusive", "the ends are not both significant"
     detail = f"{head}; {ends}; {why}"
     status, detail = hedge(status, detail, problems)
-    return verdict("crossover", name, status, detail, ctx, [a, b], **nums)
+    return verdict("crossover", name, status, detail, view, [a, b], **nums)
 
 
 def _with(detail: str, problems: list[str]) -> str:
@@ -216,22 +218,22 @@ def _with(detail: str, problems: list[str]) -> str:
 
 
 def _order(
-    ctx: CheckContext, x: str, y: str, ref: str, metric: str, alpha: float, log: bool, n_perm: int, seed: int
+    view: TierView, x: str, y: str, ref: str, metric: str, alpha: float, log: bool, n_perm: int, seed: int
 ) -> Verdict:
     name = f"crossover order: {x} overtakes {ref} before {y}"
     arms = [x, y, ref]
-    xs, vals, problems = _curves(ctx, arms, metric)
-    dev = ctx.device_problem(arms)
+    xs, vals, problems = _curves(view, arms, metric)
+    dev = view.device_problem(arms)
     if dev:
-        return verdict("crossover", name, "inconclusive", dev, ctx, arms)
+        return verdict("crossover", name, "inconclusive", dev, view, arms)
     if len(xs) < 2:
         return verdict(
-            "crossover", name, "not run", f"the tier has {len(xs)} data fraction; a crossover needs >= 2", ctx, arms
+            "crossover", name, "not run", f"the tier has {len(xs)} data fraction; a crossover needs >= 2", view, arms
         )
     empty = [f"{arm} @ {f:g}" for arm in arms for f, v in zip(xs, vals[arm]) if not v]
     if empty:
         return verdict(
-            "crossover", name, "not run", f"no values for {', '.join(empty)}; " + "; ".join(problems), ctx, arms
+            "crossover", name, "not run", f"no values for {', '.join(empty)}; " + "; ".join(problems), view, arms
         )
     cx = stats.crossing(xs, [float(np.mean(p) - np.mean(q)) for p, q in zip(vals[x], vals[ref])], log)[0]
     cy = stats.crossing(xs, [float(np.mean(p) - np.mean(q)) for p, q in zip(vals[y], vals[ref])], log)[0]
@@ -243,7 +245,7 @@ def _order(
             name,
             "inconclusive",
             _with(f"{head}; the permutation test needs >= 2 seeds in every (arm, fraction) cell", problems),
-            ctx,
+            view,
             arms,
             **nums,
         )
@@ -265,4 +267,4 @@ def _order(
     )
     detail = f"{head}; {rule}"
     status, detail = hedge(status, detail, problems)
-    return verdict("crossover", name, status, detail, ctx, arms, **nums)
+    return verdict("crossover", name, status, detail, view, arms, **nums)

@@ -10,24 +10,26 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .context import CheckContext
+from ..baselines import Baselines
+from ..records.metrics import TEST_ACC, TRAIN_LOSS
+from ..records.view import TierView
 from .params import CheckParams
 from .registry import register_check
 from .types import Verdict
 
 
 @register_check("health")
-def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
-    P = CheckParams(check, ctx)
+def health(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
+    P = CheckParams(check, view)
     margin = P.num("margin", 5.0)
-    arms = P.arms("arms", default=ctx.suite.tier_arms(ctx.tier))
+    arms = P.arms("arms", default=view.arms)
     P.done()
     out = []
     for arm in arms:
-        for label in ctx.data_labels():
-            recs = ctx.arm_records(arm, label)
+        for label in view.data_labels():
+            recs = view.arm_records(arm, label)
             name = f"health: {arm} @ {label}"
-            planned = ctx.planned_count(arm, label)
+            planned = view.planned_count(arm, label)
             if not recs:
                 out.append(
                     Verdict(
@@ -37,27 +39,26 @@ def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
                         f"0/{planned} runs recorded",
                         arms=[arm],
                         data=label,
-                        compared=ctx.compared([arm], label),
+                        compared=view.compared([arm], label),
                     )
                 )
                 continue
-            chance = 100.0 / recs[0]["config"]["data"].get("num_classes", recs[0]["metrics"].get("num_classes", 10))
+            first = recs[0]
+            chance = 100.0 / first.config["data"].get("num_classes", first.metrics.get("num_classes", 10))
             bad, missing = [], []
             for r in recs:
-                h = r.get("history") or []
-                acc = r.get("metrics", {}).get("test_acc")
+                h = r.history
+                acc = r.metric(TEST_ACC)
                 if acc is None or len(h) < 2:
-                    missing.append(f"seed {r['seed']}: no test_acc or fewer than 2 epochs of history")
+                    missing.append(f"seed {r.seed}: no {TEST_ACC} or fewer than 2 epochs of history")
                     continue
                 # NaN compares False with everything: a NaN loss or accuracy must fail, not slip through
-                dropped = h[-1]["train_loss"] < h[0]["train_loss"]
-                if not dropped:
-                    bad.append(
-                        f"seed {r['seed']}: train loss did not fall ({h[0]['train_loss']:.3f} -> {h[-1]['train_loss']:.3f})"
-                    )
+                first_loss, last_loss = h[0][TRAIN_LOSS], h[-1][TRAIN_LOSS]
+                if not last_loss < first_loss:
+                    bad.append(f"seed {r.seed}: train loss did not fall ({first_loss:.3f} -> {last_loss:.3f})")
                 if not (isinstance(acc, (int, float)) and math.isfinite(acc) and acc >= chance + margin):
-                    bad.append(f"seed {r['seed']}: top-1 {acc:.1f}% < chance {chance:.1f}% + {margin:g}")
-            accs = ", ".join(f"{r.get('metrics', {}).get('test_acc', float('nan')):.1f}" for r in recs)
+                    bad.append(f"seed {r.seed}: top-1 {acc:.1f}% < chance {chance:.1f}% + {margin:g}")
+            accs = ", ".join(f"{r.metrics.get(TEST_ACC, float('nan')):.1f}" for r in recs)
             if bad:
                 status, detail = "fail", "; ".join(bad + missing)
             elif missing:
@@ -68,6 +69,6 @@ def health(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
                 status = "pass"
                 detail = f"loss fell on every seed; top-1 [{accs}] >= chance {chance:.1f}% + {margin:g}"
             out.append(
-                Verdict("health", name, status, detail, arms=[arm], data=label, compared=ctx.compared([arm], label))
+                Verdict("health", name, status, detail, arms=[arm], data=label, compared=view.compared([arm], label))
             )
     return out

@@ -1,9 +1,10 @@
 """`monotone`: a metric moves in one direction along a swept parameter (claim C4: the later the
 switch epoch, the more CNN-like the Fourier pattern).
 
-``arms`` lists the arms in sweep order (e.g. switch epoch 0, 2, 4, never); ``metric`` is a dotted
-path read from each record's ``metrics``, then ``analysis``. With per-arm means m_i and
-s = +1 (``increasing``) or -1 (``decreasing``):
+``arms`` lists the arms in sweep order (e.g. switch epoch 0, 2, 4, never); ``metric`` is a metric
+name (the record's ``metrics``) or a dotted analysis path (``fourier.NAME``, read from the record's
+``analysis``; ``RunRecord.value``). With per-arm means m_i and s = +1 (``increasing``) or -1
+(``decreasing``):
 
 - a step violates when s * (m_(i+1) - m_i) < -``tolerance``; its reversal test is one-sided Welch of
   H1: s * (arm i+1 - arm i) < -tolerance (a reversal beyond the tolerance);
@@ -26,30 +27,32 @@ from typing import Any
 
 import numpy as np
 
+from ..baselines import Baselines
+from ..records.metrics import DEFAULT_METRIC
+from ..records.view import TierView
 from . import stats
 from .common import fmt_p, gather, hedge, verdict
-from .context import CheckContext
 from .params import CheckParams
 from .registry import register_check
 from .types import Verdict
 
 
 @register_check("monotone")
-def monotone(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
-    P = CheckParams(check, ctx)
+def monotone(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
+    P = CheckParams(check, view)
     arms = P.arms("arms", min_len=2)
-    metric = P.text("metric", "test_acc")
+    metric = P.text("metric", DEFAULT_METRIC)
     direction = P.choice("direction", ("increasing", "decreasing"))
     tol, alpha = P.num("tolerance", 0.0, lo=0.0), P.alpha()
     between = P.flag("between", False)
     min_seeds = P.int_("min_seeds", 2, lo=1)
     labels = P.fraction_labels()
     P.done()
-    return [_one(ctx, arms, label, metric, direction, tol, alpha, between, min_seeds) for label in labels]
+    return [_one(view, arms, label, metric, direction, tol, alpha, between, min_seeds) for label in labels]
 
 
 def _one(
-    ctx: CheckContext,
+    view: TierView,
     arms: list[str],
     label: str,
     metric: str,
@@ -60,15 +63,21 @@ def _one(
     min_seeds: int,
 ) -> Verdict:
     name = f"monotone: {metric} {direction} over {' → '.join(arms)} @ {label}"
-    gs = [gather(ctx, a, label, metric) for a in arms]
+    gs = [gather(view, a, label, metric) for a in arms]
     problems = [p for g in gs for p in g.problems]
-    dev = ctx.device_problem(arms, [label])
+    dev = view.device_problem(arms, [label])
     if dev:
-        return verdict("monotone", name, "inconclusive", dev, ctx, arms, label)
+        return verdict("monotone", name, "inconclusive", dev, view, arms, label)
     empty = [g.arm for g in gs if not g.values]
     if empty:
         return verdict(
-            "monotone", name, "not run", f"no {metric} for {', '.join(empty)}; " + "; ".join(problems), ctx, arms, label
+            "monotone",
+            name,
+            "not run",
+            f"no {metric} for {', '.join(empty)}; " + "; ".join(problems),
+            view,
+            arms,
+            label,
         )
     s = 1.0 if direction == "increasing" else -1.0
     means = [stats.summarize(g.values).mean for g in gs]
@@ -81,7 +90,7 @@ def _one(
             name,
             "inconclusive",
             f"[{curve}]; Welch tests need >= 2 seeds per arm (set min_seeds = 1 for a descriptive verdict)",
-            ctx,
+            view,
             arms,
             label,
             **nums,
@@ -98,7 +107,7 @@ def _one(
         )
         detail = f"[{curve}] (tolerance {tol:g}); {why}"
         status, detail = hedge("inconclusive", detail, problems)
-        return verdict("monotone", name, status, detail, ctx, arms, label, **nums)
+        return verdict("monotone", name, status, detail, view, arms, label, **nums)
     st, p_end, adj, names = decide(
         [np.asarray([g.values]) for g in gs], direction, tol, alpha, between, [g.arm for g in gs]
     )
@@ -131,7 +140,7 @@ def _one(
         why = "no step reverses, but the end-to-end trend is not significant"
     detail = f"{rule}; {why}"
     status, detail = hedge(status, detail, problems)
-    return verdict("monotone", name, status, detail, ctx, arms, label, **nums)
+    return verdict("monotone", name, status, detail, view, arms, label, **nums)
 
 
 def decide(

@@ -13,36 +13,38 @@ from typing import Any
 
 import numpy as np
 
+from ..baselines import Baselines
+from ..records.metrics import DEFAULT_METRIC
+from ..records.view import TierView
 from . import stats
 from .common import fmt_p, gather, hedge, verdict
-from .context import CheckContext
 from .params import CheckParams
 from .registry import register_check
 from .types import Verdict
 
 
 @register_check("order")
-def order(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
-    P = CheckParams(check, ctx)
+def order(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
+    P = CheckParams(check, view)
     a, b = P.arm("a"), P.arm("b")
     if a == b:
         raise P.error("b", f"must differ from 'a' ({a!r})")
-    metric = P.text("metric", "test_acc")
+    metric = P.text("metric", DEFAULT_METRIC)
     alpha, margin = P.alpha(), P.num("margin", 0.0, lo=0.0)
     labels = P.fraction_labels()
     P.done()
-    return [_one(ctx, a, b, label, metric, alpha, margin) for label in labels]
+    return [_one(view, a, b, label, metric, alpha, margin) for label in labels]
 
 
-def _one(ctx: CheckContext, a: str, b: str, label: str, metric: str, alpha: float, margin: float) -> Verdict:
+def _one(view: TierView, a: str, b: str, label: str, metric: str, alpha: float, margin: float) -> Verdict:
     name = f"order: {a} > {b} @ {label}"
-    ga, gb = gather(ctx, a, label, metric), gather(ctx, b, label, metric)
+    ga, gb = gather(view, a, label, metric), gather(view, b, label, metric)
     problems = ga.problems + gb.problems
-    dev = ctx.device_problem([a, b], [label])
+    dev = view.device_problem([a, b], [label])
     if dev:
-        return verdict("order", name, "inconclusive", dev, ctx, [a, b], label)
+        return verdict("order", name, "inconclusive", dev, view, [a, b], label)
     if not ga.values or not gb.values:
-        return verdict("order", name, "not run", "; ".join(problems) or "no runs recorded", ctx, [a, b], label)
+        return verdict("order", name, "not run", "; ".join(problems) or "no runs recorded", view, [a, b], label)
     sa, sb = stats.summarize(ga.values), stats.summarize(gb.values)
     diff = sa.mean - sb.mean
     head = f"{a} {sa.describe()} vs {b} {sb.describe()}, diff {diff:+.2f}"
@@ -53,7 +55,7 @@ def _one(ctx: CheckContext, a: str, b: str, label: str, metric: str, alpha: floa
             name,
             "inconclusive",
             f"one-sided Welch needs >= 2 seeds per arm; {head}" + (f"; {'; '.join(problems)}" if problems else ""),
-            ctx,
+            view,
             [a, b],
             label,
             **nums,
@@ -72,7 +74,7 @@ def _one(ctx: CheckContext, a: str, b: str, label: str, metric: str, alpha: floa
     }[status]
     detail = f"{rule}; {why}"
     status, detail = hedge(status, detail, problems)
-    return verdict("order", name, status, detail, ctx, [a, b], label, **nums)
+    return verdict("order", name, status, detail, view, [a, b], label, **nums)
 
 
 def decide(

@@ -13,8 +13,9 @@ import math
 from typing import Any
 
 from ..errors import BenchError
+from ..records.metrics import DEFAULT_METRIC
+from ..records.view import TierView
 from ..schema import Key, is_bool, is_int, is_num, is_str, list_of
-from .context import CheckContext
 
 _STR = (is_str, "a non-empty string")
 _ARM = (is_str, "an arm name")
@@ -36,7 +37,9 @@ COMMON: dict[str, Key] = {
     "decides": _opt(_FLAG, "false: the tier does not expect this check to decide"),
 }
 COMMON_KEYS = tuple(COMMON)
-_METRIC = _opt(_STR, "a record metric, default test_acc")
+_METRIC = _opt(
+    _STR, f"a metric name (the record's metrics, default {DEFAULT_METRIC}) or a dotted analysis path (fourier.NAME)"
+)
 _ALPHA = _opt(_NUM, "the significance level, default 0.05")
 _FRACTION = _opt(_NUM, "one data fraction of the tier; default every fraction")
 
@@ -114,17 +117,23 @@ _MISSING = object()
 
 
 class CheckParams:
-    """Typed access to one check table; ``done()`` rejects keys nobody asked for."""
+    """Typed access to one check table (already validated against ``CHECK_KEYS``).
 
-    def __init__(self, check: dict[str, Any], ctx: CheckContext) -> None:
-        self.check, self.ctx = check, ctx
+    ``done()`` rejects keys of the kind that the form in use does not read (``margin`` in a band
+    without ``equivalence = true``, ``bootstrap`` in the order form of crossover, ``arm`` beside
+    ``arms``): the key table only knows which keys a kind may hold, not which combinations mean
+    something, and such a key would otherwise be silently ignored.
+    """
+
+    def __init__(self, check: dict[str, Any], view: TierView) -> None:
+        self.check, self.view = check, view
         self.seen: set[str] = set(COMMON_KEYS)
-        checks = ctx.suite.tiers.get(ctx.tier, {}).get("checks", [])
+        checks = view.suite.tiers.get(view.tier, {}).get("checks", [])
         idx = next((i for i, c in enumerate(checks) if c is check), None)
-        self.where = f"tiers.{ctx.tier}.checks[{idx if idx is not None else '?'}]"
+        self.where = f"tiers.{view.tier}.checks[{idx if idx is not None else '?'}]"
 
     def error(self, key: str, problem: str) -> BenchError:
-        return BenchError(f"{self.ctx.suite.path}: key '{self.where}.{key}' ({self.check.get('kind')}): {problem}")
+        return BenchError(f"{self.view.suite.path}: key '{self.where}.{key}' ({self.check.get('kind')}): {problem}")
 
     def _get(self, key: str, default: Any) -> Any:
         self.seen.add(key)
@@ -193,13 +202,13 @@ class CheckParams:
         return list(v)
 
     def _tier_arm(self, key: str, arm: str) -> None:
-        arms = self.ctx.suite.tier_arms(self.ctx.tier)
+        arms = self.view.arms
         if arm not in arms:
-            raise self.error(key, f"arm {arm!r} is not run at tier {self.ctx.tier!r} (arms: {', '.join(arms)})")
+            raise self.error(key, f"arm {arm!r} is not run at tier {self.view.tier!r} (arms: {', '.join(arms)})")
 
     def fraction_labels(self) -> list[str]:
         """Data labels selected by the optional ``fraction`` key (default: every fraction of the tier)."""
-        fractions = self.ctx.fractions()
+        fractions = self.view.fractions()
         if not self.has("fraction"):
             self.seen.add("fraction")
             return list(fractions)
@@ -208,12 +217,14 @@ class CheckParams:
         if not labels:
             raise self.error(
                 "fraction",
-                f"{fr:g} is not a fraction of tier {self.ctx.tier!r} "
+                f"{fr:g} is not a fraction of tier {self.view.tier!r} "
                 f"({', '.join(f'{f:g}' for f in fractions.values())})",
             )
         return labels
 
     def done(self) -> None:
+        """Refuse a key this form of the check does not read (see the class docstring)."""
         extra = sorted(set(self.check) - self.seen)
         if extra:
-            raise self.error(extra[0], f"unknown key; this check reads: {', '.join(sorted(self.seen - {'name'}))}")
+            reads = ", ".join(sorted(self.seen - {"name"}))
+            raise self.error(extra[0], f"not read by this form of the check (it reads: {reads}); remove it")

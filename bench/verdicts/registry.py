@@ -1,14 +1,19 @@
-"""Check kinds a suite can declare, by name."""
+"""Check kinds a suite can declare, by name.
+
+A check is ``fn(table, view, baselines) -> [Verdict]``: its ``[[tiers.NAME.checks]]`` table
+(validated against ``CHECK_KEYS``), the tier's records (``TierView``) and the reference numbers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from ..baselines import Baselines
+from ..records.view import TierView
 from ..registry import Registry
-from .context import CheckContext
 from .types import Verdict
 
-CheckFn = Callable[[dict[str, Any], CheckContext], list[Verdict]]
+CheckFn = Callable[[dict[str, Any], TierView, Baselines], list[Verdict]]
 CHECKS: Registry[CheckFn] = Registry("check")
 register_check = CHECKS.register

@@ -28,19 +28,21 @@ from typing import Any
 import numpy as np
 
 from ..baselines import Baselines
+from ..records.metrics import DEFAULT_METRIC
+from ..records.record import lookup
+from ..records.view import TierView
 from . import stats
 from .common import fmt_p, gather, hedge, verdict
-from .context import CheckContext, metric_value
 from .params import CheckParams
 from .registry import register_check
 from .types import Verdict
 
 
 @register_check("regression")
-def regression(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
-    P = CheckParams(check, ctx)
-    arms = P.arms("arms") if P.has("arms") else ([P.arm("arm")] if P.has("arm") else ctx.suite.tier_arms(ctx.tier))
-    metric = P.text("metric", "test_acc")
+def regression(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
+    P = CheckParams(check, view)
+    arms = P.arms("arms") if P.has("arms") else ([P.arm("arm")] if P.has("arm") else view.arms)
+    metric = P.text("metric", DEFAULT_METRIC)
     alpha, floor = P.alpha(), P.num("floor", 0.5, lo=0.0)
     alternative = P.choice("alternative", ("worse", "two-sided"), "worse")
     higher = P.flag("higher_is_better", True)
@@ -57,8 +59,7 @@ def regression(check: dict[str, Any], ctx: CheckContext) -> list[Verdict]:
         raise P.error("effect", f"must exceed the floor ({floor:g}): a drop within the floor never fails")
     labels = P.fraction_labels()
     P.done()
-    baselines = ctx.baselines if ctx.baselines is not None else Baselines()
-    return [_one(ctx, baselines, arm, label, metric, rule) for arm in arms for label in labels]
+    return [_one(view, baselines, arm, label, metric, rule) for arm in arms for label in labels]
 
 
 @dataclass(frozen=True)
@@ -92,30 +93,32 @@ class Rule:
         return status, p, power, collapsed
 
 
-def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: str, rule: Rule) -> Verdict:
+def _one(view: TierView, baselines: Baselines, arm: str, label: str, metric: str, rule: Rule) -> Verdict:
     alpha, floor, alternative, higher = rule.alpha, rule.floor, rule.alternative, rule.higher
     name = f"regression: {arm} @ {label}"
-    g = gather(ctx, arm, label, metric)
-    devices = ctx.devices([arm], label)
+    g = gather(view, arm, label, metric)
+    devices = view.devices([arm], label)
     if len(devices) > 1:
-        return verdict("regression", name, "inconclusive", ctx.device_problem([arm], [label]) or "", ctx, [arm], label)
+        return verdict(
+            "regression", name, "inconclusive", view.device_problem([arm], [label]) or "", view, [arm], label
+        )
     if not g.values:
-        return verdict("regression", name, "not run", "; ".join(g.problems) or "no runs recorded", ctx, [arm], label)
+        return verdict("regression", name, "not run", "; ".join(g.problems) or "no runs recorded", view, [arm], label)
     device = devices[0]
-    ref = baselines.reference.load(ctx.suite.name, ctx.suite.version, ctx.tier, device)
+    ref = baselines.reference.load(view.suite.name, view.suite.version, view.tier, device)
     runs = ref.select(arm, label) if ref else []
-    where = f"{ctx.suite.name} v{ctx.suite.version} {ctx.tier} on {device!r}"
+    where = f"{view.suite.name} v{view.suite.version} {view.tier} on {device!r}"
     if not runs:
         return verdict(
             "regression",
             name,
             "not run",
             f"no reference runs of {arm} @ {label} for {where}; add some with `prs-bench baseline add RESULTS`",
-            ctx,
+            view,
             [arm],
             label,
         )
-    now = ctx.planned_hash(arm, label)
+    now = view.planned_hash(arm, label)
     if runs[0]["config_hash"] != now:
         return verdict(
             "regression",
@@ -123,13 +126,13 @@ def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: 
             "inconclusive",
             f"the reference runs for {where} were made with another "
             f"config (hash {runs[0]['config_hash'][:12]}, now {str(now)[:12]}); re-add reference runs",
-            ctx,
+            view,
             [arm],
             label,
         )
     ref_vals, bad = [], []
     for r in runs:
-        v = metric_value({"metrics": r["metrics"], "analysis": r.get("analysis", {})}, metric)
+        v = lookup(r["metrics"], r.get("analysis"), metric)
         (ref_vals.append(float(v)) if isinstance(v, (int, float)) and v == v else bad.append(str(r["seed"])))
     m, r_ = stats.summarize(g.values), stats.summarize(ref_vals)
     diff = m.location - r_.location
@@ -156,13 +159,13 @@ def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: 
                 f"reference run ({sign * worst:.2f})",
                 g.problems,
             )
-            return verdict("regression", name, status, detail, ctx, [arm], label, **nums)
+            return verdict("regression", name, status, detail, view, [arm], label, **nums)
         return verdict(
             "regression",
             name,
             "inconclusive",
             f"Welch test needs >= 2 runs per side; {head}",
-            ctx,
+            view,
             [arm],
             label,
             **nums,
@@ -194,4 +197,4 @@ def _one(ctx: CheckContext, baselines: Baselines, arm: str, label: str, metric: 
         )
     detail = f"{text}; {why}"
     status, detail = hedge(status, detail, g.problems)
-    return verdict("regression", name, status, detail, ctx, [arm], label, **nums)
+    return verdict("regression", name, status, detail, view, [arm], label, **nums)

@@ -10,7 +10,7 @@ import torch
 
 from bench.cli import main
 from bench.models import create_model
-from bench.records import RecordStore
+from bench.records import RecordStore, RunRecord
 from bench.suite.hashing import content_hash
 
 CONFIG = {
@@ -22,23 +22,25 @@ CONFIG = {
 RELPATH = "demo/v1/smoke/vit/synthetic-f1/seed0.json"
 
 
-def _record(status: str = "complete") -> dict:
-    return {
-        "schema": 1,
-        "suite": "demo",
-        "version": 1,
-        "tier": "smoke",
-        "arm": "vit",
-        "seed": 0,
-        "data_label": "synthetic-f1",
-        "status": status,
-        "error": None,
-        "config": CONFIG,
-        "config_hash": content_hash({"suite": "demo", "version": 1, "config": CONFIG}),
-        "metrics": {"test_acc": 10.0},
-        "history": [{"epoch": 1, "train_loss": 2.0, "test_acc": 10.0}],
-        "provenance": {},
-    }
+def _record(status: str = "complete") -> RunRecord:
+    return RunRecord.from_dict(
+        {
+            "schema": 1,
+            "suite": "demo",
+            "version": 1,
+            "tier": "smoke",
+            "arm": "vit",
+            "seed": 0,
+            "data_label": "synthetic-f1",
+            "status": status,
+            "error": None,
+            "config": CONFIG,
+            "config_hash": content_hash({"suite": "demo", "version": 1, "config": CONFIG}),
+            "metrics": {"test_acc": 10.0},
+            "history": [{"epoch": 1, "train_loss": 2.0, "test_acc": 10.0}],
+            "provenance": {},
+        }
+    )
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.records import RecordStore
+from bench.records.metrics import TEST_ACC
 from bench.train.checkpoint import list_checkpoints, save_checkpoint
 
 from .test_store import Spec, record
@@ -21,7 +22,8 @@ def _files(root: Path) -> set[str]:
 
 
 def _assert_intact(store: RecordStore, before: set[str]) -> None:
-    assert store.read(Spec.relpath)["metrics"]["test_acc"] == 50.0  # still the old record, digest verified
+    old = store.read(Spec.relpath)
+    assert old is not None and old.metric(TEST_ACC) == 50.0  # still the old record, digest verified
     assert _files(store.root) == before  # no temporary or half-written file left
 
 

@@ -9,14 +9,26 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
 from bench.errors import BenchError
-from bench.records import BadRecord, RecordStore, RunHeld, atomic_write_json, collect_provenance, make_record, scan
+from bench.records import (
+    BadRecord,
+    RecordStore,
+    RunHeld,
+    RunRecord,
+    atomic_write_json,
+    collect_provenance,
+    make_record,
+    scan,
+)
+from bench.records.metrics import TEST_ACC, TEST_ACC_BEST
 from bench.records.validate import digest_of, with_digest
+from bench.suite import RunSpec
 from bench.suite.hashing import content_hash
 from bench.train.types import TrainResult
 
@@ -28,17 +40,15 @@ CONFIG = {
 }
 
 
-class Spec:
-    suite, version, tier, arm, seed, data_label = "s", 1, "smoke", "a", 0, "synthetic-f1"
-    config = CONFIG
-    config_hash = content_hash({"suite": "s", "version": 1, "config": CONFIG})
-    relpath = "s/v1/smoke/a/synthetic-f1/seed0.json"
+Spec = RunSpec(
+    "s", 1, "smoke", "a", 0, "synthetic-f1", CONFIG, content_hash({"suite": "s", "version": 1, "config": CONFIG})
+)
 
 
-def record(status: str = "complete", acc: float = 50.0) -> dict:
+def record(status: str = "complete", acc: float = 50.0) -> RunRecord:
     res = TrainResult(
         status,
-        metrics={"test_acc": acc} if status == "complete" else {},
+        metrics={TEST_ACC: acc} if status == "complete" else {},
         history=[{"epoch": 1, "train_loss": 1.0, "test_acc": acc}],
         error=None if status == "complete" else "boom",
     )
@@ -58,8 +68,9 @@ def test_write_read_roundtrip_and_no_silent_overwrite(tmp_path: Path) -> None:
     store = RecordStore(tmp_path)
     rec = record()
     store.write(Spec.relpath, rec)
-    assert store.read(Spec.relpath) == with_digest(json.loads(json.dumps(rec)))
-    assert store.read(Spec.relpath)["digest"] == digest_of(store.read(Spec.relpath))
+    back = store.read(Spec.relpath)
+    assert back is not None and back.to_dict() == with_digest(json.loads(json.dumps(rec.to_dict())))
+    assert back.digest == digest_of(back.to_dict())
     assert store.is_complete(Spec.relpath, Spec.config_hash)
     assert not store.is_complete(Spec.relpath, "other")
     with pytest.raises(BenchError, match="already holds a complete run; pass --rerun"):
@@ -81,7 +92,8 @@ def test_rapid_rewrites_archive_every_record(tmp_path: Path) -> None:
 WRITER = """
 import json, sys, time
 from bench.records import RecordStore
-root, relpath, rec, start = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), float(sys.argv[4])
+from bench.records import RunRecord
+root, relpath, rec, start = sys.argv[1], sys.argv[2], RunRecord.from_dict(json.loads(sys.argv[3])), float(sys.argv[4])
 while time.time() < start:  # every process writes in the same instant
     time.sleep(0.001)
 RecordStore(root).write(relpath, rec, replace=True)
@@ -94,22 +106,32 @@ def test_concurrent_rewrites_keep_every_record(tmp_path: Path) -> None:
     start = time.time() + 8.0
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(tmp_path), Spec.relpath, json.dumps(record(acc=float(i))), str(start)],
+            [
+                sys.executable,
+                "-c",
+                WRITER,
+                str(tmp_path),
+                Spec.relpath,
+                json.dumps(record(acc=float(i)).to_dict()),
+                str(start),
+            ],
             env=env,
         )
         for i in range(4)
     ]
     assert [p.wait(120) for p in procs] == [0, 0, 0, 0]
-    kept = [json.loads(p.read_text()) for p in (tmp_path / "archive").rglob("*.json")]
-    kept.append(RecordStore(tmp_path).read(Spec.relpath))
-    assert sorted(r["metrics"]["test_acc"] for r in kept) == [0.0, 1.0, 2.0, 3.0]
+    kept = [json.loads(p.read_text())["metrics"][TEST_ACC] for p in (tmp_path / "archive").rglob("*.json")]
+    last = RecordStore(tmp_path).read(Spec.relpath)
+    assert last is not None
+    assert sorted(kept + [last.metric(TEST_ACC)]) == [0.0, 1.0, 2.0, 3.0]
 
 
 def test_failed_record_is_replaced_without_flag(tmp_path: Path) -> None:
     store = RecordStore(tmp_path)
     store.write(Spec.relpath, record("failed"))
     store.write(Spec.relpath, record())
-    assert store.read(Spec.relpath)["status"] == "complete"
+    back = store.read(Spec.relpath)
+    assert back is not None and back.complete
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path) -> None:
@@ -184,7 +206,7 @@ def test_copied_record_refused(tmp_path: Path) -> None:
     copy = p.with_name("seed1.json")
     copy.write_bytes(p.read_bytes())
     seen: list[str] = []
-    assert [r["seed"] for r in store.all(report=seen.append)] == [0]
+    assert [r.seed for r in store.all(report=seen.append)] == [0]
     assert seen == [
         f"{copy}: identity (s/v1/smoke/a/synthetic-f1/seed0) does not match its place under runs/ "
         f"(s/v1/smoke/a/synthetic-f1/seed1.json); a copied or moved record is not counted"
@@ -252,16 +274,19 @@ def test_schema_violations_refused_even_with_a_fresh_digest(tmp_path: Path, edit
 
 
 def test_optional_fields_of_other_modules_are_allowed(tmp_path: Path) -> None:
-    rec = record()
-    rec["runtime"] = {"device_type": "cpu", "precision": "fp32", "compile": False, "world_size": 1}
-    rec["model_stats"] = {"params_start": 10, "params_end": 12, "gflops_start": 0.1, "gflops_end": 0.2}
-    rec["metrics"]["test_acc_best"] = 51.0
-    rec["history"][0]["layers"] = [
+    rec = replace(
+        record(),
+        runtime={"device_type": "cpu", "precision": "fp32", "compile": False, "world_size": 1},
+        model_stats={"params_start": 10, "params_end": 12, "gflops_start": 0.1, "gflops_end": 0.2},
+    )
+    rec.metrics[TEST_ACC_BEST] = 51.0
+    rec.history[0]["layers"] = [
         {"layer": 0, "phase": "conv", "locality": 0.5, "pos_target_mass": 0.1, "gate": 1.0, "attn_distance": 2.0}
     ]
     store = RecordStore(tmp_path)
     store.write(Spec.relpath, rec)
-    assert store.read(Spec.relpath)["runtime"]["world_size"] == 1
+    back = store.read(Spec.relpath)
+    assert back is not None and back.runtime is not None and back.runtime["world_size"] == 1
 
 
 def test_config_hash_must_match_config(tmp_path: Path) -> None:

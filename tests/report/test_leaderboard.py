@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -116,14 +117,8 @@ def test_csv_is_one_tidy_table(stored, baselines, table) -> None:
 def test_model_stats_and_epoch_rule_in_the_arms_table(tmp_path, baselines) -> None:
     suite = toy_suite(tmp_path / "s", "")
     recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0, 71.0], ("vit", 1.0): [60.0, 61.0]})
-    for r in recs:
-        if r["arm"] == "vit":
-            r["model_stats"] = {
-                "params_start": 5_500_000,
-                "params_end": 5_700_000,
-                "gflops_start": 1.25,
-                "gflops_end": 1.5,
-            }
+    stats = {"params_start": 5_500_000, "params_end": 5_700_000, "gflops_start": 1.25, "gflops_end": 1.5}
+    recs = [replace(r, model_stats=stats) if r.arm == "vit" else r for r in recs]
     suite.tiers["quick"]["epoch_rule"] = (
         "constant-steps"  # a tier key the suite schema owns; the table shows it when present
     )

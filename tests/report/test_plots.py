@@ -3,6 +3,7 @@ chance markers, and legends that stay clear of the axes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from scipy import stats
 
 import bench.report.plots as plots
+from bench.records import build_tier_view
 from bench.report.plots import (
     arm_label,
     chance_level,
@@ -51,7 +53,7 @@ def test_mean_and_t_interval() -> None:
 def test_reported_points_come_from_band_verdicts(tmp_path: Path, baselines: Any) -> None:
     suite = toy_suite(tmp_path, BAND, fractions=(0.1, 1.0))
     recs = fake_records(suite, "quick", VALS)
-    pts = reported_points(evaluate(suite, "quick", recs, baselines=baselines), recs)
+    pts = reported_points(evaluate(build_tier_view(suite, "quick", recs), baselines), recs)
     assert pts == [
         {"arm": "resnet", "fraction": 1.0, "value": 70.0, "lo": 69.0, "hi": 71.0, "label": "70 [toy-single]"}
     ]
@@ -60,11 +62,12 @@ def test_reported_points_come_from_band_verdicts(tmp_path: Path, baselines: Any)
 def test_switch_epochs_and_chance(tmp_path: Path) -> None:
     suite = toy_suite(tmp_path, "")
     recs = fake_records(suite, "quick", {("vit", 1.0): [71.0, 72.0]})
-    recs[0]["events"] = [
+    events = [
         {"event": "switch", "epoch": 1, "layer": 0},
         {"event": "resume", "epoch": 2},
         {"event": "switch", "epoch": 0, "layer": 1},
     ]
+    recs[0] = replace(recs[0], events=events)
     assert switch_epochs(recs) == [0, 1]
     assert chance_level(recs) == 10.0
 
@@ -103,9 +106,8 @@ def test_legends_stay_outside_the_axes(tmp_path: Path, baselines: Any, monkeypat
 def test_curves_mark_switches_and_chance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     suite = toy_suite(tmp_path / "s", "")
     recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0], ("vit", 1.0): [71.0]})
-    for r in recs:
-        if r["arm"] == "vit":
-            r["events"] = [{"event": "switch", "epoch": 1, "layer": 0}]
+    switch = [{"event": "switch", "epoch": 1, "layer": 0}]
+    recs = [replace(r, events=switch) if r.arm == "vit" else r for r in recs]
     figs = _figures(monkeypatch)
     training_curves(suite, "quick", recs, tmp_path)
     ax_acc = figs[0].axes[0]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from bench.records.metrics import TEST_ACC
 from bench.report.plots import _timeline, write_plots
 from tests.fakes import fake_records, toy_suite
 
@@ -25,13 +28,14 @@ def layers(epoch: int, switch: list[int]) -> list[dict]:
 def test_timeline_grid_and_plot(tmp_path) -> None:
     suite = toy_suite(tmp_path / "s", "")
     recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0], ("vit", 1.0): [71.0]})
-    vit = next(r for r in recs if r["arm"] == "vit")
-    vit["history"] = [{"epoch": e + 1, "test_acc": 50.0, "layers": layers(e, [2, 1, 0])} for e in range(4)]
+    i = next(i for i, r in enumerate(recs) if r.arm == "vit")
+    history = [{"epoch": e + 1, TEST_ACC: 50.0, "layers": layers(e, [2, 1, 0])} for e in range(4)]
+    vit = recs[i] = replace(recs[i], history=history)
     grid = _timeline(vit)
     assert grid.shape == (3, 4)
     assert np.isnan(grid[0, :2]).all() and grid[0, 2] == 0.9 and grid[0, 3] == 0.4  # conv, switch, softened
     assert grid[2, 0] == 0.9 and np.isnan(grid[1, 0])
-    assert _timeline(next(r for r in recs if r["arm"] == "resnet")) is None  # no layers: no panel
+    assert _timeline(next(r for r in recs if r.arm == "resnet")) is None  # no layers: no panel
     files = write_plots([suite], recs, tmp_path / "plots")
     timeline = [p for p in files if "switch-timeline" in p.name]
     assert [p.name for p in timeline] == ["toy-v1-quick-switch-timeline-synthetic-f1.png"]

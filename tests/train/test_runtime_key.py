@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from bench.records import RecordStore
+from bench.records import RecordStore, build_tier_view
 from bench.report import build_tables
 from bench.runner import run_all
 from bench.suite import RunSpec, plan_runs
@@ -59,7 +59,7 @@ def test_fp32_rerun_after_bf16_is_not_skipped_and_not_pooled(tmp_path: Path, bas
     assert run_all(specs, store, CPU, trainer=trainer, options=bf16, progress=False).skipped == [
         s.run_id for s in specs
     ]  # same runtime: done
-    assert {r["runtime"]["precision"] for r in store.all()} == {"bf16"}
+    assert {r.runtime["precision"] for r in store.all() if r.runtime} == {"bf16"}
     assert (
         store.status(specs[0].relpath, specs[0].config_hash, runtime_of(resolve_options(fp32, CPU), CPU, 1)) == "stale"
     )
@@ -70,12 +70,12 @@ def test_fp32_rerun_after_bf16_is_not_skipped_and_not_pooled(tmp_path: Path, bas
     assert not again.skipped and len(again.ran) == len(seed0)  # fp32 after bf16: not done
     assert len(trainer.calls) == calls + len(seed0)
     records = store.all()
-    assert sorted(r["runtime"]["precision"] for r in records if r["seed"] == 0) == ["fp32", "fp32"]
-    assert {r["runtime"]["precision"] for r in records if r["seed"] != 0} == {"bf16"}
+    assert sorted(r.runtime["precision"] for r in records if r.seed == 0 and r.runtime) == ["fp32", "fp32"]
+    assert {r.runtime["precision"] for r in records if r.seed != 0 and r.runtime} == {"bf16"}
     assert len(list((tmp_path / "out" / "archive").rglob("*.json"))) == len(seed0)  # bf16 kept, archived
 
     # not pooled: the verdict refuses to mix runtimes, the leaderboard keeps them in separate rows
-    [verdict] = evaluate(suite, "quick", records, baselines=baselines)
+    [verdict] = evaluate(build_tier_view(suite, "quick", records), baselines)
     assert verdict.status == "inconclusive" and "never mixes" in verdict.detail
     arm_rows, _ = build_tables([suite], records, baselines=baselines)
     vit = sorted((row.n, row.device) for row in arm_rows if row.arm == "vit")

@@ -181,3 +181,16 @@ def se(vals) -> float:
 
 def v_df(vals) -> float:
     return ss.ttest_ind(vals[("vit", 1.0)], vals[("resnet", 1.0)], equal_var=False).df
+
+
+@pytest.mark.parametrize(
+    "params, key",
+    [
+        ({"arm": "vit", "reference_arm": "resnet", "margin": 1.0}, "margin"),  # margin needs equivalence = true
+        ({"arms": ["vit"], "arm": "vit", "reference_arm": "resnet"}, "arm"),  # arm beside arms
+    ],
+)
+def test_keys_the_form_does_not_read_are_refused(judge, params, key) -> None:
+    """The key table allows these keys for a band check; done() refuses them where they would be ignored."""
+    with pytest.raises(BenchError, match=rf"checks\[0\]\.{key}' \(band\): not read by this form of the check"):
+        judge(ck("band", **params), {("vit", 1.0): RES})

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.records import build_tier_view, make_record
+from bench.records.metrics import TEST_ACC, TRAIN_LOSS
 from bench.suite import load_suite, plan_runs
+from bench.train.types import TrainResult
 from bench.verdicts import evaluate
 
 SUITE = """
@@ -32,29 +35,16 @@ margin = 5.0
 def records(suite, accs, losses):
     out = []
     for spec, acc, (l0, l1) in zip(plan_runs(suite, "smoke"), accs, losses):
-        out.append(
-            {
-                "suite": "h",
-                "version": 1,
-                "tier": "smoke",
-                "arm": spec.arm,
-                "seed": spec.seed,
-                "data_label": spec.data_label,
-                "status": "complete",
-                "config": spec.config,
-                "config_hash": spec.config_hash,
-                "metrics": {"test_acc": acc},
-                "history": [{"train_loss": l0}, {"train_loss": l1}],
-                "provenance": {"device_name": "cpu"},
-            }
-        )
+        history = [{"epoch": 1, TRAIN_LOSS: l0}, {"epoch": 2, TRAIN_LOSS: l1}]
+        result = TrainResult("complete", metrics={TEST_ACC: acc}, history=history)
+        out.append(make_record(spec, result, {"device_name": "cpu"}, 1.0, {}))
     return out
 
 
 def verdict(tmp_path: Path, accs, losses):
     (tmp_path / "h.toml").write_text(SUITE)
     suite = load_suite(tmp_path / "h.toml")
-    (v,) = evaluate(suite, "smoke", records(suite, accs, losses))
+    (v,) = evaluate(build_tier_view(suite, "smoke", records(suite, accs, losses)))
     return v
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from scipy import stats as ss
 
 from bench.errors import BenchError
+from bench.records import build_tier_view
 from bench.verdicts import evaluate
 from tests.fakes import check_toml as ck
 from tests.fakes import fake_records, toy_suite
@@ -29,7 +31,7 @@ def setup(tmp_path, baselines):
         suite = toy_suite(tmp_path / "suites", checks, seeds=seeds)
         baselines.reference.add(fake_records(suite, "quick", {("resnet", 1.0): ref}, device=ref_device))
         recs = fake_records(suite, "quick", {("resnet", 1.0): rerun}, device=device)
-        return evaluate(suite, "quick", recs, baselines=baselines)
+        return evaluate(build_tier_view(suite, "quick", recs), baselines)
 
     return make
 
@@ -72,7 +74,7 @@ def test_stale_reference_config_inconclusive(tmp_path, baselines) -> None:
         REG.replace('arms = ["resnet"]', 'arms = ["resnet"]\nfloor = 0.5') + "\n[tiers.quick.recipe]\nlr = 0.1\n",
     )
     recs = fake_records(new, "quick", {("resnet", 1.0): REF[:3]}, device="GPU X")
-    [v] = evaluate(new, "quick", recs, baselines=baselines)
+    [v] = evaluate(build_tier_view(new, "quick", recs), baselines)
     assert v.status == "inconclusive" and "another config" in v.detail
 
 
@@ -139,3 +141,18 @@ def test_power_matches_a_simulation(setup) -> None:
     simulated = float(np.mean(stats.welch_p(x, r, "less") < 0.05))
     # Welch's df varies with the sample; the power uses the true sds, so allow a small gap
     assert stats.welch_power(1.0, 1.0, 3, 1.0, 5, 0.05) == pytest.approx(simulated, abs=0.03)
+
+
+def test_reference_runs_are_found_for_records_with_a_runtime(tmp_path, baselines) -> None:
+    """Reference sets are keyed by device and runtime, the label the check looks them up by."""
+    suite = toy_suite(tmp_path / "suites", REG, seeds=(0, 1, 2, 3, 4))
+    rt = {"device_type": "cuda", "precision": "bf16", "compile": False, "world_size": 1}
+
+    def recs(values: list[float], runtime: dict) -> list:
+        return [replace(r, runtime=runtime) for r in fake_records(suite, "quick", {("resnet", 1.0): values})]
+
+    baselines.reference.add(recs(REF, rt))
+    [v] = evaluate(build_tier_view(suite, "quick", recs(REF, rt)), baselines)
+    assert v.status == "pass" and "bf16" in v.compared["device"]
+    [v] = evaluate(build_tier_view(suite, "quick", recs(REF, {**rt, "precision": "fp32"})), baselines)
+    assert v.status == "not run" and "no reference runs" in v.detail  # fp32 is never judged against bf16
