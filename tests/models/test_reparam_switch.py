@@ -307,10 +307,10 @@ def test_kernels_learn_at_a_ninth_and_new_matrices_do_not() -> None:
     a switch sends q/k/v/proj to the plain decayed group, positional vectors to the no-decay one;
     the checkpoint layout keeps the scale."""
     from bench.train.optim import LRSchedule, build_optimizer, group_layout
-    from bench.train.recipe import resolve_recipe
+    from bench.train.recipe import Recipe
 
     model = small_vit()
-    recipe = resolve_recipe({"optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.05, "epochs": 2, "batch_size": 8})
+    recipe = Recipe.from_dict({"optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.05, "epochs": 2, "batch_size": 8})
     opt = build_optimizer(model, recipe)
     kernel_group = next(
         g for g in opt.param_groups if any(p is reparam_layers(model)[0].conv.weight for p in g["params"])
