@@ -18,7 +18,7 @@ from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
 from ..report import build_tables, render, tier_reports, write_tables
 from ..runner import run_all
-from ..suite import Suite, parse_seeds, plan_runs
+from ..suite import RunSpec, Suite, parse_seeds, plan_runs
 from ..suite_check import load_checked_suites
 from ..train import CoreOptions
 from ..train.distributed import resolve_device
@@ -246,11 +246,14 @@ def main(args: argparse.Namespace) -> int:
         specs += plan_runs(s, args.tier, seeds=seeds, arms=arms)
     options = core_options(args)  # bad options fail before anything trains (also under --dry-run)
     device_type, precision = estimate_target(args, options)
-    if args.shard:
-        from ..launch.cost import estimate
+    from ..launch.cost import estimate
 
+    def cost(spec: RunSpec) -> float:
+        return estimate(spec.config, device_type, precision).seconds
+
+    if args.shard:
         k, n = parse_shard(args.shard)
-        specs = select_shard(specs, k, n, cost=lambda s: estimate(s.config, device_type, precision).seconds)
+        specs = select_shard(specs, k, n, cost=cost)
     if args.dry_run:
         return dry_run(args, specs, options, device_type, precision)
     device = resolve_device(args.device)
@@ -260,7 +263,15 @@ def main(args: argparse.Namespace) -> int:
     if args.parallel is not None and args.parallel < 1:
         raise BenchError(f"--parallel {args.parallel}: give a number of runs >= 1")
     summary = run_all(
-        specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist, parallel=args.parallel
+        specs,
+        store,
+        device,
+        rerun=args.rerun,
+        resume=args.resume,
+        options=options,
+        dist=dist,
+        parallel=args.parallel,
+        cost=cost,
     )
     if not dist.is_main:
         return 0
