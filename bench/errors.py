@@ -35,10 +35,6 @@ class CheckFailed(Exception):
     exit_code = 1
 
 
-class TrainingDiverged(Exception):
-    """The loss became NaN/inf; the run is recorded as failed, not counted as a result."""
-
-
 _FULL = (
     "the disk is full: free space or choose another --out, then rerun (finished records are intact; --resume continues)"
 )

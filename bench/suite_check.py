@@ -18,7 +18,7 @@ from .errors import BenchError
 from .models import MODELS
 from .models.schedules import validate_schedule
 from .suite import Suite, load_suite, load_suites
-from .train.recipe import resolve_recipe
+from .train.recipe import Recipe
 from .verdicts import CHECKS, validate_checks
 
 ARM_KEYS = ("arm", "a", "b", "reference_arm")  # check keys that name one arm; "arms" names several
@@ -50,7 +50,7 @@ def check_suite(suite: Suite) -> None:
             cfg = suite.resolve(arm, tier)
             at = f"{p}: arm {arm!r} at tier {tier!r}"
             _ask(at, MODELS.get, cfg["model"]["name"])
-            _ask(at, resolve_recipe, cfg["recipe"])
+            _ask(at, Recipe.from_dict, cfg["recipe"])
             _ask(f"{at}: schedule", validate_schedule, cfg["schedule"], epochs=cfg["recipe"]["epochs"])
         for i, check in enumerate(t.get("checks", [])):
             _ask(f"{p}: key 'tiers.{tier}.checks[{i}].kind'", CHECKS.get, check.get("kind"))

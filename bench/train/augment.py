@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .randaugment import BatchRandAugment
+from .recipe import Augment, RandAugment
 
 CIFAR_MEAN = (0.5071, 0.4865, 0.4409)
 CIFAR_STD = (0.2673, 0.2564, 0.2762)
@@ -63,7 +64,7 @@ class DeviceAugment:
 
     def __init__(
         self,
-        aug: dict[str, Any],
+        aug: Augment,
         num_classes: int,
         label_smoothing: float,
         device: torch.device,
@@ -76,36 +77,36 @@ class DeviceAugment:
         self.gen = torch.Generator(device=device).manual_seed(seed)
         self.mean = torch.tensor(mean, device=device).view(1, -1, 1, 1)
         self.std = torch.tensor(std, device=device).view(1, -1, 1, 1)
-        self.randaugment = self._randaugment(aug["randaugment"], mean)
+        self.randaugment = self._randaugment(aug.randaugment, mean)
         self.erasing = self._erasing(aug, device)
         self.mixup = self._mixup(aug, num_classes, label_smoothing)
 
     @staticmethod
-    def _randaugment(ra: Any, mean: tuple[float, ...]) -> BatchRandAugment | None:
-        if not ra:
+    def _randaugment(ra: RandAugment | None, mean: tuple[float, ...]) -> BatchRandAugment | None:
+        if ra is None:
             return None
         fill = tuple(min(255, round(255 * m)) for m in mean)
-        return BatchRandAugment(ra["num_ops"], ra["magnitude"], ra["magnitude_std"], ra["prob"], ra["increasing"], fill)
+        return BatchRandAugment(ra.num_ops, ra.magnitude, ra.magnitude_std, ra.prob, ra.increasing, fill)
 
     @staticmethod
-    def _erasing(aug: dict[str, Any], device: torch.device) -> Any:
-        if not aug["random_erasing"]:
+    def _erasing(aug: Augment, device: torch.device) -> Any:
+        if not aug.random_erasing:
             return None
         from timm.data.random_erasing import RandomErasing
 
-        return RandomErasing(probability=aug["random_erasing"], mode=aug["erasing_mode"], device=str(device))
+        return RandomErasing(probability=aug.random_erasing, mode=aug.erasing_mode, device=str(device))
 
     @staticmethod
-    def _mixup(aug: dict[str, Any], num_classes: int, label_smoothing: float) -> Any:
-        if not (aug["mixup"] or aug["cutmix"]):
+    def _mixup(aug: Augment, num_classes: int, label_smoothing: float) -> Any:
+        if not aug.mixes:
             return None
         from timm.data import Mixup
 
         return Mixup(
-            mixup_alpha=aug["mixup"],
-            cutmix_alpha=aug["cutmix"],
-            prob=aug["mix_prob"],
-            switch_prob=aug["mix_switch_prob"],
+            mixup_alpha=aug.mixup,
+            cutmix_alpha=aug.cutmix,
+            prob=aug.mix_prob,
+            switch_prob=aug.mix_switch_prob,
             mode="batch",
             label_smoothing=label_smoothing,
             num_classes=num_classes,
@@ -117,11 +118,11 @@ class DeviceAugment:
 
     def spatial(self, x: torch.Tensor, n_global: int, sl: slice) -> torch.Tensor:
         """Crop, flip and RandAugment on uint8; draws for ``n_global`` images, applies ``sl``."""
-        pad = self.aug["crop_pad"]
+        pad = self.aug.crop_pad
         if pad:
             dy, dx = crop_params(n_global, pad, self.gen)
             x = crop(x, pad, dy[sl], dx[sl])
-        if self.aug["flip"]:
+        if self.aug.flip:
             mask = torch.rand(n_global, generator=self.gen, device=self.gen.device) < 0.5
             x = flip(x, mask[sl])
         if self.randaugment is not None:

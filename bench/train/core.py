@@ -35,8 +35,8 @@ from .feed import make_feed
 from .final import save_final
 from .optim import LRSchedule, group_layout
 from .progress import EventLog, Interrupted, StopFlag, epoch_bar, plain
-from .recipe import resolve_recipe
-from .reparam import Reparam
+from .recipe import Recipe
+from .switching import Switching
 from .timing import DeviceTimer
 from .tracking import Tracking, open_tracking
 from .types import TrainResult
@@ -48,15 +48,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def model_kwargs(config: dict[str, Any], recipe: dict[str, Any]) -> dict[str, Any]:
+def model_kwargs(config: dict[str, Any], recipe: Recipe) -> dict[str, Any]:
     """The keyword arguments ``create_model`` gets: the config's, plus the recipe's drop-path rate."""
     kwargs = dict(config["model"].get("kwargs", {}))
-    if recipe["drop_path"]:
-        kwargs.setdefault("drop_path_rate", recipe["drop_path"])
+    if recipe.drop_path:
+        kwargs.setdefault("drop_path_rate", recipe.drop_path)
     return kwargs
 
 
-def build_model(config: dict[str, Any], num_classes: int, recipe: dict[str, Any]) -> nn.Module:
+def build_model(config: dict[str, Any], num_classes: int, recipe: Recipe) -> nn.Module:
     return create_model(config["model"]["name"], num_classes=num_classes, **model_kwargs(config, recipe))
 
 
@@ -100,7 +100,7 @@ class Run:
             spec.config_hash,
             ctx.log,
         )
-        self.recipe = resolve_recipe(config["recipe"])
+        self.recipe = Recipe.from_dict(config["recipe"])
         self.writes = self.run_dir is not None and dist.is_main
         self.events_log = EventLog(self.run_dir / "events.jsonl" if self.run_dir is not None and self.writes else None)
         seed_everything(seed)
@@ -109,17 +109,17 @@ class Run:
         self.stats_start = size_stats(self.model, self.image_size)  # before any switch (also on resume)
         if dist.rank:
             seed_everything(seed + 100_003 * dist.rank)  # distinct dropout/RandAugment streams per rank
-        self.reparam = Reparam(self.model, config.get("schedule", {}), config["model"]["name"])
+        self.switching = Switching(self.model, config.get("schedule", {}), config["model"]["name"])
         self.pos = Position()
         mean, std = data.meta.get("mean", CIFAR_MEAN), data.meta.get("std", CIFAR_STD)
         self.aug = DeviceAugment(
-            self.recipe["augment"], data.num_classes, self.recipe["label_smoothing"], device, seed, mean, std
+            self.recipe.augment, data.num_classes, self.recipe.label_smoothing, device, seed, mean, std
         )
-        bs = self.recipe["batch_size"]
-        self.train = make_feed(data.train, device, seed, bs, dist, opts.workers)
-        self.test = make_feed(data.test, device, seed, bs, dist, opts.workers)
-        self.spe = self.train.steps_per_epoch(bs)
-        self.sched = LRSchedule(self.recipe, self.spe)
+        batch = self.recipe.batch_size
+        self.train = make_feed(data.train, device, seed, batch, dist, opts.workers)
+        self.test = make_feed(data.test, device, seed, batch, dist, opts.workers)
+        self.steps_per_epoch = self.train.steps_per_epoch(batch)
+        self.sched = LRSchedule(self.recipe, self.steps_per_epoch)
         self.sums = Sums(device)
         self.engine: Engine
         self.run_name = spec.run_id
@@ -133,7 +133,7 @@ class Run:
             self.opts.log_to, self.run_dir if self.writes else None, self.run_name, self.config
         )
         if ckpt is not None:
-            self.reparam.restore(self.model, ckpt["reparam"])
+            self.switching.restore(self.model, ckpt["reparam"])
             self.model.load_state_dict(ckpt["model"])
         self.engine = Engine(
             self.model,
@@ -141,7 +141,7 @@ class Run:
             self.device,
             self.opts,
             self.dist,
-            find_unused=self.reparam.active,
+            find_unused=self.switching.active,
             groups=ckpt["optimizer_groups"] if ckpt else None,
         )
         if ckpt is not None:
@@ -154,7 +154,7 @@ class Run:
             },
             "device": str(self.device),
             "world": self.dist.world,
-            "steps_per_epoch": self.spe,
+            "steps_per_epoch": self.steps_per_epoch,
         }
         if ckpt is None:
             self.event("start", **info)
@@ -185,25 +185,25 @@ class Run:
             self.sums.t.copy_(mine["sums"])
         elif self.dist.rank == 0:
             self.sums.t.copy_(sum(r["sums"] for r in ranks))
-        p = ckpt["position"]
+        saved = ckpt["position"]
         self.pos = Position(
-            p["epoch"],
-            p["step_in_epoch"],
-            p["global_step"],
-            p["applied_epoch"],
+            saved["epoch"],
+            saved["step_in_epoch"],
+            saved["global_step"],
+            saved["applied_epoch"],
             list(ckpt["history"]),
             list(ckpt["events"]),
         )
         note = "" if same_world else f" (saved with {len(ranks)} ranks, now {self.dist.world}: not bitwise)"
         self.event(
             "resume",
-            epoch=p["epoch"],
-            step_in_epoch=p["step_in_epoch"],
-            global_step=p["global_step"],
+            epoch=saved["epoch"],
+            step_in_epoch=saved["step_in_epoch"],
+            global_step=saved["global_step"],
             note=note or None,
             record=False,
         )
-        self.log(f"    resuming at epoch {p['epoch'] + 1}, step {p['step_in_epoch']}{note}")
+        self.log(f"    resuming at epoch {saved['epoch'] + 1}, step {saved['step_in_epoch']}{note}")
 
     def checkpoint(self, reason: str) -> None:
         """Every rank takes part (RNG states are gathered); rank 0 writes."""
@@ -211,34 +211,34 @@ class Run:
         ranks = gather_objects(mine, self.dist)
         if not self.writes:
             return
-        p = self.pos
+        pos = self.pos
         state = {
             "config_hash": self.config_hash,
             "seed": self.seed,
             "position": {
-                "epoch": p.epoch,
-                "step_in_epoch": p.step_in_epoch,
-                "global_step": p.global_step,
-                "applied_epoch": p.applied_epoch,
+                "epoch": pos.epoch,
+                "step_in_epoch": pos.step_in_epoch,
+                "global_step": pos.global_step,
+                "applied_epoch": pos.applied_epoch,
             },
             "model": self.model.state_dict(),
-            "reparam": self.reparam.state(self.model),
+            "reparam": self.switching.state(self.model),
             "optimizer": self.engine.opt.state_dict(),
             "optimizer_groups": group_layout(self.model, self.engine.opt),
             "lr_schedule": self.sched.state_dict(),
             "scaler": self.engine.scaler.state_dict(),
             "rng": {"ranks": ranks, "data_order": {"seed": self.seed, "rule": "randperm(seed * 1000003 + epoch)"}},
-            "history": p.history,
-            "events": p.events,
+            "history": pos.history,
+            "events": pos.events,
         }
-        path = save_checkpoint(Path(self.run_dir), state, p.global_step, self.opts.keep_checkpoints)  # type: ignore
+        path = save_checkpoint(Path(self.run_dir), state, pos.global_step, self.opts.keep_checkpoints)  # type: ignore
         self.event(
             "checkpoint",
             reason=reason,
             path=path.name,
-            epoch=p.epoch,
-            step_in_epoch=p.step_in_epoch,
-            global_step=p.global_step,
+            epoch=pos.epoch,
+            step_in_epoch=pos.step_in_epoch,
+            global_step=pos.global_step,
             record=False,
         )
 
@@ -266,51 +266,51 @@ class Run:
 
     def run_epoch(self, stop: StopFlag) -> str | None:
         """Train from the current position to the epoch's end; returns an error message or None."""
-        p, r, eng = self.pos, self.recipe, self.engine
+        pos, recipe, engine = self.pos, self.recipe, self.engine
         graphs0 = compiled_graphs()
-        if p.step_in_epoch == 0 and p.applied_epoch < p.epoch:
-            switches = self.reparam.apply(self.model, p.epoch, r["epochs"], eng.opt, p.global_step)
-            p.applied_epoch = p.epoch
+        if pos.step_in_epoch == 0 and pos.applied_epoch < pos.epoch:
+            switches = self.switching.apply(self.model, pos.epoch, recipe.epochs, engine.opt, pos.global_step)
+            pos.applied_epoch = pos.epoch
             for s in switches:
-                self.event("switch", **{"epoch": p.epoch, **{k: v for k, v in s.items() if k != "event"}})
+                self.event("switch", **{"epoch": pos.epoch, **{k: v for k, v in s.items() if k != "event"}})
             if switches:
-                eng.wrap()
+                engine.wrap()
         self.model.train()
-        bar = epoch_bar(self.spe, p.epoch, r["epochs"], self.progress, initial=p.step_in_epoch)
-        timer, seen0, t0 = DeviceTimer(self.device), p.step_in_epoch, time.perf_counter()
+        bar = epoch_bar(self.steps_per_epoch, pos.epoch, recipe.epochs, self.progress, initial=pos.step_in_epoch)
+        timer, seen0, t0 = DeviceTimer(self.device), pos.step_in_epoch, time.perf_counter()
         timer.start()
-        lr = self.sched.lr_at(p.global_step)
-        batches = self.train.train_batches(self.seed, p.epoch, r["batch_size"], p.step_in_epoch, self.dist)
+        lr = self.sched.lr_at(pos.global_step)
+        batches = self.train.train_batches(self.seed, pos.epoch, recipe.batch_size, pos.step_in_epoch, self.dist)
         for xb, yb, n_global, sl in batches:
-            lr = self.sched.apply(eng.opt, p.global_step)
-            self.reparam.soften(self.model, r["epochs"], p.epoch, p.step_in_epoch, self.spe)
+            lr = self.sched.apply(engine.opt, pos.global_step)
+            self.switching.soften(self.model, recipe.epochs, pos.epoch, pos.step_in_epoch, self.steps_per_epoch)
             x, target, y = self.aug(xb, yb, n_global, sl)
-            loss, correct = eng.train_step(x, target, y)
+            loss, correct = engine.train_step(x, target, y)
             self.sums.add(loss, correct, y.shape[0])
-            p.global_step += 1
-            p.step_in_epoch += 1
-            last = p.step_in_epoch == self.spe
-            if p.global_step % self.opts.sync_every == 0 or last:  # type: ignore[operator]
+            pos.global_step += 1
+            pos.step_in_epoch += 1
+            last = pos.step_in_epoch == self.steps_per_epoch
+            if pos.global_step % self.opts.sync_every == 0 or last:  # type: ignore[operator]
                 bad, stop_now = self._sync_check(stop)
                 if bad:
                     bar.close()
                     return (
-                        f"loss became {loss.item()} at epoch {p.epoch + 1} step {p.step_in_epoch} "
-                        f"(global step {p.global_step}, lr {lr:.3g}); the run stopped"
+                        f"loss became {loss.item()} at epoch {pos.epoch + 1} step {pos.step_in_epoch} "
+                        f"(global step {pos.global_step}, lr {lr:.3g}); the run stopped"
                     )
-                self._bar(bar, (p.step_in_epoch - seen0) * r["batch_size"] / (time.perf_counter() - t0))
+                self._bar(bar, (pos.step_in_epoch - seen0) * recipe.batch_size / (time.perf_counter() - t0))
                 if stop_now and not last:
                     bar.close()
                     self.checkpoint("interrupt")
-                    raise Interrupted(f"stopped at epoch {p.epoch + 1} step {p.step_in_epoch}; checkpoint written")
-            if self.opts.checkpoint_steps and p.global_step % self.opts.checkpoint_steps == 0 and not last:
+                    raise Interrupted(f"stopped at epoch {pos.epoch + 1} step {pos.step_in_epoch}; checkpoint written")
+            if self.opts.checkpoint_steps and pos.global_step % self.opts.checkpoint_steps == 0 and not last:
                 self.checkpoint("steps")
         bar.close()
         seconds = timer.stop()
-        self._end_epoch(lr, seconds, (p.step_in_epoch - seen0) * r["batch_size"], graphs0)
+        self._end_epoch(lr, seconds, (pos.step_in_epoch - seen0) * recipe.batch_size, graphs0)
         if self._sync_check(stop)[1]:  # agreed: a rank-local decision would leave the others in a collective
             self.checkpoint("interrupt")
-            raise Interrupted(f"stopped after epoch {p.epoch}; checkpoint written")
+            raise Interrupted(f"stopped after epoch {pos.epoch}; checkpoint written")
         return None
 
     def _bar(self, bar: Any, img_per_s: float) -> None:
@@ -330,11 +330,11 @@ class Run:
         bar.refresh()
 
     def _end_epoch(self, lr: float, seconds: float, images: int, graphs0: int) -> None:
-        p = self.pos
+        pos = self.pos
         loss_sum, correct, seen = all_reduce_sum(self.sums.t.clone(), self.dist).tolist()
         test_loss, test_acc = self.evaluate()
         entry = {
-            "epoch": p.epoch + 1,
+            "epoch": pos.epoch + 1,
             TRAIN_LOSS: loss_sum / max(seen, 1),
             TRAIN_ACC: 100 * correct / max(seen, 1),
             TEST_LOSS: test_loss,
@@ -345,17 +345,17 @@ class Run:
         }
         if self.opts.compile:  # graphs compiled this epoch (train + eval): > 0 only at the start and at switches
             entry["compiled_graphs"] = compiled_graphs() - graphs0
-        diag = self.reparam.diagnostics(self.model)
+        diag = self.switching.diagnostics(self.model)
         if diag is not None:
             entry["layers"] = diag
-        p.history.append(entry)
+        pos.history.append(entry)
         self.events_log.write("epoch", **entry)
         self.tracking.epoch(entry)
-        p.epoch += 1
-        p.step_in_epoch = 0
+        pos.epoch += 1
+        pos.step_in_epoch = 0
         self.sums.reset()
         every = self.opts.checkpoint_every
-        if every and (p.epoch % every == 0 or p.epoch == self.recipe["epochs"]):
+        if every and (pos.epoch % every == 0 or pos.epoch == self.recipe.epochs):
             self.checkpoint("epoch")
 
     @torch.no_grad()
@@ -373,16 +373,16 @@ class Run:
         return loss_sum / max(n, 1), 100.0 * correct / max(n, 1)
 
     def finish(self, error: str | None) -> TrainResult:
-        p = self.pos
+        pos = self.pos
         status = "failed" if error else "complete"
-        self.events_log.write("end", status=status, error=error, global_step=p.global_step)
+        self.events_log.write("end", status=status, error=error, global_step=pos.global_step)
         self.tracking.close(status)
         if error:
-            return TrainResult("failed", history=p.history, events=p.events, error=error)
-        last = p.history[-1]
+            return TrainResult("failed", history=pos.history, events=pos.events, error=error)
+        last = pos.history[-1]
         # test_acc is the final epoch's top-1 (what the benchmark reports); test_acc_best the best
         # epoch's, selected on the test set: kept only to compare with sources that report it
-        best = max(p.history, key=lambda h: h[TEST_ACC])
+        best = max(pos.history, key=lambda h: h[TEST_ACC])
         metrics = {
             TEST_ACC: last[TEST_ACC],
             TEST_ACC_BEST: best[TEST_ACC],
@@ -391,8 +391,8 @@ class Run:
             TRAIN_LOSS: last[TRAIN_LOSS],
             TRAIN_ACC: last[TRAIN_ACC],
             "num_classes": self.data.num_classes,
-            "epochs": p.epoch,
-            "steps": p.global_step,
+            "epochs": pos.epoch,
+            "steps": pos.global_step,
         }
         if self.writes:
             assert self.run_dir is not None  # self.writes implies a run folder
@@ -402,7 +402,7 @@ class Run:
                 model_name=self.config["model"]["name"],
                 model_kwargs=model_kwargs(self.config, self.recipe),
                 num_classes=self.data.num_classes,
-                reparam=self.reparam.state(self.model),
+                reparam=self.switching.state(self.model),
                 config_hash=self.config_hash,
                 metrics=metrics,
             )
@@ -413,7 +413,7 @@ class Run:
             "gflops_start": self.stats_start["gflops"],
             "gflops_end": end["gflops"],
         }
-        return TrainResult("complete", metrics=metrics, history=p.history, events=p.events, model_stats=stats)
+        return TrainResult("complete", metrics=metrics, history=pos.history, events=pos.events, model_stats=stats)
 
 
 # what the runner calls (``run_all(trainer=...)``; tests pass fakes with this signature)
@@ -433,7 +433,7 @@ def train_run(spec: RunSpec, data: DataBundle, ctx: RunContext) -> TrainResult:
         run.start(ctx.resume)
         try:
             with StopFlag() as stop:
-                while run.pos.epoch < run.recipe["epochs"]:
+                while run.pos.epoch < run.recipe.epochs:
                     error = run.run_epoch(stop)
                     if error:
                         return run.finish(error)

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from ..errors import BenchError
 from .distributed import DistInfo, wrap_ddp
 from .optim import build_optimizer
+from .recipe import Recipe
 
 PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -138,7 +139,7 @@ class Engine:
     def __init__(
         self,
         model: nn.Module,
-        recipe: dict[str, Any],
+        recipe: Recipe,
         device: torch.device,
         opts: CoreOptions,
         dist: DistInfo = DistInfo(),
@@ -152,7 +153,7 @@ class Engine:
         self.model = model.to(device).to(memory_format=self.memory_format)
         self.opt = build_optimizer(self.model, recipe, fused=bool(opts.fused), groups=groups)
         self.scaler = torch.amp.GradScaler(device.type, enabled=opts.precision == "fp16")
-        self.label_smoothing = recipe["label_smoothing"]
+        self.label_smoothing = recipe.label_smoothing
         self.wrap()
 
     def wrap(self) -> None:
@@ -186,9 +187,9 @@ class Engine:
         loss = self.loss(logits.float(), target)
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
-        if self.recipe["grad_clip"]:
+        if self.recipe.grad_clip:
             self.scaler.unscale_(self.opt)
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.recipe["grad_clip"])
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.recipe.grad_clip)
         self.scaler.step(self.opt)
         self.scaler.update()
         return loss.detach(), (logits.detach().argmax(1) == y).sum()

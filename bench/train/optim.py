@@ -17,6 +17,8 @@ import torch
 import torch.nn as nn
 from timm.optim import param_groups_weight_decay
 
+from .recipe import Recipe
+
 # parameters that never get weight decay, besides 1-d ones (norm weights, biases, gates)
 NO_DECAY_NAMES = re.compile(r"(^|\.)(pos_embed|cls_token|dist_token|reg_token|rel_pos\w*|relative_position\w*)$")
 
@@ -27,37 +29,37 @@ def no_decay_names(model: nn.Module) -> set[str]:
     return own | {n for n, _ in model.named_parameters() if NO_DECAY_NAMES.search(n)}
 
 
-def _sgd(groups: list[dict[str, Any]], r: dict[str, Any], fused: bool) -> torch.optim.Optimizer:
+def _sgd(groups: list[dict[str, Any]], recipe: Recipe, fused: bool) -> torch.optim.Optimizer:
     return torch.optim.SGD(
         groups,
-        lr=r["lr"],
-        momentum=r["momentum"],
-        nesterov=r["nesterov"],
-        weight_decay=r["weight_decay"],
+        lr=recipe.lr,
+        momentum=recipe.momentum,
+        nesterov=recipe.nesterov,
+        weight_decay=recipe.weight_decay,
         **({"fused": True} if fused else {}),
     )
 
 
-def _adamw(groups: list[dict[str, Any]], r: dict[str, Any], fused: bool) -> torch.optim.Optimizer:
+def _adamw(groups: list[dict[str, Any]], recipe: Recipe, fused: bool) -> torch.optim.Optimizer:
     return torch.optim.AdamW(
         groups,
-        lr=r["lr"],
-        betas=tuple(r["betas"]),
-        eps=r["eps"],
-        weight_decay=r["weight_decay"],
+        lr=recipe.lr,
+        betas=recipe.betas,
+        eps=recipe.eps,
+        weight_decay=recipe.weight_decay,
         **({"fused": True} if fused else {}),
     )
 
 
 # the optimizer-level weight decay only reaches groups added later without their own value
-OPTIMIZERS: dict[str, Callable[[list[dict[str, Any]], dict[str, Any], bool], torch.optim.Optimizer]] = {
+OPTIMIZERS: dict[str, Callable[[list[dict[str, Any]], Recipe, bool], torch.optim.Optimizer]] = {
     "sgd": _sgd,
     "adamw": _adamw,
 }
 
 
 def build_optimizer(
-    model: nn.Module, recipe: dict[str, Any], fused: bool = False, groups: list[dict[str, Any]] | None = None
+    model: nn.Module, recipe: Recipe, fused: bool = False, groups: list[dict[str, Any]] | None = None
 ) -> torch.optim.Optimizer:
     """Two groups (decay / no decay) unless ``groups`` (names per group, from a checkpoint) is given.
 
@@ -65,16 +67,14 @@ def build_optimizer(
     including groups the reparameterization added, so ``load_state_dict`` lines up.
     """
     if groups is None:
-        param_groups = param_groups_weight_decay(
-            model, recipe["weight_decay"], no_weight_decay_list=no_decay_names(model)
-        )
+        param_groups = param_groups_weight_decay(model, recipe.weight_decay, no_weight_decay_list=no_decay_names(model))
         param_groups = split_lr_scales(model, param_groups)
     else:
         named = dict(model.named_parameters())
         param_groups = [
             {**{k: v for k, v in g.items() if k != "names"}, "params": [named[n] for n in g["names"]]} for g in groups
         ]
-    return OPTIMIZERS[recipe["optimizer"]](param_groups, recipe, fused)
+    return OPTIMIZERS[recipe.optimizer](param_groups, recipe, fused)
 
 
 def split_lr_scales(model: nn.Module, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -111,21 +111,22 @@ def group_layout(model: nn.Module, opt: torch.optim.Optimizer) -> list[dict[str,
     ]
 
 
-def _cosine(r: dict[str, Any], t: int, span: int, spe: int, step: int) -> float:
-    floor = r["min_lr"] / r["lr"] if r["lr"] > 0 else 0.0  # lr = 0 is refused at load; never divide by it
+# each schedule: (recipe, steps since warm-up, steps after warm-up, steps per epoch, global step) -> lr factor
+def _cosine(recipe: Recipe, t: int, span: int, steps_per_epoch: int, step: int) -> float:
+    floor = recipe.min_lr / recipe.lr if recipe.lr > 0 else 0.0  # lr = 0 is refused at load; never divide by it
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t / max(1, span)))
 
 
-def _step(r: dict[str, Any], t: int, span: int, spe: int, step: int) -> float:
-    epoch = step // spe
-    return r["lr_gamma"] ** sum(1 for m in r["lr_milestones"] if epoch >= m)
+def _step(recipe: Recipe, t: int, span: int, steps_per_epoch: int, step: int) -> float:
+    epoch = step // steps_per_epoch
+    return recipe.lr_gamma ** sum(1 for m in recipe.lr_milestones if epoch >= m)
 
 
-def _constant(r: dict[str, Any], t: int, span: int, spe: int, step: int) -> float:
+def _constant(recipe: Recipe, t: int, span: int, steps_per_epoch: int, step: int) -> float:
     return 1.0
 
 
-LR_SCHEDULES: dict[str, Callable[[dict[str, Any], int, int, int, int], float]] = {
+LR_SCHEDULES: dict[str, Callable[[Recipe, int, int, int, int], float]] = {
     "cosine": _cosine,
     "step": _step,
     "constant": _constant,
@@ -135,18 +136,19 @@ LR_SCHEDULES: dict[str, Callable[[dict[str, Any], int, int, int, int], float]] =
 class LRSchedule:
     """Linear warm-up then cosine/step/constant, evaluated per optimizer step."""
 
-    def __init__(self, recipe: dict[str, Any], steps_per_epoch: int) -> None:
+    def __init__(self, recipe: Recipe, steps_per_epoch: int) -> None:
         self.recipe = recipe
-        self.spe = steps_per_epoch
-        self.total = recipe["epochs"] * steps_per_epoch
-        self.warm = round(recipe["warmup_epochs"] * steps_per_epoch)
+        self.steps_per_epoch = steps_per_epoch
+        self.total = recipe.epochs * steps_per_epoch
+        self.warm = round(recipe.warmup_epochs * steps_per_epoch)
         self.last_step = -1
 
     def lr_at(self, step: int) -> float:
         r = self.recipe
         if step < self.warm:
-            return r["lr"] * (step + 1) / self.warm
-        return r["lr"] * LR_SCHEDULES[r["lr_schedule"]](r, step - self.warm, self.total - self.warm, self.spe, step)
+            return r.lr * (step + 1) / self.warm
+        factor = LR_SCHEDULES[r.lr_schedule](r, step - self.warm, self.total - self.warm, self.steps_per_epoch, step)
+        return r.lr * factor
 
     def apply(self, opt: torch.optim.Optimizer, step: int) -> float:
         lr = self.lr_at(step)
@@ -156,7 +158,7 @@ class LRSchedule:
         return lr
 
     def state_dict(self) -> dict[str, Any]:
-        return {"kind": self.recipe["lr_schedule"], "last_step": self.last_step, "steps_per_epoch": self.spe}
+        return {"kind": self.recipe.lr_schedule, "last_step": self.last_step, "steps_per_epoch": self.steps_per_epoch}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.last_step = int(state["last_step"])

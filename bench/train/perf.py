@@ -33,7 +33,7 @@ from .augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
 from .distributed import DistInfo
 from .engine import CoreOptions, Engine, fast_kernels, kernel_settings, resolve_options
 from .feed import DeviceData
-from .recipe import resolve_recipe
+from .recipe import Recipe
 from .timing import DeviceTimer
 
 
@@ -70,9 +70,9 @@ AUGMENTS: dict[str, dict[str, Any]] = {
 }
 
 
-def recipe_for(s: PerfSettings) -> dict[str, Any]:
+def recipe_for(s: PerfSettings) -> Recipe:
     lr = 0.1 if s.optimizer == "sgd" else 1e-3
-    return resolve_recipe(
+    return Recipe.from_dict(
         {
             "optimizer": s.optimizer,
             "lr": lr,
@@ -143,7 +143,7 @@ def _measure_core(s: PerfSettings, data: ImageArrays) -> PerfResult:
     recipe = recipe_for(s)
     opts = resolve_options(CoreOptions(compile=s.compile, precision=s.precision), device)
     engine = Engine(create_model(s.model, num_classes=s.num_classes), recipe, device, opts)
-    aug = DeviceAugment(recipe["augment"], s.num_classes, recipe["label_smoothing"], device, s.seed)
+    aug = DeviceAugment(recipe.augment, s.num_classes, recipe.label_smoothing, device, s.seed)
     batches = cycle(DeviceData.from_arrays(data, device), s)
 
     def step() -> None:
@@ -160,7 +160,7 @@ def measure_augment(s: PerfSettings, data: ImageArrays) -> PerfResult:
     device = torch.device(s.device)
     torch.manual_seed(s.seed)
     recipe = recipe_for(s)
-    aug = DeviceAugment(recipe["augment"], s.num_classes, recipe["label_smoothing"], device, s.seed)
+    aug = DeviceAugment(recipe.augment, s.num_classes, recipe.label_smoothing, device, s.seed)
     batches = cycle(DeviceData.from_arrays(data, device), s)
 
     def step() -> None:
@@ -213,8 +213,8 @@ def measure_plain(s: PerfSettings, data: ImageArrays) -> PerfResult:
     recipe = recipe_for(s)
     model: nn.Module = create_model(s.model, num_classes=s.num_classes).to(device)
     opt_cls = torch.optim.SGD if s.optimizer == "sgd" else torch.optim.AdamW
-    kw = {"momentum": recipe["momentum"]} if s.optimizer == "sgd" else {}
-    opt = opt_cls(model.parameters(), lr=recipe["lr"], weight_decay=recipe["weight_decay"], **kw)
+    kw: dict[str, Any] = {"momentum": recipe.momentum} if s.optimizer == "sgd" else {}
+    opt = opt_cls(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay, **kw)
     batches = plain_loader(data, s, device)
 
     def step() -> None:

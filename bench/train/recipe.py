@@ -2,11 +2,14 @@
 
 A suite pins the whole recipe (docs/METHOD.md section 7: recipe changes swing a ViT on CIFAR-100 by 30
 points), so an unknown or mistyped key is an error naming the key, never silently ignored.
-``resolve_recipe`` returns a plain dict with every default filled in.
+``Recipe.from_dict`` checks a suite's recipe table against these keys and returns a frozen ``Recipe``
+with every default filled in; ``to_dict`` gives the plain data back. The config a run is hashed
+and recorded with keeps the suite's table as written: the resolved recipe is what the core runs.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..errors import BenchError
@@ -93,14 +96,79 @@ def _fill(where: str, given: dict[str, Any], schema: dict[str, Key]) -> dict[str
     return validate_table(None, where, given, schema, noun="recipe key")
 
 
-def resolve_recipe(recipe: dict[str, Any]) -> dict[str, Any]:
-    """Every key checked and every default filled; raises BenchError naming the first bad key."""
-    out = _fill("", recipe, RECIPE_KEYS)
-    out["augment"] = _fill("augment.", out["augment"], AUGMENT_KEYS)
-    ra = out["augment"]["randaugment"]
-    if ra is not False:
-        given = {} if ra is True else ra
-        out["augment"]["randaugment"] = _fill("augment.randaugment.", given, RANDAUGMENT_KEYS)
-    if (out["augment"]["mixup"] or out["augment"]["cutmix"]) and out["batch_size"] % 2:
-        raise BenchError(f"recipe key 'batch_size' must be even with mixup/cutmix, got {out['batch_size']}")
-    return out
+@dataclass(frozen=True)
+class RandAugment:
+    """timm's ``rand-m{magnitude}-mstd{magnitude_std}-inc{increasing}`` with ``num_ops`` ops, each applied with ``prob``."""
+
+    num_ops: int
+    magnitude: float
+    magnitude_std: float
+    prob: float
+    increasing: bool
+
+
+@dataclass(frozen=True)
+class Augment:
+    """The training augmentation (``bench.train.augment``); ``randaugment`` None is off."""
+
+    crop_pad: int
+    flip: bool
+    randaugment: RandAugment | None
+    mixup: float
+    cutmix: float
+    mix_prob: float
+    mix_switch_prob: float
+    random_erasing: float
+    erasing_mode: str
+
+    @property
+    def mixes(self) -> bool:
+        """Mixup or cutmix is on: targets are soft and the batch pairs images."""
+        return bool(self.mixup or self.cutmix)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A validated recipe with every default filled (fields in ``RECIPE_KEYS`` order)."""
+
+    optimizer: str
+    lr: float
+    epochs: int
+    batch_size: int
+    momentum: float
+    nesterov: bool
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
+    lr_schedule: str
+    warmup_epochs: float
+    min_lr: float
+    lr_milestones: tuple[int, ...]
+    lr_gamma: float
+    label_smoothing: float
+    grad_clip: float
+    drop_path: float
+    augment: Augment
+
+    @classmethod
+    def from_dict(cls, recipe: dict[str, Any]) -> Recipe:
+        """Every key checked and every default filled; raises BenchError naming the first bad key."""
+        out = _fill("", recipe, RECIPE_KEYS)
+        aug = _fill("augment.", out["augment"], AUGMENT_KEYS)
+        ra = aug["randaugment"]
+        if ra is not False:
+            ra = RandAugment(**_fill("augment.randaugment.", {} if ra is True else ra, RANDAUGMENT_KEYS))
+        if (aug["mixup"] or aug["cutmix"]) and out["batch_size"] % 2:
+            raise BenchError(f"recipe key 'batch_size' must be even with mixup/cutmix, got {out['batch_size']}")
+        augment = Augment(**{**aug, "randaugment": ra or None})
+        return cls(
+            **{**out, "betas": tuple(out["betas"]), "lr_milestones": tuple(out["lr_milestones"]), "augment": augment}
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved recipe as plain JSON data: lists for sequences, ``randaugment`` false when off."""
+        out = asdict(self)
+        out["betas"], out["lr_milestones"] = list(self.betas), list(self.lr_milestones)
+        if self.augment.randaugment is None:
+            out["augment"]["randaugment"] = False
+        return out

@@ -16,7 +16,7 @@ from bench.models import create_model
 from bench.models.reparam import apply_schedule, layer_diagnostics, reparam_layers, soften_layers
 from bench.models.reparam_attn import local_init_target_mass
 from bench.train.optim import build_optimizer
-from bench.train.recipe import resolve_recipe
+from bench.train.recipe import Recipe
 
 EPOCHS, STEPS, SWITCH, SOFTEN = 4, 4, 1, 2
 SCHEDULE = {"kind": "uniform", "epoch": SWITCH, "soften_epochs": SOFTEN, "locality_end": 1.0}
@@ -29,7 +29,7 @@ def norm(tensors: list[torch.Tensor]) -> float:
 def test_after_the_softening_window_the_layers_are_attention() -> None:
     torch.manual_seed(0)
     model = create_model("reparam_vit_cpu_tiny", num_classes=4, embed_dim=36, depth=2)
-    recipe = resolve_recipe(
+    recipe = Recipe.from_dict(
         {"optimizer": "adamw", "lr": 2e-3, "weight_decay": 0.05, "epochs": EPOCHS, "batch_size": 16}
     )
     opt = build_optimizer(model, recipe)
