@@ -7,11 +7,15 @@ torchrun every rank trains and only rank 0 logs and writes records.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import torch
@@ -25,6 +29,8 @@ from .train import CoreOptions, RunContext, Trainer, train_run
 from .train.checkpoint import clear_checkpoints
 from .train.distributed import DistInfo
 from .train.engine import resolve_options, runtime_of
+from .train.final import copy_final
+from .train.progress import PENDING_STOP, Interrupted, note_stop
 
 
 @dataclass
@@ -97,17 +103,43 @@ def run_one(job: Job, spec: RunSpec, dist: DistInfo, say: Callable[[str], None])
         return spec.run_id, "held", f"skipping {spec.run_id}: {exc}"
 
 
+@dataclass
+class Trained:
+    """A complete training this process did: what a run with the same training key may reuse."""
+
+    spec: RunSpec
+    result: Any
+    wall: float
+    run_dir: Path
+
+
+_TRAINED: dict[str, Trained] = {}  # training key -> its complete training in this process's ``run_all`` call
+
+
+def training_key(spec: RunSpec) -> str:
+    """What a run's training depends on: its config without the post-training ``analysis``, and its
+    seed. Runs of different suites with equal keys (the smoke tiers share four) train bit for bit
+    alike in one process, so one training serves all of them (``_reuse``)."""
+    return content_hash({"config": {k: v for k, v in spec.config.items() if k != "analysis"}, "seed": spec.seed})
+
+
 def _train_one(
     job: Job, spec: RunSpec, store: RecordStore, dist: DistInfo, say: Callable[[str], None]
 ) -> tuple[str, str, str]:
     data = _data(spec)
     run_dir = store.run_dir(spec.relpath)
+    key = training_key(spec)
+    earlier = _TRAINED.get(key)
+    if earlier is not None and copy_final(earlier.run_dir, run_dir, spec.config_hash):
+        return _reuse(job, spec, earlier, store, data, run_dir, dist, say)
     t0 = time.perf_counter()
     ctx = RunContext(
         job.device, job.options or CoreOptions(), dist, run_dir, resume=job.resume, progress=job.progress, log=say
     )
     result = job.trainer(spec, data, ctx)
     wall = time.perf_counter() - t0
+    if result.status == "complete":
+        _TRAINED[key] = Trained(spec, result, wall, run_dir)
     if dist.is_main:
         record = make_record(spec, result, job.provenance, wall, data.meta, job.runtime)
         if result.status == "complete" and spec.config.get("analysis"):
@@ -119,13 +151,106 @@ def _train_one(
     return spec.run_id, "failed", f"FAILED: {result.error} (record marked failed, not counted)"
 
 
-def _worker(job: Job, spec: RunSpec, head: str) -> tuple[str, str, str]:
-    """One run in a side-by-side worker process: one intra-op thread, so N workers fill N cores."""
+def _reuse(
+    job: Job,
+    spec: RunSpec,
+    earlier: Trained,
+    store: RecordStore,
+    data: DataBundle,
+    run_dir: Path,
+    dist: DistInfo,
+    say: Callable[[str], None],
+) -> tuple[str, str, str]:
+    """Record ``spec`` from an equal training this process did (its final weights are already
+    copied into ``run_dir``); the record names the run that trained and carries that training's wall
+    time. Its own analysis runs on the copied weights."""
+    if dist.is_main:
+        provenance = {**job.provenance, "shared_training": earlier.spec.run_id}
+        record = make_record(spec, earlier.result, provenance, earlier.wall, data.meta, job.runtime)
+        if spec.config.get("analysis"):
+            record = record.with_analysis(analyse(spec.config, data, run_dir, job.device, say))
+        store.write(spec.relpath, record, replace=True)
+        clear_checkpoints(run_dir)  # left by an interrupted attempt of this run, if any
+    acc = earlier.result.metrics[TEST_ACC]
+    return spec.run_id, "complete", f"top-1 {acc:.2f}%  (same training as {earlier.spec.run_id}, not repeated)"
+
+
+def _init_worker() -> None:
+    """A side-by-side worker: one intra-op thread (N workers fill N cores); a SIGINT/SIGTERM that
+    arrives outside a run's training loop (data, analysis, record) is kept, so the run in progress
+    stops at its next step and no further run starts. While a run trains, the core's own handler
+    takes the signal: checkpoint at the next step boundary, ``Interrupted``."""
     torch.set_num_threads(1)
-    log(head)
-    run_id, outcome, msg = run_one(job, spec, DistInfo(), log)
-    log(f"    {spec.run_id}: {msg}")
-    return run_id, outcome, msg
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, note_stop)
+
+
+def _worker(job: Job, specs: list[RunSpec], heads: list[str]) -> list[tuple[str, str, str]]:
+    """Runs with one training key, one after the other in a side-by-side worker (``_init_worker``):
+    the first trains, the others reuse it."""
+    outcomes = []
+    for spec, head in zip(specs, heads, strict=True):
+        if PENDING_STOP:
+            outcomes.append((spec.run_id, "interrupted", "not started (stopped)"))
+            continue
+        log(head)
+        try:
+            outcome = run_one(job, spec, DistInfo(), log)
+        except Interrupted as exc:
+            PENDING_STOP.append("interrupted")
+            outcome = (spec.run_id, "interrupted", str(exc))
+        log(f"    {spec.run_id}: {outcome[2]}")
+        outcomes.append(outcome)
+    return outcomes
+
+
+@contextmanager
+def _forward_stop(pool: Any, futures: list[Any]) -> Iterator[list[str]]:
+    """While side-by-side workers train: the first SIGINT/SIGTERM to this process cancels the runs
+    not yet started and sends SIGTERM to every worker (each checkpoints its run and stops); a second
+    SIGINT interrupts at once. Yields the names of the signals received."""
+    got: list[str] = []
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if got and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        got.append(signal.Signals(signum).name)
+        for f in futures:
+            f.cancel()
+        for pid in list(getattr(pool, "_processes", None) or {}):  # the executor's worker processes
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    old = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield got
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _side_by_side(job: Job, todo: list[RunSpec], heads: list[str], workers: int) -> list[tuple[str, str, str]]:
+    """Train ``todo`` in ``workers`` spawned processes, runs with equal training keys in one task (so
+    one trains and the others reuse it); raises ``Interrupted`` once every worker has stopped if this
+    process was asked to stop."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, wait
+
+    groups: dict[str, list[int]] = {}
+    for i, spec in enumerate(todo):
+        groups.setdefault(training_key(spec), []).append(i)
+    tasks = [([todo[i] for i in idx], [heads[i] for i in idx]) for idx in groups.values()]
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker) as pool:
+        futures = [pool.submit(_worker, job, specs, hs) for specs, hs in tasks]
+        with _forward_stop(pool, futures) as got:
+            wait(futures)
+    outcomes = [o for f in futures if not f.cancelled() for o in f.result()]
+    stopped = [o for o in outcomes if o[1] == "interrupted"]
+    if got or stopped:
+        raise Interrupted(
+            f"{len(stopped)} run(s) stopped with a checkpoint ({', '.join(got) or 'a worker was stopped'})"
+        )
+    return outcomes
 
 
 def side_by_side(device: torch.device, dist: DistInfo, runs: int, parallel: int | None) -> int:
@@ -150,6 +275,7 @@ def run_all(
     options: CoreOptions | None = None,
     dist: DistInfo | None = None,
     parallel: int | None = 1,
+    cost: Callable[[RunSpec], float] | None = None,
 ) -> RunSummary:
     """Train every spec not already done (same config hash and runtime) and write its record.
 
@@ -157,17 +283,24 @@ def run_all(
     with one line naming that process, so two invocations on one results folder share the work
     instead of training a run twice. ``parallel`` > 1 trains that many runs side by side in worker
     processes with one thread each (``None``: one per CPU core on a CPU, else 1); the records are
-    the same, only faster on idle cores.
+    the same, only faster on idle cores. Runs whose training is equal (``training_key``: suites that
+    share an arm's config) train once; the others get records of that training, each with its own
+    final weights and analysis. ``cost`` (estimated seconds of a run) orders side-by-side
+    runs longest first, so the workers finish close together.
     """
     dist = dist or DistInfo.current()
     say = log if dist.is_main else (lambda msg: None)
     summary = RunSummary()
+    _TRAINED.clear()  # reuse within one call only: another call may have other options, or --rerun
     runtime = runtime_of(resolve_options(options or CoreOptions(), device), device, dist.world)
     todo = [s for s in specs if rerun or not store.is_complete(s.relpath, s.config_hash, runtime)]
     summary.skipped = [s.run_id for s in specs if s not in todo]
     if summary.skipped:
         say(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")
     workers = side_by_side(device, dist, len(todo), parallel)
+    if workers > 1 and cost is not None:
+        rank = {s.run_id: i for i, s in enumerate(todo)}
+        todo.sort(key=lambda s: (-cost(s), rank[s.run_id]))
     progress = (sys.stderr.isatty() and dist.is_main and workers == 1) if progress is None else progress
     job = Job(
         str(store.root),
@@ -182,11 +315,7 @@ def run_all(
     )
     heads = [f"[{i}/{len(todo)}] {s.run_id} ({s.config['model']['name']}, {device})" for i, s in enumerate(todo, 1)]
     if workers > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-            outcomes = list(pool.map(_worker, [job] * len(todo), todo, heads))
+        outcomes = _side_by_side(job, todo, heads, workers)
     else:
         outcomes = []
         for spec, head in zip(todo, heads, strict=True):

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
-from ..report import build_tables, render, write_tables
+from ..report import build_tables, render, tier_reports, write_tables
 from ..runner import run_all
-from ..suite import Suite, parse_seeds, plan_runs
+from ..suite import RunSpec, Suite, parse_seeds, plan_runs
 from ..suite_check import load_checked_suites
 from ..train import CoreOptions
 from ..train.distributed import resolve_device
@@ -246,11 +246,14 @@ def main(args: argparse.Namespace) -> int:
         specs += plan_runs(s, args.tier, seeds=seeds, arms=arms)
     options = core_options(args)  # bad options fail before anything trains (also under --dry-run)
     device_type, precision = estimate_target(args, options)
-    if args.shard:
-        from ..launch.cost import estimate
+    from ..launch.cost import estimate
 
+    def cost(spec: RunSpec) -> float:
+        return estimate(spec.config, device_type, precision).seconds
+
+    if args.shard:
         k, n = parse_shard(args.shard)
-        specs = select_shard(specs, k, n, cost=lambda s: estimate(s.config, device_type, precision).seconds)
+        specs = select_shard(specs, k, n, cost=cost)
     if args.dry_run:
         return dry_run(args, specs, options, device_type, precision)
     device = resolve_device(args.device)
@@ -260,7 +263,15 @@ def main(args: argparse.Namespace) -> int:
     if args.parallel is not None and args.parallel < 1:
         raise BenchError(f"--parallel {args.parallel}: give a number of runs >= 1")
     summary = run_all(
-        specs, store, device, rerun=args.rerun, resume=args.resume, options=options, dist=dist, parallel=args.parallel
+        specs,
+        store,
+        device,
+        rerun=args.rerun,
+        resume=args.resume,
+        options=options,
+        dist=dist,
+        parallel=args.parallel,
+        cost=cost,
     )
     if not dist.is_main:
         return 0
@@ -270,14 +281,14 @@ def main(args: argparse.Namespace) -> int:
             f"when that process finishes (`prs-bench leaderboard --out {args.out}`)",
             file=sys.stderr,
         )
-    records = store.all()
-    arm_rows, claim_rows = build_tables(suites, records, tiers=[args.tier])
+    reports = tier_reports(suites, store.all(), tiers=[args.tier])
+    arm_rows, claim_rows = build_tables(reports)
     print(render(arm_rows, claim_rows, args.format))
     if not args.shard:
         from ..report.plots import write_plots
 
         board = Path(args.out) / "leaderboard" / args.tier
-        written = write_tables(board, arm_rows, claim_rows) + write_plots(suites, records, board, tiers=[args.tier])
+        written = write_tables(board, arm_rows, claim_rows) + write_plots(reports, board)
         print(f"\nwrote {len(written)} file(s) (tables and plots) under {board}", file=sys.stderr)
     failed_checks = [] if args.shard else [r for r in claim_rows if r.status == "fail"]
     if args.shard:

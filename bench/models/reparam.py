@@ -247,7 +247,7 @@ def layer_diagnostics(model: nn.Module) -> list[dict[str, Any]]:
     kernel offset over queries whose target is inside the grid (1.0 = the convolution, about 0.35
     = ConViT's local init at strength 1 on 8x8); ``gate``: mean sigmoid(g) (positional share);
     ``attn_distance``: ConViT's mean attended distance (tokens) of the gated map, a border-masked
-    (head, query) pair weighted by its mask. The last three read the last forward (None before it).
+    (head, query) pair weighted by its mask. The last three read the last eval-mode forward (None before it; the core evaluates before it reads them).
     """
     out = []
     for i, layer in enumerate(reparam_layers(model)):

@@ -143,7 +143,7 @@ class ReparamGPSA(nn.Module):
         self.qk = nn.Linear(in_dim, 2 * heads * self.head_dim, bias=qkv_bias)
         self.v = nn.Linear(in_dim, heads * self.head_dim, bias=qkv_bias)
         self.proj = nn.Linear(heads * self.head_dim, out_dim, bias=False)
-        # last forward: per-head mean attended distance (row 0 content, row 1 positional, border-aware)
+        # last eval-mode forward: per-head mean attended distance (row 0 content, row 1 positional, border-aware)
         # and the positional mass on each head's own offset, mean over queries whose target is inside
         self.register_buffer("last_distance", torch.full((2, heads), float("nan")), persistent=False)
         self.register_buffer("last_target_mass", torch.full((heads,), float("nan")), persistent=False)
@@ -203,8 +203,9 @@ class ReparamGPSA(nn.Module):
         zc = (content @ v) * ((1.0 - gate) * self.out_scale)[None, :, None, None]
         y = y + self.proj(zc.transpose(1, 2).reshape(B, N, heads * d))
 
-        with torch.no_grad():
-            self._record(content, pos.float(), mask.float(), h, w)
+        if not self.training:  # evaluation feeds the diagnostics; in a training step they would be waste
+            with torch.no_grad():
+                self._record(content, pos.float(), mask.float(), h, w)
         return y
 
     def _record(self, content: torch.Tensor, pos: torch.Tensor, mask: torch.Tensor, h: int, w: int) -> None:
@@ -218,8 +219,8 @@ class ReparamGPSA(nn.Module):
     @torch.no_grad()
     def diagnostics(self) -> dict[str, float | None]:
         """locality, pos_target_mass (mean over heads), gate (mean sigmoid(g)) and attn_distance (tokens,
-        ConViT's mean attended distance of the gated map); the last two read the last forward (None
-        before the first)."""
+        ConViT's mean attended distance of the gated map); the last two read the last eval-mode forward
+        (None before the first; training forwards skip the bookkeeping)."""
         gate = torch.sigmoid(self.gating_param.float())
         con_d, pos_d = self.last_distance.float()
         dist = (gate * pos_d + (1 - gate) * con_d).mean()

@@ -133,3 +133,18 @@ def read_final(path: Path) -> FinalWeights:
     except (SafetensorError, ValueError) as exc:  # pragma: no cover - the hash matched, so only a bad writer
         raise CorruptWeights(f"{weights.name}: not a safetensors file ({exc})") from None
     return FinalWeights(weights, state, meta)
+
+
+def copy_final(src_dir: Path, dst_dir: Path, config_hash: str) -> bool:
+    """Copy a run's verified final weights to another run folder under that run's config hash (a
+    run whose training equals ``src_dir``'s). False, copying nothing, when ``src_dir`` has none."""
+    try:
+        final = read_final(Path(src_dir) / WEIGHTS)
+    except CorruptWeights:
+        return False
+    blob = st_save(final.state, metadata={"format": FORMAT, "config_hash": config_hash, "sidecar": SIDECAR})
+    meta = {**final.meta, "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob), "config_hash": config_hash}
+    dst_dir = Path(dst_dir)
+    atomic_write_bytes(dst_dir / WEIGHTS, blob)
+    atomic_write_json(dst_dir / SIDECAR, meta)
+    return True

@@ -62,8 +62,18 @@ class Interrupted(KeyboardInterrupt):
     """Raised after the checkpoint is written; the CLI turns it into exit 130 and a resume hint."""
 
 
+PENDING_STOP: list[str] = []  # stop signals this process took outside a StopFlag (``note_stop``)
+
+
+def note_stop(signum: int, frame: FrameType | None) -> None:
+    """A signal handler for processes that train several runs (side-by-side workers): a stop that
+    arrives between runs is kept, and the next ``StopFlag`` starts out requested."""
+    PENDING_STOP.append(signal.Signals(signum).name)
+
+
 class StopFlag:
-    """Context: the first SIGINT/SIGTERM sets ``requested``; a second SIGINT interrupts at once."""
+    """Context: the first SIGINT/SIGTERM sets ``requested``; a second SIGINT interrupts at once.
+    A stop noted by ``note_stop`` before entry counts as the first."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -77,6 +87,7 @@ class StopFlag:
         self.requested = signal.Signals(signum).name
 
     def __enter__(self) -> StopFlag:
+        self.requested = PENDING_STOP[0] if PENDING_STOP else None
         if threading.current_thread() is threading.main_thread():
             for s in self.SIGNALS:
                 self._old[s] = signal.signal(s, self._handle)

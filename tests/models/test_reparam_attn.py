@@ -132,6 +132,9 @@ def test_diagnostics_are_border_aware() -> None:
     m = conv_to_attention(nn.Conv2d(4, 4, 3, padding=1))
     assert m.diagnostics()["attn_distance"] is None and m.diagnostics()["pos_target_mass"] is None  # no forward
     m(torch.randn(2, 256, 4), (16, 16))
+    assert m.diagnostics()["pos_target_mass"] is None  # a training forward skips the bookkeeping
+    m.eval()
+    m(torch.randn(2, 256, 4), (16, 16))
     d = m.diagnostics()
     gate = d["gate"]
     assert gate == pytest.approx(1 / (1 + math.exp(-1)), abs=1e-6)
@@ -155,7 +158,7 @@ def test_diagnostics_are_border_aware() -> None:
 
 @pytest.mark.parametrize("locality", [1.0, 2.0, 4.0])
 def test_target_mass_is_what_the_strength_implies(locality: float) -> None:
-    m = conv_to_attention(nn.Conv2d(4, 4, 3, padding=1))
+    m = conv_to_attention(nn.Conv2d(4, 4, 3, padding=1)).eval()
     m.soften(locality, 1.0)
     m(torch.randn(1, 64, 4), (8, 8))
     assert m.diagnostics()["locality"] == locality

@@ -105,7 +105,7 @@ def test_zero_schedule_with_softening_starts_as_convit_local_init() -> None:
     """Nothing learned to preserve at step 0: the layers start at the end strength, border mask off."""
     model = small_vit()
     apply_schedule(model, {"kind": "zero", "soften_epochs": 3}, 0, 5, None, 0)
-    model(torch.randn(1, 3, 32, 32))
+    model.eval()(torch.randn(1, 3, 32, 32))
     for d in layer_diagnostics(model):
         assert d["locality"] == 1.0 and d["pos_target_mass"] == pytest.approx(local_init_target_mass(1.0, 3, 8, 8))
         assert d["pos_target_mass"] < 0.5
@@ -221,7 +221,7 @@ def test_resume_rebuilds_structure_before_load_state_dict() -> None:
 def test_diagnostics_per_layer() -> None:
     model = small_vit()
     switch_layer(model, 3)
-    model(torch.randn(2, 3, 32, 32))
+    model.eval()(torch.randn(2, 3, 32, 32))
     diag = layer_diagnostics(model)
     assert [d["phase"] for d in diag] == ["conv"] * 3 + ["attention"]
     assert all(set(d) == {"layer", "phase", "locality", "pos_target_mass", "gate", "attn_distance"} for d in diag)

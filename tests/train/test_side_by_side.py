@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -38,3 +39,35 @@ def test_parallel_records_equal_sequential(tmp_path: Path) -> None:
         assert a is not None and b is not None
         assert a["metrics"] == b["metrics"] and a["runtime"] == b["runtime"]
         assert [h["train_loss"] for h in a["history"]] == [h["train_loss"] for h in b["history"]]
+
+
+@pytest.mark.slow
+def test_equal_trainings_of_two_suites_train_once(tmp_path: Path) -> None:
+    """Two suites whose runs train alike (config without analysis, seed): one training, two records
+    with equal outcomes, each with its own final weights; the reusing record names the run trained."""
+    from bench.train import train_run
+    from bench.train.final import read_final
+
+    calls: list[str] = []
+
+    def counting(spec: Any, data: Any, ctx: Any) -> Any:
+        calls.append(spec.run_id)
+        return train_run(spec, data, ctx)
+
+    one, two = tmp_path / "tiny.toml", tmp_path / "tiny2.toml"
+    one.write_text(TINY_SUITE)
+    two.write_text(TINY_SUITE.replace('name = "tiny"', 'name = "tiny2"'))
+    specs = [s for p in (one, two) for s in plan_runs(load_suite(p), "smoke", arms=["a"], seeds=[0])]
+    assert len(specs) == 2 and specs[0].config_hash != specs[1].config_hash
+    store = RecordStore(tmp_path / "out")
+    summary = run_all(specs, store, CPU, progress=False, trainer=counting)
+    assert sorted(summary.ran) == sorted(s.run_id for s in specs)
+    assert calls == [specs[0].run_id]
+    a, b = (store.read(s.relpath) for s in specs)
+    assert a is not None and b is not None
+    assert a["metrics"] == b["metrics"] and a["history"] == b["history"] and a["wall_time_s"] == b["wall_time_s"]
+    assert "shared_training" not in a["provenance"]
+    assert b["provenance"]["shared_training"] == specs[0].run_id
+    weights = [read_final(store.run_dir(s.relpath) / "final.safetensors") for s in specs]
+    assert [w.config_hash for w in weights] == [s.config_hash for s in specs]
+    assert all(torch.equal(weights[0].state[k], weights[1].state[k]) for k in weights[0].state)
