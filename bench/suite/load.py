@@ -56,17 +56,17 @@ class Suite:
         """The full config one run trains with: model, schedule, recipe, data."""
         t = self.tier(tier)
         a = self.arms[arm]
-        ov = t.get("overrides", {}).get(arm, {})
+        override = t.get("overrides", {}).get(arm, {})
         recipe = _merge(self.recipes[a["recipe"]], t.get("recipe", {}))
         recipe.update(epochs=t["epochs"], batch_size=t["batch_size"])
-        recipe = _merge(recipe, ov.get("recipe", {}))
+        recipe = _merge(recipe, override.get("recipe", {}))
         analysis = {"analysis": copy.deepcopy(t["analysis"])} if "analysis" in t else {}
         config = {
             "model": {
-                "name": ov.get("model", a["model"]),
-                "kwargs": _merge(a.get("model_kwargs", {}), ov.get("model_kwargs", {})),
+                "name": override.get("model", a["model"]),
+                "kwargs": _merge(a.get("model_kwargs", {}), override.get("model_kwargs", {})),
             },
-            "schedule": copy.deepcopy(ov.get("schedule", a.get("schedule", {"kind": "never"}))),
+            "schedule": copy.deepcopy(override.get("schedule", a.get("schedule", {"kind": "never"}))),
             "recipe": recipe,
             "data": _merge(t["data"], {"fraction": float(fraction)}),
             **analysis,
@@ -109,10 +109,10 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
         for arm in spec.get("arms", []):
             if arm not in raw["arms"]:
                 raise BenchError(f"{path}: key 'tiers.{tier}.arms' names unknown arm {arm!r}")
-        for arm, ov in spec.get("overrides", {}).items():
+        for arm, override in spec.get("overrides", {}).items():
             if arm not in raw["arms"]:
                 raise BenchError(f"{path}: key 'tiers.{tier}.overrides.{arm}' names unknown arm {arm!r}")
-            validate_table(path, f"tiers.{tier}.overrides.{arm}.", ov, OVERRIDE)
+            validate_table(path, f"tiers.{tier}.overrides.{arm}.", override, OVERRIDE)
     suite = Suite(
         name=raw["name"],
         version=raw["version"],

@@ -47,35 +47,35 @@ from .types import Verdict
 
 @register_check("band")
 def band(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    P = CheckParams(check, view)
-    arms = P.arms("arms") if P.has("arms") else [P.arm("arm")]
-    if P.has("reference") == P.has("reference_arm"):
-        raise P.error("reference", "give exactly one of 'reference' (a reported baseline id) or 'reference_arm'")
-    rep: Reported | None = _reported(P, view, baselines) if P.has("reference") else None
-    metric = P.text("metric", rep.metric if rep else DEFAULT_METRIC)
+    params = CheckParams(check, view)
+    arms = params.arms("arms") if params.has("arms") else [params.arm("arm")]
+    if params.has("reference") == params.has("reference_arm"):
+        raise params.error("reference", "give exactly one of 'reference' (a reported baseline id) or 'reference_arm'")
+    rep: Reported | None = _reported(params, view, baselines) if params.has("reference") else None
+    metric = params.text("metric", rep.metric if rep else DEFAULT_METRIC)
     if rep and rep.metric != metric:
-        raise P.error(
+        raise params.error(
             "metric",
             f"{rep.id} reports {rep.metric!r} ({rep.statistic}), the check reads {metric!r}: "
             "a band compares the statistic its source reports",
         )
-    alpha, floor = P.alpha(), P.num("floor", 0.5, lo=0.0)
-    labels = P.fraction_labels()
+    alpha, floor = params.alpha(), params.num("floor", 0.5, lo=0.0)
+    labels = params.fraction_labels()
     ref_arm: str | None = None
     if rep:
         labels = [lab for lab in labels if math.isclose(view.fractions()[lab], rep.fraction)]
         if not labels:
-            raise P.error("reference", f"{rep.id} is at data fraction {rep.fraction:g}; the tier has none")
+            raise params.error("reference", f"{rep.id} is at data fraction {rep.fraction:g}; the tier has none")
     else:
-        ref_arm = P.arm("reference_arm")
-    tolerance = P.num("tolerance", floor, lo=0.0)
-    equivalence = P.flag("equivalence", False)
-    margin = P.num("margin", floor, lo=0.0, open_lo=True) if equivalence else floor
-    P.done()
+        ref_arm = params.arm("reference_arm")
+    tolerance = params.num("tolerance", floor, lo=0.0)
+    equivalence = params.flag("equivalence", False)
+    margin = params.num("margin", floor, lo=0.0, open_lo=True) if equivalence else floor
+    params.done()
     out = []
     for arm in arms:
         for label in labels:
-            out.append(_one(view, arm, label, metric, alpha, floor, tolerance, rep, ref_arm, equivalence, margin))
+            out.append(_judge_arm(view, arm, label, metric, alpha, floor, tolerance, rep, ref_arm, equivalence, margin))
     return out
 
 
@@ -89,19 +89,21 @@ def decide_equivalence(
     return status, p_eq, p_beyond
 
 
-def _reported(P: CheckParams, view: TierView, baselines: Baselines) -> Reported:
-    rid = P.text("reference")
+def _reported(params: CheckParams, view: TierView, baselines: Baselines) -> Reported:
+    rid = params.text("reference")
     try:
         rep = baselines.get_reported(rid)
     except BenchError as exc:
-        raise P.error("reference", str(exc)) from None
+        raise params.error("reference", str(exc)) from None
     source = view.suite.tier(view.tier)["data"]["source"]
     if not re.fullmatch(rf"{re.escape(rep.dataset)}(-.*)?", source):
-        raise P.error("reference", f"{rid} is measured on {rep.dataset!r} but tier {view.tier!r} trains on {source!r}")
+        raise params.error(
+            "reference", f"{rid} is measured on {rep.dataset!r} but tier {view.tier!r} trains on {source!r}"
+        )
     return rep
 
 
-def _one(
+def _judge_arm(
     view: TierView,
     arm: str,
     label: str,

@@ -42,23 +42,23 @@ from .types import Verdict
 
 @register_check("crossover")
 def crossover(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    P = CheckParams(check, view)
-    metric = P.text("metric", DEFAULT_METRIC)
-    alpha = P.alpha()
-    log = P.choice("scale", ("log", "linear"), "log") == "log"
-    seed = P.int_("seed", 0)
-    if P.has("arms"):
-        n_perm = P.int_("permutations", 1000, lo=100)
-        pair = P.arms("arms", min_len=2)
+    params = CheckParams(check, view)
+    metric = params.text("metric", DEFAULT_METRIC)
+    alpha = params.alpha()
+    log = params.choice("scale", ("log", "linear"), "log") == "log"
+    seed = params.int_("seed", 0)
+    if params.has("arms"):
+        n_perm = params.int_("permutations", 1000, lo=100)
+        pair = params.arms("arms", min_len=2)
         if len(pair) != 2:
-            raise P.error("arms", "the order form compares exactly two arms: arms = [X, Y] (X should cross first)")
+            raise params.error("arms", "the order form compares exactly two arms: arms = [X, Y] (X should cross first)")
         x, y = pair
-        ref = P.arm("reference_arm")
-        P.done()
+        ref = params.arm("reference_arm")
+        params.done()
         return [_order(view, x, y, ref, metric, alpha, log, n_perm, seed)]
-    n_boot = P.int_("bootstrap", 2000, lo=100)
-    a, b = P.arm("a"), P.arm("b")
-    P.done()
+    n_boot = params.int_("bootstrap", 2000, lo=100)
+    a, b = params.arm("a"), params.arm("b")
+    params.done()
     return [_single(view, a, b, metric, alpha, log, n_boot, seed)]
 
 

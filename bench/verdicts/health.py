@@ -20,10 +20,10 @@ from .types import Verdict
 
 @register_check("health")
 def health(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    P = CheckParams(check, view)
-    margin = P.num("margin", 5.0)
-    arms = P.arms("arms", default=view.arms)
-    P.done()
+    params = CheckParams(check, view)
+    margin = params.num("margin", 5.0)
+    arms = params.arms("arms", default=view.arms)
+    params.done()
     out = []
     for arm in arms:
         for label in view.data_labels():

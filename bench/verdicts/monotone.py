@@ -39,19 +39,19 @@ from .types import Verdict
 
 @register_check("monotone")
 def monotone(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    P = CheckParams(check, view)
-    arms = P.arms("arms", min_len=2)
-    metric = P.text("metric", DEFAULT_METRIC)
-    direction = P.choice("direction", ("increasing", "decreasing"))
-    tol, alpha = P.num("tolerance", 0.0, lo=0.0), P.alpha()
-    between = P.flag("between", False)
-    min_seeds = P.int_("min_seeds", 2, lo=1)
-    labels = P.fraction_labels()
-    P.done()
-    return [_one(view, arms, label, metric, direction, tol, alpha, between, min_seeds) for label in labels]
+    params = CheckParams(check, view)
+    arms = params.arms("arms", min_len=2)
+    metric = params.text("metric", DEFAULT_METRIC)
+    direction = params.choice("direction", ("increasing", "decreasing"))
+    tol, alpha = params.num("tolerance", 0.0, lo=0.0), params.alpha()
+    between = params.flag("between", False)
+    min_seeds = params.int_("min_seeds", 2, lo=1)
+    labels = params.fraction_labels()
+    params.done()
+    return [_judge_sweep(view, arms, label, metric, direction, tol, alpha, between, min_seeds) for label in labels]
 
 
-def _one(
+def _judge_sweep(
     view: TierView,
     arms: list[str],
     label: str,

@@ -25,18 +25,18 @@ from .types import Verdict
 
 @register_check("order")
 def order(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    P = CheckParams(check, view)
-    a, b = P.arm("a"), P.arm("b")
+    params = CheckParams(check, view)
+    a, b = params.arm("a"), params.arm("b")
     if a == b:
-        raise P.error("b", f"must differ from 'a' ({a!r})")
-    metric = P.text("metric", DEFAULT_METRIC)
-    alpha, margin = P.alpha(), P.num("margin", 0.0, lo=0.0)
-    labels = P.fraction_labels()
-    P.done()
-    return [_one(view, a, b, label, metric, alpha, margin) for label in labels]
+        raise params.error("b", f"must differ from 'a' ({a!r})")
+    metric = params.text("metric", DEFAULT_METRIC)
+    alpha, margin = params.alpha(), params.num("margin", 0.0, lo=0.0)
+    labels = params.fraction_labels()
+    params.done()
+    return [_judge_pair(view, a, b, label, metric, alpha, margin) for label in labels]
 
 
-def _one(view: TierView, a: str, b: str, label: str, metric: str, alpha: float, margin: float) -> Verdict:
+def _judge_pair(view: TierView, a: str, b: str, label: str, metric: str, alpha: float, margin: float) -> Verdict:
     name = f"order: {a} > {b} @ {label}"
     ga, gb = gather(view, a, label, metric), gather(view, b, label, metric)
     problems = ga.problems + gb.problems

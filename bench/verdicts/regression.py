@@ -40,26 +40,26 @@ from .types import Verdict
 
 @register_check("regression")
 def regression(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    P = CheckParams(check, view)
-    arms = P.arms("arms") if P.has("arms") else ([P.arm("arm")] if P.has("arm") else view.arms)
-    metric = P.text("metric", DEFAULT_METRIC)
-    alpha, floor = P.alpha(), P.num("floor", 0.5, lo=0.0)
-    alternative = P.choice("alternative", ("worse", "two-sided"), "worse")
-    higher = P.flag("higher_is_better", True)
+    params = CheckParams(check, view)
+    arms = params.arms("arms") if params.has("arms") else ([params.arm("arm")] if params.has("arm") else view.arms)
+    metric = params.text("metric", DEFAULT_METRIC)
+    alpha, floor = params.alpha(), params.num("floor", 0.5, lo=0.0)
+    alternative = params.choice("alternative", ("worse", "two-sided"), "worse")
+    higher = params.flag("higher_is_better", True)
     rule = Rule(
         alpha,
         floor,
-        P.num("collapse", 5.0, lo=0.0, open_lo=True),
-        P.num("effect", max(1.0, 2 * floor), lo=0.0, open_lo=True),
-        P.num("min_power", 0.8, lo=0.0, hi=1.0),
+        params.num("collapse", 5.0, lo=0.0, open_lo=True),
+        params.num("effect", max(1.0, 2 * floor), lo=0.0, open_lo=True),
+        params.num("min_power", 0.8, lo=0.0, hi=1.0),
         alternative,
         higher,
     )
     if rule.effect <= floor:
-        raise P.error("effect", f"must exceed the floor ({floor:g}): a drop within the floor never fails")
-    labels = P.fraction_labels()
-    P.done()
-    return [_one(view, baselines, arm, label, metric, rule) for arm in arms for label in labels]
+        raise params.error("effect", f"must exceed the floor ({floor:g}): a drop within the floor never fails")
+    labels = params.fraction_labels()
+    params.done()
+    return [_judge_rerun(view, baselines, arm, label, metric, rule) for arm in arms for label in labels]
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class Rule:
         return status, p, power, collapsed
 
 
-def _one(view: TierView, baselines: Baselines, arm: str, label: str, metric: str, rule: Rule) -> Verdict:
+def _judge_rerun(view: TierView, baselines: Baselines, arm: str, label: str, metric: str, rule: Rule) -> Verdict:
     alpha, floor, alternative, higher = rule.alpha, rule.floor, rule.alternative, rule.higher
     name = f"regression: {arm} @ {label}"
     g = gather(view, arm, label, metric)
