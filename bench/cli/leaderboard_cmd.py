@@ -15,7 +15,7 @@ from pathlib import Path
 from ..baselines import Baselines
 from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
-from ..report import FORMATS, TABLES, build_tables, render, undecided, write_tables
+from ..report import FORMATS, TABLES, build_tables, render, tier_reports, undecided, write_tables
 from ..suite_check import load_checked_suites
 from .common import add_baselines_dir, add_out, add_suites_dir
 
@@ -57,8 +57,8 @@ def main(args: argparse.Namespace) -> int:
     if not store.runs.is_dir():
         raise BenchError(f"{store.runs}: no run records; run `prs-bench run` first or pass --out")
     suites = load_checked_suites(args.suites or None, args.suites_dir)
-    records = store.all()
-    arm_rows, claim_rows = build_tables(suites, records, tiers=args.tier, baselines=Baselines(args.baselines))
+    reports = tier_reports(suites, store.all(), tiers=args.tier, baselines=Baselines(args.baselines))
+    arm_rows, claim_rows = build_tables(reports)
     print(render(arm_rows, claim_rows, args.format, table=args.table))
     written: list[Path] = []
     if args.save:
@@ -67,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
     if plot_dir:
         from ..report.plots import write_plots
 
-        written += write_plots(suites, records, plot_dir, tiers=args.tier, baselines=Baselines(args.baselines))
+        written += write_plots(reports, plot_dir)
     if written:
         print(f"\nwrote {len(written)} file(s) under {', '.join(sorted({str(p.parent) for p in written}))}")
     if args.strict:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
-from ..report import build_tables, render, write_tables
+from ..report import build_tables, render, tier_reports, write_tables
 from ..runner import run_all
 from ..suite import RunSpec, Suite, parse_seeds, plan_runs
 from ..suite_check import load_checked_suites
@@ -281,14 +281,14 @@ def main(args: argparse.Namespace) -> int:
             f"when that process finishes (`prs-bench leaderboard --out {args.out}`)",
             file=sys.stderr,
         )
-    records = store.all()
-    arm_rows, claim_rows = build_tables(suites, records, tiers=[args.tier])
+    reports = tier_reports(suites, store.all(), tiers=[args.tier])
+    arm_rows, claim_rows = build_tables(reports)
     print(render(arm_rows, claim_rows, args.format))
     if not args.shard:
         from ..report.plots import write_plots
 
         board = Path(args.out) / "leaderboard" / args.tier
-        written = write_tables(board, arm_rows, claim_rows) + write_plots(suites, records, board, tiers=[args.tier])
+        written = write_tables(board, arm_rows, claim_rows) + write_plots(reports, board)
         print(f"\nwrote {len(written)} file(s) (tables and plots) under {board}", file=sys.stderr)
     failed_checks = [] if args.shard else [r for r in claim_rows if r.status == "fail"]
     if args.shard:

@@ -1,4 +1,4 @@
-"""Metric names of a run record, named once (``record["metrics"][NAME]``, history entries too)."""
+"""Metric names of a run record, named once (``RunRecord.metric(NAME)``, the JSON's ``metrics``; history entries too)."""
 
 from __future__ import annotations
 

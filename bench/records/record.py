@@ -141,18 +141,6 @@ class RunRecord:
     def with_analysis(self, analysis: dict[str, Any]) -> RunRecord:
         return dataclasses.replace(self, analysis=analysis)
 
-    # ---- transitional ----------------------------------------------------------------------
-    # Dict-style reads (``record["metrics"]``, ``record.get("analysis")``) for readers not yet
-    # converted to the typed fields; remove once none is left.
-    def __getitem__(self, key: str) -> Any:
-        return self.to_dict()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.to_dict().get(key, default)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.to_dict()
-
 
 _FIELDS = [f for f in dataclasses.fields(RunRecord) if f.name not in ("extra", "omitted")]
 _REQUIRED = {f.name for f in _FIELDS if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}

@@ -67,8 +67,19 @@ class TierView:
         return [r for r in self._by_arm.get(arm, []) if data_label is None or r.data_label == data_label]
 
     def values(self, arm: str, data_label: str | None = None, metric: str = DEFAULT_METRIC) -> list[float]:
-        """``metric`` of this arm's records, by seed (``RunRecord.value``: a metric or an analysis path)."""
-        return [float(r.value(metric)) for r in self.arm_records(arm, data_label)]
+        """``metric`` of this arm's records, by seed (``RunRecord.value``: a metric or an analysis path).
+
+        Every complete record has ``test_acc`` (the record schema requires it); a record without a
+        number for another ``metric`` is a BenchError naming it (checks use ``verdicts.common.gather``,
+        which reports such runs in the verdict instead).
+        """
+        out = []
+        for r in self.arm_records(arm, data_label):
+            v = r.value(metric)
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise BenchError(f"run {r.run_id} has no number for {metric!r} (got {v!r})")
+            out.append(float(v))
+        return out
 
     def planned_seeds(self, arm: str, data_label: str | None = None) -> list[int]:
         return sorted(

@@ -1,4 +1,4 @@
-"""Leaderboard tables and plots."""
+"""Leaderboard tables, plots and the HTML page, all drawn from one view per suite tier (``tier_reports``)."""
 
 from .leaderboard import (
     FORMATS,
@@ -13,6 +13,7 @@ from .leaderboard import (
     undecided,
     write_tables,
 )
+from .tiers import TierReport, tier_reports, tier_views
 
 __all__ = [
     "FORMATS",
@@ -20,10 +21,13 @@ __all__ = [
     "ArmRow",
     "CheckRow",
     "ClaimRow",
+    "TierReport",
     "build_tables",
     "render",
     "summarize_claims",
     "tidy_tables",
+    "tier_reports",
+    "tier_views",
     "undecided",
     "write_tables",
 ]

@@ -123,7 +123,7 @@ class CompareRow:
 def compare_rows(a: list[RunRecord], b: list[RunRecord], metric: str = DEFAULT_METRIC) -> list[CompareRow]:
     """One row per (suite, version, tier, arm, data) found in either set; BenchError for an unknown metric."""
     if not any(_finite(r.value(metric)) for r in _complete(a) + _complete(b)):
-        have = sorted({k for r in _complete(a) + _complete(b) for k, v in r.get("metrics", {}).items() if _finite(v)})
+        have = sorted({k for r in _complete(a) + _complete(b) for k, v in r.metrics.items() if _finite(v)})
         raise BenchError(
             f"--metric {metric!r}: no complete record in A or B has it"
             + (f"; metrics they have: {', '.join(have)}" if have else "")
@@ -138,7 +138,7 @@ def compare_rows(a: list[RunRecord], b: list[RunRecord], metric: str = DEFAULT_M
         devs = [{r.device_label for r in rs} for rs in (ra, rb)]
         if ra and rb and devs[0] != devs[1]:
             notes.append(f"devices differ: {', '.join(sorted(devs[0]))} vs {', '.join(sorted(devs[1]))}")
-        if ra and rb and {r["config_hash"] for r in ra} != {r["config_hash"] for r in rb}:
+        if ra and rb and {r.config_hash for r in ra} != {r.config_hash for r in rb}:
             notes.append("configs differ")
         if not rb:
             notes.append("only in A")
@@ -182,13 +182,13 @@ def render(rows: list[CompareRow], fmt: str = "github") -> str:
 
 
 def _complete(records: list[RunRecord]) -> list[RunRecord]:
-    return [r for r in records if r.get("status") == "complete"]
+    return [r for r in records if r.complete]
 
 
 def _groups(records: list[RunRecord]) -> dict[Key, list[RunRecord]]:
     out: dict[Key, list[RunRecord]] = {}
     for r in _complete(records):
-        out.setdefault((r["suite"], r["version"], r["tier"], r["arm"], r["data_label"]), []).append(r)
+        out.setdefault((r.suite, r.version, r.tier, r.arm, r.data_label), []).append(r)
     return out
 
 
@@ -200,7 +200,7 @@ def _commits(records: list[RunRecord]) -> tuple[str, ...]:
     """Short commit ids from the records' provenance ("+dirty" for uncommitted changes, "unknown" without git)."""
     out = set()
     for r in records:
-        git = r.get("provenance", {}).get("git") or {}
+        git = r.provenance.get("git") or {}
         sha = git.get("commit")
         out.add(f"{sha[:12]}{'+dirty' if git.get('dirty') else ''}" if sha else "unknown")
     return tuple(sorted(out))

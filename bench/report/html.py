@@ -1,9 +1,10 @@
 """One self-contained HTML page of a results folder: the page CI uploads and a person opens.
 
-Built from the same pieces as the leaderboard, never from a selection of its own: the tables of
-``build_tables`` (claims summary, arms, checks with their numbers), the plots of ``write_plots``
-(embedded as base64 PNG), and, for provenance, the records ``build_tier_view`` hands the
-verdicts. No scripts, no external files: the page renders offline and from a CI artefact.
+Built from the same pieces as the leaderboard, never from a selection of its own: one
+``TierReport`` per suite tier (``tiers.tier_reports``: its view and verdicts), rendered as the
+tables of ``build_tables`` (claims summary, arms, checks with their numbers), the plots of
+``write_plots`` (embedded as base64 PNG) and, for provenance, the records of the view. No
+scripts, no external files: the page renders offline and from a CI artefact.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from typing import Any
 
 from ..records import RunRecord
 from ..records.atomic import atomic_write_bytes
-from ..records.view import build_tier_view
 from ..suite import Suite
 from ..verdicts import Verdict
 from .leaderboard import ARM_COLUMNS, CLAIM_COLUMNS, SUMMARY_COLUMNS, build_tables, summarize_claims
-from .plots import write_plots
+from .plots import stem, write_plots
+from .tiers import TierReport, tier_reports
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:0 16px 48px;
@@ -96,15 +97,14 @@ def _slug(*parts: Any) -> str:
     return "-".join("".join(ch if ch.isalnum() else "-" for ch in str(p)) for p in parts)
 
 
-def _plots(suite: Suite, tier: str, records: list[RunRecord], baselines: Any) -> list[tuple[str, str]]:
+def _plots(report: TierReport) -> list[tuple[str, str]]:
     """(caption, data URI) of every registered plot of this suite tier, drawn by ``write_plots``."""
     with tempfile.TemporaryDirectory(prefix="prs-bench-report-") as tmp:
-        paths = write_plots([suite], records, Path(tmp), tiers=[tier], baselines=baselines)
+        paths = write_plots([report], Path(tmp))
         out = []
         for p in paths:
             uri = "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode("ascii")
-            caption = p.stem.removeprefix(f"{suite.name}-v{suite.version}-{tier}-")
-            out.append((caption, uri))
+            out.append((p.stem.removeprefix(stem(report.view, "")), uri))
     return out
 
 
@@ -119,7 +119,7 @@ def _provenance(records: list[RunRecord]) -> str:
             ] += 1
 
     for r in records:
-        prov = r.get("provenance", {})
+        prov = r.provenance
         git = prov.get("git") or {}
         commit = git.get("commit")
         add(
@@ -131,8 +131,8 @@ def _provenance(records: list[RunRecord]) -> str:
             add(pkg, ver)
         add("python", prov.get("python"))
         add("platform", prov.get("platform"))
-        add("runtime", r.get("runtime"))
-    created = sorted(str(r.get("created")) for r in records if r.get("created"))
+        add("runtime", r.runtime)
+    created = sorted(r.created for r in records if r.created)
     rows = [
         {"What": k, "Values (runs)": "; ".join(f"{v} ({n})" for v, n in c.most_common())} for k, c in fields.items()
     ]
@@ -148,13 +148,14 @@ def build_html(
     baselines: Any = None,
     source: str = "",
 ) -> str:
-    """The whole page as a string."""
-    arm_rows, check_rows = build_tables(suites, records, tiers=tiers, baselines=baselines)
+    """The whole page as a string: ``suites`` for their versions, ``records`` (all of a results
+    folder) for the tiers each suite has records of, or the named ``tiers``."""
+    reports = {r.key: r for r in tier_reports(suites, records, tiers, baselines)}
+    arm_rows, check_rows = build_tables(list(reports.values()))
     summary = summarize_claims(check_rows)
     shown = sorted(
         {(r.suite, r.version, r.tier) for r in arm_rows} | {(r.suite, r.version, r.tier) for r in check_rows}
     )
-    by_name = {s.name: s for s in suites}
     try:
         version = md.version("prs-bench")
     except md.PackageNotFoundError:
@@ -181,8 +182,8 @@ def build_html(
         else '<p class="muted">no checks: no results yet</p>',
     ]
     for name, ver, tier in shown:
-        suite = by_name[name]
-        fresh = build_tier_view(suite, tier, records).records
+        report = reports[(name, ver, tier)]
+        suite = report.view.suite
         parts += [
             f'<h2 id="{_slug(name, ver, tier)}">{_escape(name)} v{_escape(ver)} &middot; tier {_escape(tier)}</h2>',
             f"<p>{_escape(suite.title)}</p>",
@@ -208,14 +209,14 @@ def build_html(
             if checks
             else '<p class="muted">this tier declares no checks</p>',
         ]
-        plots = _plots(suite, tier, records, baselines)
+        plots = _plots(report)
         parts.append("<h3>Plots</h3>")
         figures = "".join(
             f'<figure><img class="plot" alt="{_escape(c)}" src="{uri}"><figcaption>{_escape(c)}</figcaption></figure>'
             for c, uri in plots
         )
         parts.append(f'<div class="plots">{figures}</div>' if plots else '<p class="muted">no plots for this tier</p>')
-        parts += ["<h3>Provenance</h3>", _provenance(fresh)]
+        parts += ["<h3>Provenance</h3>", _provenance(report.view.records)]
     parts.append('<h2 id="versions">Suite versions</h2>')
     for s in suites:
         log = "".join(f"<li>{_escape(line)}</li>" for line in s.changelog)

@@ -1,5 +1,6 @@
 """The leaderboard: per suite and tier, one row per arm and data fraction, the claims summary,
-and every check's verdict with its detail. Built from stored records and baselines alone.
+and every check's verdict with its detail. Built from the tiers' views and verdicts
+(``tiers.tier_reports``: stored records and baselines alone).
 
 Rows are typed (``ArmRow``, ``CheckRow``, ``ClaimRow``). Each has a tidy form (``tidy()``: ids and
 numbers, for CSV and JSON that other tools read) and a display form (``display()``: rounded
@@ -20,13 +21,11 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ..baselines import Baselines
 from ..records import RunRecord
 from ..records.atomic import atomic_write_bytes
 from ..records.metrics import TEST_ACC
-from ..records.view import build_tier_view
-from ..suite import Suite
-from ..verdicts import Verdict, evaluate
+from ..verdicts import Verdict
+from .tiers import TierReport
 
 FORMATS = {"md": "pipe", "github": "github", "csv": None, "json": None}
 TABLES = ("arms", "claims", "checks")
@@ -298,51 +297,44 @@ TIDY_COLUMNS = {
 }
 
 
-def build_tables(
-    suites: list[Suite], records: list[RunRecord], tiers: list[str] | None = None, baselines: Any = None
-) -> tuple[list[ArmRow], list[CheckRow]]:
-    """Rows for the arm table and the per-check table, from stored records only.
+def build_tables(reports: list[TierReport]) -> tuple[list[ArmRow], list[CheckRow]]:
+    """Rows for the arm table and the per-check table of these suite tiers (``tiers.tier_reports``).
 
-    ``baselines`` defaults to the baselines folder (``$PRS_BENCH_BASELINES``, ./baselines or the
-    one shipped with the package), so band and regression checks see reported numbers and reference runs.
-    Named ``tiers`` are shown even without records (their checks come back "not run").
+    A tier with stale records (an older config of the same version) gets a "stale records" note
+    among its checks; the stale records themselves are never shown.
     """
-    baselines = baselines if baselines is not None else Baselines()
     arm_rows: list[ArmRow] = []
     check_rows: list[CheckRow] = []
-    for suite in suites:
-        for tier in suite.tiers:
-            if tiers and tier not in tiers:
-                continue
-            view = build_tier_view(suite, tier, records)
-            fresh, stale = view.records, view.stale
-            if not fresh and not stale and not tiers:
-                continue
-            verdicts = evaluate(view, baselines)
-            arm_rows += _arm_rows(suite, tier, fresh, verdicts)
-            check_rows += [CheckRow(suite.name, suite.version, tier, v) for v in verdicts]
-            if stale:
-                note = Verdict(
-                    "stale",
-                    "stale records",
-                    "not run",
-                    f"{stale} record(s) from an older config of this version ignored",
-                    decides=False,
-                )
-                check_rows.append(CheckRow(suite.name, suite.version, tier, note))
+    for report in reports:
+        view = report.view
+        suite, tier = view.suite, view.tier
+        arm_rows += _arm_rows(report)
+        check_rows += [CheckRow(suite.name, suite.version, tier, v) for v in report.verdicts]
+        if view.stale:
+            note = Verdict(
+                "stale",
+                "stale records",
+                "not run",
+                f"{view.stale} record(s) from an older config of this version ignored",
+                decides=False,
+            )
+            check_rows.append(CheckRow(suite.name, suite.version, tier, note))
     return arm_rows, check_rows
 
 
-def _arm_rows(suite: Suite, tier: str, records: list[RunRecord], verdicts: list[Verdict]) -> list[ArmRow]:
+def _arm_rows(report: TierReport) -> list[ArmRow]:
+    """One row per arm, data label and device (runs made differently are never averaged), in suite order."""
+    view = report.view
+    suite, tier = view.suite, view.tier
     groups: dict[tuple[str, str, str], list[RunRecord]] = {}
-    for r in records:  # one row per device and runtime: records made differently are never averaged
-        groups.setdefault((r["arm"], r["data_label"], r.device_label), []).append(r)
+    for r in view.records:
+        groups.setdefault((r.arm, r.data_label, r.device_label), []).append(r)
     rows = []
     order = {a: i for i, a in enumerate(suite.arms)}
     epoch_rule = suite.tiers[tier].get("epoch_rule")
     for (arm, label, device), recs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1:])):
-        recs = sorted(recs, key=lambda r: r["seed"])
-        mine = [v for v in verdicts if arm in v.arms and v.data in ("", label)]
+        recs = sorted(recs, key=lambda r: r.seed)
+        mine = [v for v in report.verdicts if arm in v.arms and v.data in ("", label)]
         refs = [v for v in mine if v.arms and v.arms[0] == arm and "reference_label" in v.numbers]
         rows.append(
             ArmRow(
@@ -351,14 +343,14 @@ def _arm_rows(suite: Suite, tier: str, records: list[RunRecord], verdicts: list[
                 tier=tier,
                 arm=arm,
                 arm_label=suite.arm_label(arm),
-                model=recs[0]["config"]["model"]["name"],
+                model=recs[0].config["model"]["name"],
                 data=label,
-                values=tuple(float(r["metrics"][TEST_ACC]) for r in recs),
-                seeds=tuple(int(r["seed"]) for r in recs),
+                values=tuple(float(r.metrics[TEST_ACC]) for r in recs),
+                seeds=tuple(r.seed for r in recs),
                 verdict=worst([v.status for v in mine]) if mine else "-",
                 device=device,
-                device_name=str(recs[0].get("provenance", {}).get("device_name", "?")),
-                runtime=dict(recs[0].get("runtime") or {}),
+                device_name=recs[0].device_name,
+                runtime=dict(recs[0].runtime or {}),
                 references=tuple(Reference.from_verdict(v) for v in refs),
                 model_stats=_model_stats(recs),
                 epoch_rule=epoch_rule,
@@ -371,7 +363,7 @@ def _model_stats(records: list[RunRecord]) -> dict[str, float | None]:
     """Mean of each model_stats entry over the runs that carry it (None when none does)."""
     out: dict[str, float | None] = {}
     for key in STATS_KEYS:
-        vals = [(r.get("model_stats") or {}).get(key) for r in records]
+        vals = [(r.model_stats or {}).get(key) for r in records]
         have: list[float] = [v for v in vals if v is not None and _num(v) is not None]
         out[key] = statistics.mean(have) if have else None  # ints stay ints when the runs agree
     return out

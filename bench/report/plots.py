@@ -1,13 +1,14 @@
 """Plots written as PNG beside the leaderboard tables (matplotlib, Agg backend: no display needed).
 
 Plot kinds are a registry: ``register_plot("name")`` on a function
-``(suite, tier, records, folder) -> list[Path]``; a function that also takes a keyword
-``verdicts`` gets the tier's verdicts (``evaluate``, computed once per tier). The built-ins draw
-accuracy against data fraction (mean and 95% t-interval over seeds, one line per arm, with the
-reported numbers that band checks compare against) and training curves per arm (switch epochs
-and the chance level marked). The Fourier plots live with the analysis code: the ``fourier``
-kind here hands each arm's ``record["analysis"]["fourier"]`` summary to ``bench.analysis.plots``
-(plot_hf_vs_depth, plot_delta_vs_freq) when the records carry those summaries.
+``(view, folder, verdicts) -> list[Path]`` that draws one suite tier from its ``TierView`` (the
+records that count for the tier) and its verdicts (``tiers.tier_reports``: the same view and
+verdicts the leaderboard tables show). The built-ins draw accuracy against data fraction (mean
+and 95% t-interval over seeds, one line per arm, with the reported numbers that band checks
+compare against) and training curves per arm (switch epochs and the chance level marked). The
+Fourier plots live with the analysis code: the ``fourier`` kind here hands each arm's
+``analysis["fourier"]`` summary to ``bench.analysis.plots`` (plot_hf_vs_depth,
+plot_delta_vs_freq) when the records carry those summaries.
 
 Legends name what was trained: an arm whose tier trains another model than the arm's label
 names (the smoke tiers' stand-ins, e.g. ``resnet_tiny`` for ResNet-18) is labelled with the
@@ -16,24 +17,22 @@ model from its records. Legends sit outside the axes, so they never cover a line
 
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..records import RunRecord
+from ..records import RunRecord, TierView
 from ..records.metrics import TEST_ACC, TRAIN_LOSS
-from ..records.view import build_tier_view
 from ..registry import Registry
-from ..suite import Suite
-from ..verdicts import Verdict, evaluate
+from ..verdicts import Verdict
+from .tiers import TierReport
 
-PlotFn = Callable[..., list[Path]]
+PlotFn = Callable[[TierView, Path, Sequence[Verdict]], list[Path]]
 PLOTS: Registry[PlotFn] = Registry("plot")
 register_plot = PLOTS.register
 CONFIDENCE = 0.95
@@ -48,71 +47,62 @@ def _pyplot() -> Any:
     return plt
 
 
-def stem(suite: Suite, tier: str, kind: str) -> str:
-    return f"{suite.name}-v{suite.version}-{tier}-{kind}"
+def stem(view: TierView, kind: str) -> str:
+    """File name (no suffix) of one plot of this suite tier: SUITE-vVERSION-TIER-KIND."""
+    return f"{view.suite.name}-v{view.suite.version}-{view.tier}-{kind}"
 
 
-def _wants_verdicts(fn: PlotFn) -> bool:
-    return "verdicts" in inspect.signature(fn).parameters
-
-
-def write_plots(
-    suites: list[Suite],
-    records: list[RunRecord],
-    folder: Path,
-    tiers: list[str] | None = None,
-    baselines: Any = None,
-) -> list[Path]:
-    """Every registered plot for every suite tier with current records; returns the files written.
-
-    ``baselines`` (default: the default baselines folder) feeds the verdicts plots may draw.
-    """
+def write_plots(reports: Sequence[TierReport], folder: Path) -> list[Path]:
+    """Every registered plot of every tier with current records; returns the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out: list[Path] = []
-    for suite in suites:
-        for tier in suite.tiers:
-            if tiers and tier not in tiers:
-                continue
-            view = build_tier_view(suite, tier, records)
-            fresh = view.records
-            if not fresh:
-                continue
-            verdicts: list[Verdict] | None = None
-            for kind in PLOTS.names():
-                fn = PLOTS.get(kind)
-                if _wants_verdicts(fn):
-                    if verdicts is None:
-                        verdicts = evaluate(view, baselines)
-                    out += fn(suite, tier, fresh, folder, verdicts=verdicts)
-                else:
-                    out += fn(suite, tier, fresh, folder)
+    for report in reports:
+        if not report.view.records:
+            continue
+        for kind in PLOTS.names():
+            out += PLOTS.get(kind)(report.view, folder, report.verdicts)
     return out
 
 
-def _by(records: list[RunRecord], *keys: str) -> dict[tuple[Any, ...], list[RunRecord]]:
-    groups: dict[tuple[Any, ...], list[RunRecord]] = defaultdict(list)
-    for r in records:
-        groups[tuple(r[k] for k in keys)].append(r)
-    return groups
-
-
-def arm_label(suite: Suite, arm: str, records: list[RunRecord]) -> str:
+def arm_label(view: TierView, arm: str) -> str:
     """The arm's label when its records trained the arm's own model, else the model(s) trained."""
-    trained = sorted({r["config"]["model"]["name"] for r in records if r["arm"] == arm})
+    suite = view.suite
+    trained = sorted({r.config["model"]["name"] for r in view.arm_records(arm)})
     declared = suite.arms[arm]["model"] if arm in suite.arms else None
     if not trained or trained == [declared]:
         return suite.arm_label(arm)
     return f"{', '.join(trained)} ({arm} arm)"
 
 
-def _arm_order(suite: Suite) -> Callable[[str], int]:
-    order = {a: i for i, a in enumerate(suite.arms)}
-    return lambda arm: order.get(arm, len(order))
+def _arms(view: TierView, data_label: str | None = None) -> list[str]:
+    """Arms with records (at ``data_label``, or at any), in suite order."""
+    order = {a: i for i, a in enumerate(view.suite.arms)}
+    have = {r.arm for r in view.records if data_label is None or r.data_label == data_label}
+    return sorted(have, key=lambda a: order.get(a, len(order)))
 
 
-def _fraction(r: RunRecord) -> float:
-    return float(r["config"]["data"].get("fraction", 1.0))
+def _data_labels(view: TierView, keep: Callable[[RunRecord], bool] = lambda r: True) -> list[str]:
+    """Data labels with records (that ``keep`` accepts), sorted: one figure each, named by the label."""
+    return sorted({r.data_label for r in view.records if keep(r)})
+
+
+def _fractions(view: TierView) -> dict[str, float]:
+    """data label -> training-set fraction, for the labels with records, by fraction."""
+    have = set(_data_labels(view))
+    return dict(sorted(((k, f) for k, f in view.fractions().items() if k in have), key=lambda kv: kv[1]))
+
+
+def _lowest_seeds(
+    view: TierView, data_label: str, keep: Callable[[RunRecord], bool] = lambda r: True
+) -> dict[str, RunRecord]:
+    """Each arm's lowest-seed record at ``data_label`` (of those ``keep`` accepts), in suite order."""
+    out = {}
+    for arm in _arms(view, data_label):
+        recs = [r for r in view.arm_records(arm, data_label) if keep(r)]
+        if recs:
+            out[arm] = min(recs, key=lambda r: r.seed)
+    return out
 
 
 def mean_ci(values: list[float], confidence: float = CONFIDENCE) -> tuple[float, float | None]:
@@ -142,12 +132,24 @@ def _save(fig: Any, path: Path, dpi: int = 120) -> Path:
     return path
 
 
-def reported_points(verdicts: list[Verdict], records: list[RunRecord]) -> list[dict[str, Any]]:
-    """Band checks against a reported number (the leaderboard's ``Reference``): arm, fraction, value,
-    band (lo, hi; None when the check's band is a test rather than an interval) and label."""
+@dataclass(frozen=True)
+class ReportedPoint:
+    """A reported number a band check compared an arm with, placed at its data fraction."""
+
+    arm: str
+    fraction: float
+    value: float
+    lo: float | None  # the check's band; None when the band is a test rather than an interval
+    hi: float | None
+    label: str  # the leaderboard's Reference label, e.g. "70 [toy-single]"
+
+
+def reported_points(view: TierView, verdicts: Sequence[Verdict]) -> list[ReportedPoint]:
+    """Band checks against a reported number (the leaderboard's ``Reference``) at a data fraction
+    with records; comparisons with another arm or with this run's own reference are left out."""
     from .leaderboard import Reference
 
-    fractions = {r["data_label"]: _fraction(r) for r in records}
+    fractions = _fractions(view)
     out = []
     for v in verdicts:
         if v.check != "band" or "reference_label" not in v.numbers or not v.arms or v.data not in fractions:
@@ -155,57 +157,45 @@ def reported_points(verdicts: list[Verdict], records: list[RunRecord]) -> list[d
         ref = Reference.from_verdict(v)
         if ref.arm is not None or ref.value is None or ref.source == "this run":
             continue
-        out.append(
-            {
-                "arm": v.arms[0],
-                "fraction": fractions[v.data],
-                "value": ref.value,
-                "lo": ref.lo,
-                "hi": ref.hi,
-                "label": ref.label,
-            }
-        )
+        out.append(ReportedPoint(v.arms[0], fractions[v.data], ref.value, ref.lo, ref.hi, ref.label))
     return out
 
 
 @register_plot("accuracy_vs_fraction")
-def accuracy_vs_fraction(
-    suite: Suite, tier: str, records: list[RunRecord], folder: Path, verdicts: list[Verdict] | None = None
-) -> list[Path]:
+def accuracy_vs_fraction(view: TierView, folder: Path, verdicts: Sequence[Verdict]) -> list[Path]:
     """Top-1 against training-set fraction: mean and 95% t-interval over seeds per arm, each seed's
     value as a dot, and the reported numbers band checks compare against (drawn with >= 2 fractions)."""
-    fractions = sorted({_fraction(r) for r in records})
-    if len(fractions) < 2:
+    points = _fractions(view)
+    if len(points) < 2:
         return []
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    arms = sorted({r["arm"] for r in records}, key=_arm_order(suite))
     colors = {}
     single = False
-    for arm in arms:
+    for arm in _arms(view):
         pts = []
-        for f in fractions:
-            vals = [r["metrics"][TEST_ACC] for r in records if r["arm"] == arm and _fraction(r) == f]
+        for label, f in points.items():
+            vals = view.values(arm, label, TEST_ACC)
             if vals:
-                m, half = mean_ci(vals)
+                mean, half = mean_ci(vals)
                 single |= half is None
-                pts.append((f, m, 0.0 if half is None else half, len(vals), vals))
+                pts.append((f, mean, 0.0 if half is None else half, len(vals), vals))
         if not pts:
             continue
-        x, m, h, n, vals = zip(*pts)
-        seeds = f"n={min(n)}" if min(n) == max(n) else f"n={min(n)}-{max(n)}"
-        line = ax.errorbar(x, m, yerr=h, marker="o", capsize=3, label=f"{arm_label(suite, arm, records)} ({seeds})")
+        xs, means, halves, counts, per_seed = zip(*pts)
+        seeds = f"n={min(counts)}" if min(counts) == max(counts) else f"n={min(counts)}-{max(counts)}"
+        line = ax.errorbar(xs, means, yerr=halves, marker="o", capsize=3, label=f"{arm_label(view, arm)} ({seeds})")
         colors[arm] = line.lines[0].get_color()
-        for f, v in zip(x, vals):
+        for f, v in zip(xs, per_seed):
             if len(v) > 1:
                 ax.scatter([f] * len(v), v, s=9, color=colors[arm], alpha=0.35, lw=0, zorder=1)
-    for rep in reported_points(verdicts or [], records):
-        color = colors.get(rep["arm"], "black")
-        lo, hi = rep["lo"], rep["hi"]
-        yerr = [[rep["value"] - lo], [hi - rep["value"]]] if lo is not None and hi is not None else None
+    for rep in reported_points(view, verdicts):
+        color = colors.get(rep.arm, "black")
+        lo, hi = rep.lo, rep.hi
+        yerr = [[rep.value - lo], [hi - rep.value]] if lo is not None and hi is not None else None
         ax.errorbar(
-            [rep["fraction"]],
-            [rep["value"]],
+            [rep.fraction],
+            [rep.value],
             yerr=yerr,
             marker="*",
             ms=11,
@@ -215,46 +205,52 @@ def accuracy_vs_fraction(
             ls="none",
             capsize=4,
             alpha=0.9,
-            label=f"reported: {rep['label']} (check band)" if yerr else f"reported: {rep['label']}",
+            label=f"reported: {rep.label} (check band)" if yerr else f"reported: {rep.label}",
         )
     ax.set_xscale("log")
-    ax.set_xticks(fractions, [f"{f:g}" for f in fractions])
+    ax.set_xticks(list(points.values()), [f"{f:g}" for f in points.values()])
     ax.minorticks_off()
     ax.set_xlabel("training-set fraction (log scale)")
     bars = f"mean, {100 * CONFIDENCE:g}% t-interval over seeds" + ("; dots = seeds" if not single else "")
     ax.set_ylabel("test top-1 (%)")
-    ax.set_title(f"{suite.name} v{suite.version} [{tier}]\n{bars}", fontsize=10)
+    ax.set_title(f"{_title(view)}\n{bars}", fontsize=10)
     ax.grid(alpha=0.3)
     _outside_legend(ax)
-    return [_save(fig, folder / f"{stem(suite, tier, 'accuracy-vs-fraction')}.png")]
+    return [_save(fig, folder / f"{stem(view, 'accuracy-vs-fraction')}.png")]
 
 
-def switch_epochs(records: list[RunRecord]) -> list[int]:
+def _title(view: TierView) -> str:
+    return f"{view.suite.name} v{view.suite.version} [{view.tier}]"
+
+
+def switch_epochs(records: Sequence[RunRecord]) -> list[int]:
     """Epochs (0-based = epochs completed when it happened) at which some layer switched."""
-    return sorted({int(e["epoch"]) for r in records for e in r.get("events", []) if e.get("event") == "switch"})
+    return sorted({int(e["epoch"]) for r in records for e in r.events if e.get("event") == "switch"})
 
 
-def chance_level(records: list[RunRecord]) -> float | None:
-    classes = {r["metrics"].get("num_classes") or r["config"]["data"].get("num_classes") for r in records}
+def chance_level(records: Sequence[RunRecord]) -> float | None:
+    """100 / classes when the records agree on the number of classes, else None."""
+    classes = {r.metrics.get("num_classes") or r.config["data"].get("num_classes") for r in records}
     classes.discard(None)
     return 100.0 / classes.pop() if len(classes) == 1 else None
 
 
 @register_plot("training_curves")
-def training_curves(suite: Suite, tier: str, records: list[RunRecord], folder: Path) -> list[Path]:
+def training_curves(view: TierView, folder: Path, verdicts: Sequence[Verdict]) -> list[Path]:
     """Test top-1 and train loss per epoch for each arm at each data fraction (mean, band = min..max
     over seeds), with each arm's switch epochs (dotted, the arm's colour) and the chance level."""
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
     out = []
-    for (label,), recs in sorted(_by(records, "data_label").items()):
+    for label in _data_labels(view):
         fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
         any_switch = False
-        for (arm,), arm_recs in sorted(_by(recs, "arm").items(), key=lambda kv: _arm_order(suite)(kv[0][0])):
+        for arm in _arms(view, label):
+            arm_recs = view.arm_records(arm, label)
             color = None
             for ax, key in ((ax_acc, TEST_ACC), (ax_loss, TRAIN_LOSS)):
-                curves = [[h.get(key, np.nan) for h in r["history"]] for r in arm_recs if r.get("history")]
+                curves = [[h.get(key, np.nan) for h in r.history] for r in arm_recs if r.history]
                 if not curves:
                     continue
                 n = min(len(c) for c in curves)
@@ -264,7 +260,7 @@ def training_curves(suite: Suite, tier: str, records: list[RunRecord], folder: P
                     warnings.simplefilter("ignore", RuntimeWarning)
                     mean = np.nanmean(arr, axis=0)
                 (line,) = ax.plot(
-                    ep, mean, color=color, marker="o", ms=2.5, label=f"{arm_label(suite, arm, recs)} (n={len(curves)})"
+                    ep, mean, color=color, marker="o", ms=2.5, label=f"{arm_label(view, arm)} (n={len(curves)})"
                 )
                 color = line.get_color()
                 if len(curves) > 1:
@@ -272,7 +268,7 @@ def training_curves(suite: Suite, tier: str, records: list[RunRecord], folder: P
                 for e in switch_epochs(arm_recs):
                     any_switch = True
                     ax.axvline(e, color=color, ls=":", lw=1.2, alpha=0.8)
-        chance = chance_level(recs)
+        chance = chance_level([r for r in view.records if r.data_label == label])
         if chance is not None:
             ax_acc.axhline(chance, color="0.4", ls="--", lw=0.9, label=f"chance ({chance:.3g}%)")
         if any_switch:
@@ -292,43 +288,52 @@ def training_curves(suite: Suite, tier: str, records: list[RunRecord], folder: P
                 labels.append(t)
         if handles:
             ax_loss.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8)
-        fig.suptitle(f"{suite.name} v{suite.version} [{tier}] {label}: mean over seeds, band = min..max", fontsize=11)
+        fig.suptitle(f"{_title(view)} {label}: mean over seeds, band = min..max", fontsize=11)
         fig.tight_layout()
-        out.append(_save(fig, folder / f"{stem(suite, tier, 'curves-' + label)}.png", dpi=110))
+        out.append(_save(fig, folder / f"{stem(view, 'curves-' + label)}.png", dpi=110))
     return out
 
 
+def _fourier(record: RunRecord) -> dict[str, Any] | None:
+    """The record's Fourier summary (``analysis["fourier"]``), None when it has none."""
+    summary = (record.analysis or {}).get("fourier")
+    return summary if isinstance(summary, dict) else None
+
+
+def _has_fourier(record: RunRecord) -> bool:
+    return _fourier(record) is not None
+
+
 @register_plot("fourier")
-def fourier(suite: Suite, tier: str, records: list[RunRecord], folder: Path) -> list[Path]:
+def fourier(view: TierView, folder: Path, verdicts: Sequence[Verdict]) -> list[Path]:
     """Fourier plots (docs/METHOD.md sec 5) from the analysis summaries records carry; none without them.
 
     Per data fraction: high-frequency Δ against depth with one line per arm (sweep order = suite
     order, lowest seed's summary), and Δ against frequency for each arm.
     """
-    have = [r for r in records if isinstance(r.get("analysis", {}).get("fourier"), dict)]
-    if not have:
+    labels = _data_labels(view, keep=_has_fourier)
+    if not labels:
         return []
     from ..analysis import plots as analysis_plots
 
     out = []
-    order = _arm_order(suite)
-    for (label,), recs in sorted(_by(have, "data_label").items()):
-        first: dict[str, RunRecord] = {}
-        for r in sorted(recs, key=lambda r: (order(r["arm"]), r["seed"])):
-            first.setdefault(r["arm"], r)
-        summaries = {arm_label(suite, a, recs): r["analysis"]["fourier"] for a, r in first.items()}
-        title = f"{suite.name} v{suite.version} [{tier}] {label}"
+    for label in labels:
+        first = _lowest_seeds(view, label, keep=_has_fourier)
+        summaries = {a: (r.seed, s) for a, r in first.items() if (s := _fourier(r)) is not None}
+        title = f"{_title(view)} {label}"
         out.append(
             analysis_plots.plot_hf_vs_depth(
-                summaries, folder / f"{stem(suite, tier, 'fourier-depth-' + label)}.png", title=title
+                {arm_label(view, a): s for a, (_, s) in summaries.items()},
+                folder / f"{stem(view, 'fourier-depth-' + label)}.png",
+                title=title,
             )
         )
-        for a, r in first.items():
+        for a, (seed, summary) in summaries.items():
             out.append(
                 analysis_plots.plot_delta_vs_freq(
-                    r["analysis"]["fourier"],
-                    folder / f"{stem(suite, tier, f'fourier-{a}-{label}')}.png",
-                    title=f"{title}\n{arm_label(suite, a, recs)}, seed {r['seed']}",
+                    summary,
+                    folder / f"{stem(view, f'fourier-{a}-{label}')}.png",
+                    title=f"{title}\n{arm_label(view, a)}, seed {seed}",
                 )
             )
     return out
@@ -336,7 +341,7 @@ def fourier(suite: Suite, tier: str, records: list[RunRecord], folder: Path) -> 
 
 def _timeline(record: RunRecord) -> np.ndarray | None:
     """(layers, epochs) pos_target_mass from the history's ``layers``; NaN while a layer is a convolution."""
-    hist = [h.get("layers") for h in record.get("history", [])]
+    hist = [h.get("layers") or [] for h in record.history]
     if not hist or not all(hist):
         return None
     out = np.full((len(hist[0]), len(hist)), np.nan)
@@ -348,17 +353,14 @@ def _timeline(record: RunRecord) -> np.ndarray | None:
 
 
 @register_plot("switch_timeline")
-def switch_timeline(suite: Suite, tier: str, records: list[RunRecord], folder: Path) -> list[Path]:
+def switch_timeline(view: TierView, folder: Path, verdicts: Sequence[Verdict]) -> list[Path]:
     """Layers x epochs per reparameterizable arm (lowest seed): grey while a convolution, then the
     positional mass on the layer's own kernel offset (1 = still a convolution, ~0.35 = ConViT's local
     init at strength 1 on 8x8 maps), from the records' per-epoch ``layers`` diagnostics."""
-    order = {a: i for i, a in enumerate(suite.arms)}
     out = []
-    for (label,), recs in sorted(_by(records, "data_label").items()):
-        first: dict[str, RunRecord] = {}
-        for r in sorted(recs, key=lambda r: (order.get(r["arm"], 99), r["seed"])):
-            first.setdefault(r["arm"], r)
-        grids = {a: (g, r["seed"]) for a, r in first.items() if (g := _timeline(r)) is not None}
+    for label in _data_labels(view):
+        first = _lowest_seeds(view, label)
+        grids = {a: (g, r.seed) for a, r in first.items() if (g := _timeline(r)) is not None}
         if not grids:
             continue
         plt = _pyplot()
@@ -382,14 +384,14 @@ def switch_timeline(suite: Suite, tier: str, records: list[RunRecord], folder: P
                 interpolation="nearest",
             )
             ax.set_ylabel("layer", fontsize=8)
-            ax.set_title(f"{suite.arm_label(arm)} (seed {seed})", fontsize=8, loc="left")
+            ax.set_title(f"{arm_label(view, arm)} (seed {seed})", fontsize=8, loc="left")
             ax.tick_params(labelsize=7)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes[-1, 0].set_xlabel("epoch (end of)")
         fig.colorbar(image, ax=axes[:, 0].tolist(), label="pos_target_mass (grey: convolution)", shrink=0.9)
-        fig.suptitle(f"{suite.name} v{suite.version} [{tier}] {label}: switch timeline", fontsize=9)
-        p = folder / f"{stem(suite, tier, 'switch-timeline-' + label)}.png"
+        fig.suptitle(f"{_title(view)} {label}: switch timeline", fontsize=9)
+        p = folder / f"{stem(view, 'switch-timeline-' + label)}.png"
         fig.savefig(p, dpi=110)
         plt.close(fig)
         out.append(p)

@@ -35,3 +35,7 @@ class RunContext:
     resume: bool = False
     progress: bool = False
     log: Callable[[str], None] = stderr_line
+
+    def __post_init__(self) -> None:
+        if self.run_dir is not None and not isinstance(self.run_dir, Path):
+            object.__setattr__(self, "run_dir", Path(self.run_dir))  # a str folder works too

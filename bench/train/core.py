@@ -13,7 +13,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -147,7 +146,8 @@ class Run:
         if ckpt is not None:
             self._load(ckpt)
         elif self.writes:
-            clear_checkpoints(Path(self.run_dir))  # type: ignore[arg-type]
+            assert self.run_dir is not None  # self.writes implies a run folder
+            clear_checkpoints(self.run_dir)
         info: dict[str, Any] = {
             "engine": {
                 k: v for k, v in asdict(self.opts).items() if k in ("compile", "precision", "channels_last", "fused")
@@ -162,7 +162,7 @@ class Run:
     def _find_checkpoint(self) -> dict[str, Any] | None:
         if self.run_dir is None:
             return None
-        found = load_latest(Path(self.run_dir), self.log)
+        found = load_latest(self.run_dir, self.log)
         if found is None:
             return None
         ckpt, path = found
@@ -231,7 +231,8 @@ class Run:
             "history": pos.history,
             "events": pos.events,
         }
-        path = save_checkpoint(Path(self.run_dir), state, pos.global_step, self.opts.keep_checkpoints)  # type: ignore
+        assert self.run_dir is not None  # self.writes implies a run folder
+        path = save_checkpoint(self.run_dir, state, pos.global_step, self.opts.keep_checkpoints)
         self.event(
             "checkpoint",
             reason=reason,
@@ -317,13 +318,13 @@ class Run:
         """Display only (a host sync): rank-local running loss and accuracy, approximate img/s."""
         if bar.disable:
             return
-        s = self.sums.t.tolist()
+        loss_sum, correct, seen = self.sums.t.tolist()
         bar.n = self.pos.step_in_epoch
         bar.set_postfix(
             {
                 "img/s": f"{img_per_s:.0f}",
-                "loss": f"{s[0] / max(s[2], 1):.3f}",
-                "acc": f"{100 * s[1] / max(s[2], 1):.1f}",
+                "loss": f"{loss_sum / max(seen, 1):.3f}",
+                "acc": f"{100 * correct / max(seen, 1):.1f}",
             },
             refresh=False,
         )
@@ -397,7 +398,7 @@ class Run:
         if self.writes:
             assert self.run_dir is not None  # self.writes implies a run folder
             save_final(
-                Path(self.run_dir),
+                self.run_dir,
                 self.model,
                 model_name=self.config["model"]["name"],
                 model_kwargs=model_kwargs(self.config, self.recipe),

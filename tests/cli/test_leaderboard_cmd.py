@@ -11,7 +11,6 @@ import pytest
 
 from bench.cli import main
 from bench.records import RecordStore
-from bench.suite import plan_runs
 from tests.fakes import check_toml as ck
 from tests.fakes import fake_records, toy_suite
 
@@ -23,9 +22,8 @@ def results(tmp_path):
     def make(vals=VALS):
         suite = toy_suite(tmp_path / "suites", ck("order", a="vit", b="resnet", claim="C6"))
         store = RecordStore(tmp_path / "results")
-        specs = {(s.arm, s.data_label, s.seed): s for s in plan_runs(suite, "quick")}
         for r in fake_records(suite, "quick", vals):
-            store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r, replace=True)
+            store.write(r.relpath, r, replace=True)
         (tmp_path / "baselines").mkdir(exist_ok=True)
         return [
             "--out",
@@ -106,9 +104,8 @@ def test_strict_fails_on_not_run_and_inconclusive_checks(results, tmp_path, caps
 def test_strict_ignores_checks_that_do_not_decide(tmp_path, capsys) -> None:
     suite = toy_suite(tmp_path / "suites", ck("order", a="vit", b="resnet", claim="C6", decides=False))
     store = RecordStore(tmp_path / "results")
-    specs = {(s.arm, s.data_label, s.seed): s for s in plan_runs(suite, "quick")}
     for r in fake_records(suite, "quick", {("resnet", 1.0): [70.0], ("vit", 1.0): [75.0]}):
-        store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r)
+        store.write(r.relpath, r)
     (tmp_path / "baselines").mkdir()
     args = [
         "--out",

@@ -12,17 +12,15 @@ from scipy import stats as ss
 from bench.cli import main
 from bench.records import RecordStore
 from bench.report.compare import compare_rows
-from bench.suite import plan_runs
 from tests.fakes import fake_records, toy_suite
 
 
 def _store(root, suite, vals, device="GPU X", git=None):
     store = RecordStore(root)
-    specs = {(s.arm, s.data_label, s.seed): s for s in plan_runs(suite, "quick")}
     for r in fake_records(suite, "quick", vals, device=device):
         if git is not None:
-            r["provenance"]["git"] = git
-        store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r)
+            r.provenance["git"] = git
+        store.write(r.relpath, r)
     return store
 
 

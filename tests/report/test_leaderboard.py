@@ -11,9 +11,8 @@ import pytest
 
 from bench.errors import BenchError
 from bench.records import RecordStore
-from bench.report import TABLES, build_tables, render, summarize_claims, undecided, write_tables
+from bench.report import TABLES, build_tables, render, summarize_claims, tier_reports, undecided, write_tables
 from bench.report.plots import write_plots
-from bench.suite import plan_runs
 from tests.fakes import check_toml as ck
 from tests.fakes import fake_records, toy_suite
 
@@ -35,15 +34,14 @@ VALS = {
 def stored(tmp_path):
     suite = toy_suite(tmp_path / "suites", CHECKS, fractions=FR)
     store = RecordStore(tmp_path / "results")
-    specs = {(s.arm, s.data_label, s.seed): s for s in plan_runs(suite, "quick")}
     for r in fake_records(suite, "quick", VALS):
-        store.write(specs[(r["arm"], r["data_label"], r["seed"])].relpath, r)
+        store.write(r.relpath, r)
     return suite, store
 
 
 def test_every_format_from_stored_records(stored, baselines) -> None:
     suite, store = stored
-    arms, checks = build_tables([suite], store.all(), baselines=baselines)
+    arms, checks = build_tables(tier_reports([suite], store.all(), baselines=baselines))
     assert {r.status for r in checks} == {"pass"}
     md = render(arms, checks, "md")
     assert "## Claims" in md and "| C1" in md and "70.50 ± 0.50" in md and "test source, table 1, row toy" in md
@@ -56,7 +54,7 @@ def test_every_format_from_stored_records(stored, baselines) -> None:
 
 def test_json_is_tidy_ids_and_numbers(stored, baselines) -> None:
     suite, store = stored
-    arms, checks = build_tables([suite], store.all(), baselines=baselines)
+    arms, checks = build_tables(tier_reports([suite], store.all(), baselines=baselines))
     data = json.loads(render(arms, checks, "json"))
     assert data["claims"][0] == {
         "claim": "C1",
@@ -95,7 +93,7 @@ def _looks_numeric(text: str) -> bool:
 @pytest.mark.parametrize("table", TABLES)
 def test_csv_is_one_tidy_table(stored, baselines, table) -> None:
     suite, store = stored
-    arms, checks = build_tables([suite], store.all(), baselines=baselines)
+    arms, checks = build_tables(tier_reports([suite], store.all(), baselines=baselines))
     text = render(arms, checks, "csv", table=table)
     rows = list(csv.DictReader(io.StringIO(text)))
     expected = json.loads(render(arms, checks, "json"))[table]
@@ -122,7 +120,7 @@ def test_model_stats_and_epoch_rule_in_the_arms_table(tmp_path, baselines) -> No
     suite.tiers["quick"]["epoch_rule"] = (
         "constant-steps"  # a tier key the suite schema owns; the table shows it when present
     )
-    arms, checks = build_tables([suite], recs, baselines=baselines)
+    arms, checks = build_tables(tier_reports([suite], recs, baselines=baselines))
     vit = next(r for r in arms if r.arm == "vit")
     assert vit.display()["Params (M)"] == "5.50 → 5.70" and vit.display()["GFLOPs"] == "1.25 → 1.5"
     assert vit.tidy()["params_start"] == 5_500_000 and vit.tidy()["gflops_end"] == 1.5
@@ -138,14 +136,14 @@ def test_undecided_checks_are_the_strict_gate(tmp_path, baselines) -> None:
         "order", a="resnet", b="vit", claim="C1", decides=False
     )
     suite = toy_suite(tmp_path / "s", checks_toml)
-    _, none_run = build_tables([suite], [], tiers=["quick"], baselines=baselines)
+    _, none_run = build_tables(tier_reports([suite], [], tiers=["quick"], baselines=baselines))
     assert [r.status for r in none_run] == ["not run", "not run"]
     assert [r.decides for r in undecided(none_run)] == [True]  # the informative check does not gate
     recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0, 70.5, 71.0], ("vit", 1.0): [75.0, 75.5, 76.0]})
-    _, done = build_tables([suite], recs, baselines=baselines)
+    _, done = build_tables(tier_reports([suite], recs, baselines=baselines))
     assert undecided(done) == [] and [r.status for r in done] == ["pass", "fail"]
     assert summarize_claims(done)[0].verdict == "pass"  # the claim's verdict is that of its deciding checks
-    assert "fail (informative)" in render(*build_tables([suite], recs, baselines=baselines), "github")
+    assert "fail (informative)" in render(*build_tables(tier_reports([suite], recs, baselines=baselines)), "github")
 
 
 def test_decides_must_be_a_boolean(tmp_path) -> None:
@@ -157,14 +155,14 @@ def test_decides_must_be_a_boolean(tmp_path) -> None:
 def test_failed_claim_shows_in_summary(tmp_path, baselines) -> None:
     suite = toy_suite(tmp_path / "s", CHECKS, fractions=FR)
     flipped = dict(VALS) | {("vit", 1.0): [60.0, 60.5, 61.0]}
-    arms, checks = build_tables([suite], fake_records(suite, "quick", flipped), baselines=baselines)
+    arms, checks = build_tables(tier_reports([suite], fake_records(suite, "quick", flipped), baselines=baselines))
     summary = json.loads(render(arms, checks, "json"))["claims"]
     assert summary[0]["verdict"] == "fail" and summary[0]["fail"] >= 1
 
 
 def test_no_records(tmp_path, baselines) -> None:
     suite = toy_suite(tmp_path / "s", CHECKS, fractions=FR)
-    arms, checks = build_tables([suite], [], baselines=baselines)
+    arms, checks = build_tables(tier_reports([suite], [], baselines=baselines))
     assert arms == [] and checks == []
     assert "no results yet" in render(arms, checks, "github")
 
@@ -172,8 +170,9 @@ def test_no_records(tmp_path, baselines) -> None:
 def test_tables_and_plots_side_by_side(stored, baselines, tmp_path) -> None:
     suite, store = stored
     out = tmp_path / "board"
-    arms, checks = build_tables([suite], store.all(), baselines=baselines)
-    files = write_tables(out, arms, checks) + write_plots([suite], store.all(), out)
+    reports = tier_reports([suite], store.all(), baselines=baselines)
+    arms, checks = build_tables(reports)
+    files = write_tables(out, arms, checks) + write_plots(reports, out)
     names = sorted(p.name for p in files)
     assert names == [
         "leaderboard-arms.csv",
@@ -210,7 +209,7 @@ def test_fourier_plots_from_analysis_summaries(tmp_path) -> None:
         {("resnet", 1.0): [70.0], ("vit", 1.0): [71.0]},
         analysis={("resnet", 1.0): [{"fourier": summary}], ("vit", 1.0): [{"fourier": summary}]},
     )
-    files = write_plots([suite], recs, tmp_path / "plots")
+    files = write_plots(tier_reports([suite], recs), tmp_path / "plots")
     names = sorted(p.name for p in files)
     assert "toy-v1-quick-fourier-depth-synthetic-f1.png" in names
     assert "toy-v1-quick-fourier-vit-synthetic-f1.png" in names

@@ -12,7 +12,9 @@ from scipy import stats
 
 import bench.report.plots as plots
 from bench.records import build_tier_view
+from bench.report import tier_reports
 from bench.report.plots import (
+    ReportedPoint,
     arm_label,
     chance_level,
     mean_ci,
@@ -37,11 +39,11 @@ BAND = ck("band", arm="resnet", reference="toy-single", fraction=1.0, tolerance=
 def test_legend_names_the_model_the_records_trained(tmp_path: Path) -> None:
     suite = toy_suite(tmp_path, "")
     recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0], ("vit", 1.0): [71.0]})
-    assert arm_label(suite, "resnet", recs) == "RESNET"  # the arm's own model: its label
+    assert arm_label(build_tier_view(suite, "quick", recs), "resnet") == "RESNET"  # the arm's own model: its label
     for r in recs:
-        if r["arm"] == "resnet":
-            r["config"]["model"]["name"] = "resnet18_cifar"  # a tier that trains another model
-    assert arm_label(suite, "resnet", recs) == "resnet18_cifar (resnet arm)"
+        if r.arm == "resnet":
+            r.config["model"]["name"] = "resnet18_cifar"  # a tier that trains another model (same config hash)
+    assert arm_label(build_tier_view(suite, "quick", recs), "resnet") == "resnet18_cifar (resnet arm)"
 
 
 def test_mean_and_t_interval() -> None:
@@ -53,10 +55,9 @@ def test_mean_and_t_interval() -> None:
 def test_reported_points_come_from_band_verdicts(tmp_path: Path, baselines: Any) -> None:
     suite = toy_suite(tmp_path, BAND, fractions=(0.1, 1.0))
     recs = fake_records(suite, "quick", VALS)
-    pts = reported_points(evaluate(build_tier_view(suite, "quick", recs), baselines), recs)
-    assert pts == [
-        {"arm": "resnet", "fraction": 1.0, "value": 70.0, "lo": 69.0, "hi": 71.0, "label": "70 [toy-single]"}
-    ]
+    view = build_tier_view(suite, "quick", recs)
+    pts = reported_points(view, evaluate(view, baselines))
+    assert pts == [ReportedPoint("resnet", fraction=1.0, value=70.0, lo=69.0, hi=71.0, label="70 [toy-single]")]
 
 
 def test_switch_epochs_and_chance(tmp_path: Path) -> None:
@@ -93,7 +94,7 @@ def test_legends_stay_outside_the_axes(tmp_path: Path, baselines: Any, monkeypat
     suite = toy_suite(tmp_path / "s", BAND, fractions=(0.1, 1.0))
     recs = fake_records(suite, "quick", VALS)
     figs = _figures(monkeypatch)
-    files = write_plots([suite], recs, tmp_path / "out", baselines=baselines)
+    files = write_plots(tier_reports([suite], recs, baselines=baselines), tmp_path / "out")
     assert len(files) == 3 and len(figs) == 3
     for fig in figs:
         legends = [lg for ax in fig.axes if (lg := ax.get_legend()) is not None]
@@ -109,7 +110,7 @@ def test_curves_mark_switches_and_chance(tmp_path: Path, monkeypatch: pytest.Mon
     switch = [{"event": "switch", "epoch": 1, "layer": 0}]
     recs = [replace(r, events=switch) if r.arm == "vit" else r for r in recs]
     figs = _figures(monkeypatch)
-    training_curves(suite, "quick", recs, tmp_path)
+    training_curves(build_tier_view(suite, "quick", recs), tmp_path, [])
     ax_acc = figs[0].axes[0]
     vertical = [ln.get_xdata()[0] for ln in ax_acc.lines if list(ln.get_xdata()) == [1, 1]]
     horizontal = [ln.get_ydata()[0] for ln in ax_acc.lines if list(ln.get_ydata()) == [10.0, 10.0]]

@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from bench.records.metrics import TEST_ACC
+from bench.report import tier_reports
 from bench.report.plots import _timeline, write_plots
 from tests.fakes import fake_records, toy_suite
 
@@ -36,7 +37,7 @@ def test_timeline_grid_and_plot(tmp_path) -> None:
     assert np.isnan(grid[0, :2]).all() and grid[0, 2] == 0.9 and grid[0, 3] == 0.4  # conv, switch, softened
     assert grid[2, 0] == 0.9 and np.isnan(grid[1, 0])
     assert _timeline(next(r for r in recs if r.arm == "resnet")) is None  # no layers: no panel
-    files = write_plots([suite], recs, tmp_path / "plots")
+    files = write_plots(tier_reports([suite], recs), tmp_path / "plots")
     timeline = [p for p in files if "switch-timeline" in p.name]
     assert [p.name for p in timeline] == ["toy-v1-quick-switch-timeline-synthetic-f1.png"]
     assert timeline[0].read_bytes()[:4] == b"\x89PNG"

@@ -54,10 +54,10 @@ def test_list_shows_each_tiers_rule(suites_dir: Path, capsys: pytest.CaptureFixt
 
 def test_leaderboard_shows_the_epoch_rule(tmp_path: Path) -> None:
     from bench.baselines import Baselines
-    from bench.report import build_tables
+    from bench.report import build_tables, tier_reports
     from tests.fakes import fake_records
 
     s = suite(tmp_path, "constant-steps")
     recs = fake_records(s, "quick", {("vit", 0.3): [50.0], ("vit", 1.0): [60.0]})
-    arm_rows, _ = build_tables([s], recs, baselines=Baselines(tmp_path / "none"))
+    arm_rows, _ = build_tables(tier_reports([s], recs, baselines=Baselines(tmp_path / "none")))
     assert {r.display()["Epoch rule"] for r in arm_rows} == {"constant-steps"}

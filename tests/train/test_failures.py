@@ -70,7 +70,12 @@ def test_failed_run_gets_a_failed_record(config: Callable[..., dict], tmp_path: 
     store = RecordStore(tmp_path)
     summary = run_all([spec], store, CPU, progress=False)
     rec = store.read(spec.relpath)
-    assert summary.failed == [spec.run_id] and rec["status"] == "failed" and "loss became nan" in rec["error"]
+    assert (
+        summary.failed == [spec.run_id]
+        and rec is not None
+        and rec.status == "failed"
+        and "loss became nan" in str(rec.error)
+    )
     assert not list_checkpoints(store.run_dir(spec.relpath))
 
 

@@ -36,16 +36,17 @@ def test_switch_events_and_diagnostics_reach_the_record(config: Callable[..., di
     store = RecordStore(tmp_path)
     assert run_all([spec], store, CPU, progress=False).ran == [spec.run_id]
     rec = store.read(spec.relpath)
-    switches = [e for e in rec["events"] if e["event"] == "switch"]
-    stats = rec["model_stats"]  # params and GFLOPs per image before the first and after the last switch
+    assert rec is not None and rec.model_stats is not None
+    switches = [e for e in rec.events if e["event"] == "switch"]
+    stats = rec.model_stats  # params and GFLOPs per image before the first and after the last switch
     assert set(stats) == {"params_start", "params_end", "gflops_start", "gflops_end"}
     assert stats["params_end"] > stats["params_start"] > 0 and stats["gflops_end"] > stats["gflops_start"] > 0
-    spe = next(e for e in rec["events"] if e["event"] == "start")["steps_per_epoch"]
-    layers = len(rec["history"][0]["layers"])
+    spe = next(e for e in rec.events if e["event"] == "start")["steps_per_epoch"]
+    layers = len(rec.history[0]["layers"])
     assert sorted(e["layer"] for e in switches) == list(range(layers))  # each layer once
     assert all(e["step"] == e["epoch"] * spe for e in switches)  # at its epoch's start
     assert {e["epoch"] for e in switches} == {0, 1}  # prs over epochs 0..1
-    for h in rec["history"]:
+    for h in rec.history:
         switched = {e["layer"] for e in switches if e["epoch"] < h["epoch"]}
         for d in h["layers"]:
             assert set(d) == {"layer", "phase", "locality", "pos_target_mass", "gate", "attn_distance"}

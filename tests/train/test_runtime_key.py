@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from bench.records import RecordStore, build_tier_view
-from bench.report import build_tables
+from bench.report import build_tables, tier_reports
 from bench.runner import run_all
 from bench.suite import RunSpec, plan_runs
 from bench.train import CoreOptions, RunContext, TrainResult
@@ -77,7 +77,7 @@ def test_fp32_rerun_after_bf16_is_not_skipped_and_not_pooled(tmp_path: Path, bas
     # not pooled: the verdict refuses to mix runtimes, the leaderboard keeps them in separate rows
     [verdict] = evaluate(build_tier_view(suite, "quick", records), baselines)
     assert verdict.status == "inconclusive" and "never mixes" in verdict.detail
-    arm_rows, _ = build_tables([suite], records, baselines=baselines)
+    arm_rows, _ = build_tables(tier_reports([suite], records, baselines=baselines))
     vit = sorted((row.n, row.device) for row in arm_rows if row.arm == "vit")
     assert [n for n, _ in vit] == [1, 2]
     assert "fp32" in vit[0][1] and "bf16" in vit[1][1]

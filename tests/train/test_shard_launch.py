@@ -166,7 +166,7 @@ def test_local_executor_runs_every_shard(tmp_path: Path, monkeypatch: pytest.Mon
     )
     assert code == 0
     records = RecordStore(out).all()
-    assert len(records) == 4 and {r["status"] for r in records} == {"complete"}
+    assert len(records) == 4 and {r.status for r in records} == {"complete"}
     assert len(list((out / "submitit").glob("*_result.pkl"))) == 2
 
 

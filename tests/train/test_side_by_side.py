@@ -37,8 +37,8 @@ def test_parallel_records_equal_sequential(tmp_path: Path) -> None:
     for spec in specs:
         a, b = seq.read(spec.relpath), par.read(spec.relpath)
         assert a is not None and b is not None
-        assert a["metrics"] == b["metrics"] and a["runtime"] == b["runtime"]
-        assert [h["train_loss"] for h in a["history"]] == [h["train_loss"] for h in b["history"]]
+        assert a.metrics == b.metrics and a.runtime == b.runtime
+        assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
 
 
 @pytest.mark.slow
@@ -65,9 +65,9 @@ def test_equal_trainings_of_two_suites_train_once(tmp_path: Path) -> None:
     assert calls == [specs[0].run_id]
     a, b = (store.read(s.relpath) for s in specs)
     assert a is not None and b is not None
-    assert a["metrics"] == b["metrics"] and a["history"] == b["history"] and a["wall_time_s"] == b["wall_time_s"]
-    assert "shared_training" not in a["provenance"]
-    assert b["provenance"]["shared_training"] == specs[0].run_id
+    assert a.metrics == b.metrics and a.history == b.history and a.wall_time_s == b.wall_time_s
+    assert "shared_training" not in a.provenance
+    assert b.provenance["shared_training"] == specs[0].run_id
     weights = [read_final(store.run_dir(s.relpath) / "final.safetensors") for s in specs]
     assert [w.config_hash for w in weights] == [s.config_hash for s in specs]
     assert all(torch.equal(weights[0].state[k], weights[1].state[k]) for k in weights[0].state)
