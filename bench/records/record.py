@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import BenchError
-from ..suite.plan import RunSpec
+from ..suite.plan import RunSpec, run_id
 
 SCHEMA = 1
 IDENTITY = ("suite", "version", "tier", "arm", "data_label", "seed")
@@ -74,7 +74,7 @@ class RunRecord:
 
     @property
     def run_id(self) -> str:
-        return f"{self.suite}/v{self.version}/{self.tier}/{self.arm}/{self.data_label}/seed{self.seed}"
+        return run_id(*self.key)
 
     @property
     def relpath(self) -> str:

@@ -35,11 +35,16 @@ class RunSpec:
 
     @property
     def relpath(self) -> str:
-        return f"{self.suite}/v{self.version}/{self.tier}/{self.arm}/{self.data_label}/seed{self.seed}.json"
+        return f"{self.run_id}.json"
 
     @property
     def run_id(self) -> str:
-        return f"{self.suite}/v{self.version}/{self.tier}/{self.arm}/{self.data_label}/seed{self.seed}"
+        return run_id(*self.key)
+
+
+def run_id(suite: str, version: int, tier: str, arm: str, data_label: str, seed: int) -> str:
+    """The one spelling of a run's identity: its record's path under results/runs/ without ``.json``."""
+    return f"{suite}/v{version}/{tier}/{arm}/{data_label}/seed{seed}"
 
 
 def data_label(data: dict[str, Any]) -> str:
