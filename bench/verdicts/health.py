@@ -21,7 +21,7 @@ from .types import Verdict
 @register_check("health")
 def health(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
     params = CheckParams(check, view)
-    margin = params.num("margin", 5.0)
+    margin = params.num("margin", 5.0, lo=0.0)  # below chance is not healthy: a negative margin could never fail
     arms = params.arms("arms", default=view.arms)
     params.done()
     out = []

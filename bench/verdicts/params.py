@@ -47,7 +47,7 @@ _FRACTION = _opt(_NUM, "one data fraction of the tier; default every fraction")
 CHECK_KEYS: dict[str, dict[str, Key]] = {
     "health": {
         "arms": _opt(_ARMS, "default every arm of the tier"),
-        "margin": _opt(_NUM, "points of top-1 above chance, default 5"),
+        "margin": _opt(_NUM, "points of top-1 above chance (>= 0), default 5"),
     },
     "band": {
         "arms": _opt(_ARMS),

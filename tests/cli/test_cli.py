@@ -30,7 +30,7 @@ batch_size = 32
 seeds = [0]
 [[tiers.smoke.checks]]
 kind = "health"
-margin = -100.0   # plumbing test: the health rule itself is tested in tests/verdicts
+margin = 0.0   # plumbing test: the health rule itself is tested in tests/verdicts
 """
 
 

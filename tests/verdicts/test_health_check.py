@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bench.errors import BenchError
 from bench.records import build_tier_view, make_record
 from bench.records.metrics import TEST_ACC, TRAIN_LOSS
 from bench.suite import load_suite, plan_runs
@@ -76,3 +79,11 @@ def test_nan_accuracy_or_loss_fails(tmp_path: Path) -> None:
     assert v.status == "fail" and "seed 0" in v.detail
     v = verdict(tmp_path, [30.0, 30.0], [(2.3, float("nan")), (2.3, 1.0)])
     assert v.status == "fail" and "did not fall" in v.detail
+
+
+def test_negative_margin_is_refused(tmp_path: Path) -> None:
+    # a margin below zero would let a run below chance count as healthy: refused in one line
+    (tmp_path / "h.toml").write_text(SUITE.replace("margin = 5.0", "margin = -1.0"))
+    suite = load_suite(tmp_path / "h.toml")
+    with pytest.raises(BenchError, match="margin"):
+        evaluate(build_tier_view(suite, "smoke", records(suite, [50.0, 50.0], [(2.3, 1.0), (2.3, 1.0)])))
