@@ -25,7 +25,7 @@ from .records import RecordStore, RunHeld, collect_provenance, make_record
 from .records.metrics import TEST_ACC
 from .suite import RunSpec
 from .suite.hashing import content_hash
-from .train import CoreOptions, RunContext, Trainer, train_run
+from .train import CoreOptions, RunContext, Trainer, TrainResult, train_run
 from .train.checkpoint import clear_checkpoints
 from .train.distributed import DistInfo
 from .train.engine import resolve_options, runtime_of
@@ -108,7 +108,7 @@ class Trained:
     """A complete training this process did: what a run with the same training key may reuse."""
 
     spec: RunSpec
-    result: Any
+    result: TrainResult
     wall: float
     run_dir: Path
 
@@ -141,14 +141,30 @@ def _train_one(
     if result.status == "complete":
         _TRAINED[key] = Trained(spec, result, wall, run_dir)
     if dist.is_main:
-        record = make_record(spec, result, job.provenance, wall, data.meta, job.runtime)
-        if result.status == "complete" and spec.config.get("analysis"):
-            record = record.with_analysis(analyse(spec.config, data, run_dir, job.device, say))
-        store.write(spec.relpath, record, replace=True)
-        clear_checkpoints(run_dir)  # the record (and the final weights) now hold the outcome
+        _write_record(job, spec, result, job.provenance, wall, store, data, run_dir, say)
     if result.status == "complete":
         return spec.run_id, "complete", f"top-1 {result.metrics[TEST_ACC]:.2f}%  ({wall:.1f} s)"
     return spec.run_id, "failed", f"FAILED: {result.error} (record marked failed, not counted)"
+
+
+def _write_record(
+    job: Job,
+    spec: RunSpec,
+    result: TrainResult,
+    provenance: dict[str, Any],
+    wall: float,
+    store: RecordStore,
+    data: DataBundle,
+    run_dir: Path,
+    say: Callable[[str], None],
+) -> None:
+    """Write ``spec``'s record of ``result`` (with the analysis its tier asks for, on the weights in
+    ``run_dir``), then drop the run's checkpoints: the record and the final weights hold the outcome."""
+    record = make_record(spec, result, provenance, wall, data.meta, job.runtime)
+    if result.status == "complete" and spec.config.get("analysis"):
+        record = record.with_analysis(analyse(spec.config, data, run_dir, job.device, say))
+    store.write(spec.relpath, record, replace=True)
+    clear_checkpoints(run_dir)
 
 
 def _reuse(
@@ -166,11 +182,7 @@ def _reuse(
     time. Its own analysis runs on the copied weights."""
     if dist.is_main:
         provenance = {**job.provenance, "shared_training": earlier.spec.run_id}
-        record = make_record(spec, earlier.result, provenance, earlier.wall, data.meta, job.runtime)
-        if spec.config.get("analysis"):
-            record = record.with_analysis(analyse(spec.config, data, run_dir, job.device, say))
-        store.write(spec.relpath, record, replace=True)
-        clear_checkpoints(run_dir)  # left by an interrupted attempt of this run, if any
+        _write_record(job, spec, earlier.result, provenance, earlier.wall, store, data, run_dir, say)
     acc = earlier.result.metrics[TEST_ACC]
     return spec.run_id, "complete", f"top-1 {acc:.2f}%  (same training as {earlier.spec.run_id}, not repeated)"
 
