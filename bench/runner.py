@@ -27,6 +27,7 @@ from .suite import RunSpec
 from .suite.hashing import content_hash
 from .train import CoreOptions, RunContext, Trainer, TrainResult, train_run
 from .train.checkpoint import clear_checkpoints
+from .train.context import stderr_line as log
 from .train.distributed import DistInfo
 from .train.engine import resolve_options, runtime_of
 from .train.final import copy_final
@@ -39,10 +40,6 @@ class RunSummary:
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # another live process was running them
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def analyse(
