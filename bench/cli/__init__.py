@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    from ..train.engine import flush_denormals
+
+    flush_denormals()  # first, so the intra-op threads torch starts later inherit it
     try:
         return int(args._main(args) or 0)
     except BenchError as exc:

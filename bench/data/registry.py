@@ -108,6 +108,14 @@ def check_options(spec: dict[str, Any]) -> None:
             )
 
 
+def effective_data_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` as ``load_data`` reads it: at fraction 1 the training set is whole, so the subset
+    options (seed, pinned hashes) do not count. Equal results load equal data."""
+    if float(spec.get("fraction", 1.0)) < 1.0:
+        return dict(spec)
+    return {k: v for k, v in spec.items() if k not in ("subset_seed", "subset_sha256")} | {"fraction": 1.0}
+
+
 def load_data(spec: dict[str, Any]) -> DataBundle:
     """Build the bundle for ``spec`` (``source``, ``fraction``, subset options and source options)."""
     from .subsets import apply_fraction, check_fraction, expected_hash

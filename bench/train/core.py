@@ -363,7 +363,9 @@ class Run:
     def evaluate(self) -> tuple[float, float]:
         self.model.eval()
         sums = torch.zeros(3, dtype=torch.float64, device=self.device)
-        for x, y in self.test.eval_batches(self.opts.eval_batch, self.dist):
+        batch = self.opts.eval_batch
+        assert batch is not None  # resolve_options filled it
+        for x, y in self.test.eval_batches(batch, self.dist):
             xf = self.aug.eval(x) if x.dtype == torch.uint8 else x.float()
             logits = self.engine.eval_logits(xf)
             sums[0] += F.cross_entropy(logits, y, reduction="sum").double()

@@ -44,7 +44,7 @@ class CoreOptions:
     checkpoint_every: int = 1  # epochs between checkpoints; 0 = only at interrupts
     checkpoint_steps: int = 0  # also every K optimizer steps inside an epoch; 0 = off
     keep_checkpoints: int = 2
-    eval_batch: int = 1024
+    eval_batch: int | None = None  # images per evaluation forward (a CPU is fastest at small batches)
     workers: int = 8  # DataLoader workers for streamed (Dataset) data
     sync_every: int | None = None  # steps between NaN/stop checks (a host sync)
     log_to: tuple[str, ...] = ()  # experiment trackers (bench.train.tracking): tensorboard, wandb
@@ -52,8 +52,24 @@ class CoreOptions:
 
 
 AUTO: dict[str, dict[str, Any]] = {
-    "cuda": {"compile": True, "precision": "bf16", "channels_last": True, "fused": True, "sync_every": 50},
-    "cpu": {"compile": False, "precision": "fp32", "channels_last": False, "fused": False, "sync_every": 1},
+    "cuda": {
+        "compile": True,
+        "precision": "bf16",
+        "channels_last": True,
+        "fused": True,
+        "sync_every": 50,
+        "eval_batch": 1024,
+    },
+    # eval_batch 64: on one CPU thread a 500-image forward in one batch took 1.7-2.2x as long as in
+    # batches of 64 (cache-sized activations; docs/PERFORMANCE.md)
+    "cpu": {
+        "compile": False,
+        "precision": "fp32",
+        "channels_last": False,
+        "fused": False,
+        "sync_every": 1,
+        "eval_batch": 64,
+    },
 }
 
 
@@ -109,11 +125,27 @@ def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tens
     return torch.sum(-target * F.log_softmax(logits, dim=-1), dim=-1).mean()
 
 
+def flush_denormals() -> bool:
+    """Flush subnormal floats (below 1.2e-38 in fp32) to zero on this CPU thread and the threads it starts.
+
+    Why: x86 arithmetic on subnormals is about 100x slower, and softmax maps make them in bulk (a
+    softening positional attention has thousands of entries near exp(-90), which made a switched
+    layer's matmuls 8x slower, docs/PERFORMANCE.md). Their values sit far below fp32 rounding of
+    anything they are added to, so the numbers a run reports do not depend on them. Threads inherit
+    the flag only when they start after it: call this first in a process, before
+    ``torch.set_num_threads`` or any parallel op (the CLI and the side-by-side workers do). Returns
+    False where the CPU has no such mode. GPUs are untouched.
+    """
+    return bool(torch.set_flush_denormal(True))
+
+
 @contextmanager
 def fast_kernels(device: torch.device) -> Iterator[dict[str, bool]]:
     """On CUDA, cuDNN autotuning and TF32 matmuls for the block's duration only; the previous
     settings come back on exit, so code that runs after (``prs-bench perf``'s plain fp32 loop)
-    measures what it says. Yields what is on, for labels."""
+    measures what it says. On every device, subnormals flush to zero on this thread
+    (``flush_denormals``; kept on after the block). Yields what is on, for labels."""
+    flush_denormals()
     old = torch.backends.cudnn.benchmark, torch.get_float32_matmul_precision()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True

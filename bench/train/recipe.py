@@ -92,6 +92,19 @@ RECIPE_KEYS: dict[str, Key] = {
 }
 
 
+# keys that only one choice reads: (the choosing key, the value that reads it); under another choice
+# the key has no effect on training (``Recipe.effective``)
+READ_ONLY_UNDER: dict[str, tuple[str, str]] = {
+    "momentum": ("optimizer", "sgd"),
+    "nesterov": ("optimizer", "sgd"),
+    "betas": ("optimizer", "adamw"),
+    "eps": ("optimizer", "adamw"),
+    "min_lr": ("lr_schedule", "cosine"),
+    "lr_milestones": ("lr_schedule", "step"),
+    "lr_gamma": ("lr_schedule", "step"),
+}
+
+
 def _fill(where: str, given: dict[str, Any], schema: dict[str, Key]) -> dict[str, Any]:
     return validate_table(None, where, given, schema, noun="recipe key")
 
@@ -164,6 +177,19 @@ class Recipe:
         return cls(
             **{**out, "betas": tuple(out["betas"]), "lr_milestones": tuple(out["lr_milestones"]), "augment": augment}
         )
+
+    def effective(self) -> Recipe:
+        """This recipe with the keys its optimizer and schedule never read reset to their defaults.
+
+        Two recipes with equal ``effective()`` train alike (e.g. a cosine recipe that still names
+        step milestones), which is how equal trainings across suites are found; the config hash
+        keeps the suite's table as written."""
+        unread = {
+            k: RECIPE_KEYS[k].default
+            for k, (choice, value) in READ_ONLY_UNDER.items()
+            if getattr(self, choice) != value
+        }
+        return Recipe.from_dict({**self.to_dict(), **unread})
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved recipe as plain JSON data: lists for sequences, ``randaugment`` false when off."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,39 @@ def test_equal_trainings_of_two_suites_train_once(tmp_path: Path) -> None:
     weights = [read_final(store.run_dir(s.relpath) / "final.safetensors") for s in specs]
     assert [w.config_hash for w in weights] == [s.config_hash for s in specs]
     assert all(torch.equal(weights[0].state[k], weights[1].state[k]) for k in weights[0].state)
+
+
+def test_training_key_ignores_what_training_never_reads(tmp_path: Path) -> None:
+    """A step schedule's milestones under a cosine schedule, and subset options at fraction 1, do not
+    change what trains; the same keys where they are read do."""
+    from bench.runner import training_key
+
+    (tmp_path / "tiny.toml").write_text(TINY_SUITE)
+    spec = plan_runs(load_suite(tmp_path / "tiny.toml"), "smoke", arms=["a"], seeds=[0])[0]
+
+    def key(recipe: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> str:
+        config = {**spec.config, "recipe": {**spec.config["recipe"], **(recipe or {})}}
+        config["data"] = {**spec.config["data"], **(data or {})}
+        return training_key(replace(spec, config=config))
+
+    base = key({"lr_schedule": "cosine"})
+    assert key({"lr_schedule": "cosine", "lr_milestones": [60, 120], "lr_gamma": 0.2}) == base
+    assert key({"lr_schedule": "step", "lr_milestones": [1]}) != key({"lr_schedule": "step", "lr_milestones": [2]})
+    assert key(data={"fraction": 1.0, "subset_seed": 7}) == key(data={"fraction": 1.0})
+    assert key(data={"fraction": 0.5, "subset_seed": 7}) != key(data={"fraction": 0.5, "subset_seed": 0})
+    assert key({"lr": 0.5}) != key({"lr": 0.25})
+
+
+def test_shipped_smoke_tiers_share_their_equal_trainings() -> None:
+    """The three shipped smoke tiers plan 24 runs; equal arms (same model, recipe, data) train once: 15."""
+    from bench.runner import training_key
+    from bench.suite_check import load_checked_suites
+
+    specs = [s for suite in load_checked_suites() for s in plan_runs(suite, "smoke")]
+    by_key: dict[str, list[str]] = {}
+    for s in specs:
+        by_key.setdefault(training_key(s), []).append(s.run_id)
+    assert len(specs) == 24 and len(by_key) == 15
+    shared = {tuple(sorted(r.split("/")[0] + ":" + r.split("/")[3] for r in ids)) for ids in by_key.values()}
+    assert ("cifar100-prs:resnet18", "data-scale:resnet", "reparam-interp:resnet") in shared
+    assert ("cifar100-prs:uniform", "reparam-interp:e2") in shared
