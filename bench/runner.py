@@ -245,9 +245,10 @@ def _side_by_side(job: Job, todo: list[RunSpec], heads: list[str], workers: int)
     for i, spec in enumerate(todo):
         groups.setdefault(training_key(spec), []).append(i)
     tasks = [([todo[i] for i in idx], [heads[i] for i in idx]) for idx in groups.values()]
-    # Linux forks (the workers start with this process's imports: 5-12 s less per command on 2 cores),
-    # and the worker sets one thread first, as torch's DataLoader workers do; elsewhere fork is unsafe
-    start = "fork" if sys.platform == "linux" else "spawn"
+    # CPU runs on Linux fork (the workers start with this process's imports: 5-12 s less per command
+    # on 2 cores; each sets one thread first, as torch's DataLoader workers do). Elsewhere fork is
+    # unsafe, and CUDA, which this process has initialised for the provenance, cannot be forked.
+    start = "fork" if sys.platform == "linux" and job.device.type == "cpu" else "spawn"
     with ProcessPoolExecutor(workers, mp_context=mp.get_context(start), initializer=_init_worker) as pool:
         futures = [pool.submit(_worker, job, specs, hs) for specs, hs in tasks]
         with _forward_stop(pool, futures) as got:
