@@ -13,7 +13,7 @@ from pathlib import Path
 from ..baselines import Baselines
 from ..errors import BenchError
 from ..records import RecordStore
-from ..suite import load_suites
+from ..suite_check import load_checked_suites
 from .common import add_baselines_dir, add_suites_dir
 
 HELP = "write one HTML page of a results folder (tables, plots, provenance)"
@@ -43,7 +43,7 @@ def main(args: argparse.Namespace) -> int:
         raise BenchError(f"{store.runs}: no run records; give the folder `prs-bench run --out` wrote")
     if args.html.exists() and args.html.is_dir():
         raise BenchError(f"--html {args.html}: is a folder; give a file path such as {args.html / 'report.html'}")
-    suites = load_suites(args.suites or None, args.suites_dir)
+    suites = load_checked_suites(args.suites or None, args.suites_dir)
     page = build_html(
         suites, store.all(), tiers=args.tier, baselines=Baselines(args.baselines), source=str(args.results)
     )

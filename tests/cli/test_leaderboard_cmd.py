@@ -6,10 +6,12 @@ import csv
 import io
 import json
 import os
+import re
 
 import pytest
 
 from bench.cli import main
+from bench.errors import BenchError
 from bench.records import RecordStore
 from tests.fakes import check_toml as ck
 from tests.fakes import fake_records, toy_suite
@@ -125,3 +127,27 @@ def test_csv_prints_one_table(results, capsys, table) -> None:
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows[0][:3] == (["claim", "suite", "version"] if table == "claims" else ["suite", "version", "tier"])
     assert all(len(r) == len(rows[0]) for r in rows) and rows[0] not in rows[1:]
+
+
+@pytest.mark.parametrize(
+    "check, needle",
+    [
+        (ck("order", a="vit", b="nosuch", claim="C6"), "names unknown arm 'nosuch'"),
+        (ck("band", arm="vit", reference="no-such-baseline", tolerance=1.0), "no-such-baseline"),
+    ],
+)
+def test_leaderboard_and_report_refuse_a_malformed_suite_alike(results, tmp_path, capsys, check, needle) -> None:
+    """Both commands read suites through the checked loader: the same one line, exit 2, nothing written."""
+    args = results()  # records of the good suite; then the suite file goes bad
+    with pytest.raises(BenchError, match=re.escape(needle)):  # the fixture writes it, then loads it checked
+        toy_suite(tmp_path / "suites", check)
+    html = tmp_path / "report.html"
+    assert main(["leaderboard", *args]) == 2
+    board_err = capsys.readouterr().err.strip().splitlines()
+    out, suites_dir, baselines = args[1], args[3], args[5]
+    argv = ["report", out, "--html", str(html), "--suites-dir", suites_dir, "--baselines", baselines]
+    assert main(argv) == 2
+    report_err = capsys.readouterr().err.strip().splitlines()
+    assert len(board_err) == 1 and board_err == report_err
+    assert "toy.toml" in board_err[0] and needle in board_err[0] and board_err[0].startswith("prs-bench: error:")
+    assert not html.exists()
