@@ -21,7 +21,6 @@ from typing import Any
 import torch
 
 from .data import DataBundle, load_data
-from .data.registry import effective_data_spec
 from .records import RecordStore, RunHeld, collect_provenance, make_record
 from .records.metrics import TEST_ACC
 from .suite import RunSpec
@@ -33,7 +32,7 @@ from .train.distributed import DistInfo
 from .train.engine import flush_denormals, resolve_options, runtime_of
 from .train.final import copy_final
 from .train.progress import PENDING_STOP, Interrupted, note_stop
-from .train.recipe import Recipe
+from .train.sharing import training_key
 
 
 @dataclass
@@ -113,17 +112,6 @@ class Trained:
 
 
 _TRAINED: dict[str, Trained] = {}  # training key -> its complete training in this process's ``run_all`` call
-
-
-def training_key(spec: RunSpec) -> str:
-    """What a run's training depends on: its config without the post-training ``analysis``, its
-    recipe and data as the core reads them (``Recipe.effective``: keys its optimizer and schedule
-    ignore do not count; ``effective_data_spec``: subset options at fraction 1 do not), and its seed. Runs of different suites with equal keys (the smoke tiers share nine)
-    train bit for bit alike in one process, so one training serves all of them (``_reuse``)."""
-    config = {k: v for k, v in spec.config.items() if k != "analysis"}
-    config["recipe"] = Recipe.from_dict(config["recipe"]).effective().to_dict()
-    config["data"] = effective_data_spec(config["data"])
-    return content_hash({"config": config, "seed": spec.seed})
 
 
 def _train_one(

@@ -13,16 +13,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
 from ..report import build_tables, render, tier_reports, write_tables
-from ..runner import run_all
+from ..runner import run_all, side_by_side
 from ..suite import RunSpec, Suite, parse_seeds, plan_runs
 from ..suite_check import load_checked_suites
 from ..train import CoreOptions
-from ..train.distributed import resolve_device
+from ..train.distributed import DistInfo, resolve_device
 from .common import ON_OFF, add_out, add_suites_dir
+
+if TYPE_CHECKING:
+    import torch
 
 HELP = "run suites (default: every suite's smoke tier)"
 
@@ -226,8 +230,18 @@ def dry_run(args: argparse.Namespace, specs: list, options: CoreOptions, device_
     runtime = runtime_of(resolve_options(options, device), device, int(os.environ.get("WORLD_SIZE", "1")))
     store = RecordStore(args.out)
     rows = plan_rows(specs, lambda s: store.status(s.relpath, s.config_hash, runtime), device_type, precision)
-    print(render_plan(rows, device_type, precision))
+    print(render_plan(rows, device_type, precision, workers=dry_run_workers(args, device, rows)))
     return 0
+
+
+def dry_run_workers(args: argparse.Namespace, device: torch.device, rows: list) -> int:
+    """How many runs ``run`` would train side by side (``runner.side_by_side``), without joining the
+    process group: under torchrun (WORLD_SIZE, TORCHELASTIC_RUN_ID) a run spans the ranks instead."""
+    import os
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    dist = DistInfo(world=world, group=world > 1 or "TORCHELASTIC_RUN_ID" in os.environ)
+    return side_by_side(device, dist, sum(1 for r in rows if r.todo), args.parallel)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -254,14 +268,14 @@ def main(args: argparse.Namespace) -> int:
     if args.shard:
         k, n = parse_shard(args.shard)
         specs = select_shard(specs, k, n, cost=cost)
+    if args.parallel is not None and args.parallel < 1:
+        raise BenchError(f"--parallel {args.parallel}: give a number of runs >= 1")
     if args.dry_run:
         return dry_run(args, specs, options, device_type, precision)
     device = resolve_device(args.device)
     dist = init_from_env(device.type)
     device = rank_device(device, dist)
     store = RecordStore(args.out)
-    if args.parallel is not None and args.parallel < 1:
-        raise BenchError(f"--parallel {args.parallel}: give a number of runs >= 1")
     summary = run_all(
         specs,
         store,

@@ -77,7 +77,7 @@ def test_equal_trainings_of_two_suites_train_once(tmp_path: Path) -> None:
 def test_training_key_ignores_what_training_never_reads(tmp_path: Path) -> None:
     """A step schedule's milestones under a cosine schedule, and subset options at fraction 1, do not
     change what trains; the same keys where they are read do."""
-    from bench.runner import training_key
+    from bench.train.sharing import training_key
 
     (tmp_path / "tiny.toml").write_text(TINY_SUITE)
     spec = plan_runs(load_suite(tmp_path / "tiny.toml"), "smoke", arms=["a"], seeds=[0])[0]
@@ -97,8 +97,8 @@ def test_training_key_ignores_what_training_never_reads(tmp_path: Path) -> None:
 
 def test_shipped_smoke_tiers_share_their_equal_trainings() -> None:
     """The three shipped smoke tiers plan 24 runs; equal arms (same model, recipe, data) train once: 15."""
-    from bench.runner import training_key
     from bench.suite_check import load_checked_suites
+    from bench.train.sharing import training_key
 
     specs = [s for suite in load_checked_suites() for s in plan_runs(suite, "smoke")]
     by_key: dict[str, list[str]] = {}
