@@ -10,6 +10,7 @@ Set PRS_BENCH_NOX_VENV=1 to get isolated virtualenvs that install the project fi
     nox -s "suite(reparam-interp)" -- --tier smoke
     nox -s "suite(cifar100-prs)" -- --tier quick --device cuda
     nox -s gpu_check -- --peak-tflops 989        # on a GPU machine; writes gpu-check.json
+    nox -s docs_img -- results                   # docs/img (the README's plots) from smoke records
 """
 
 from __future__ import annotations
@@ -82,3 +83,40 @@ def gpu_check(session: nox.Session) -> None:
     -- --device cpu --quick tests the script without a GPU."""
     _prepare(session)
     session.run("prs-bench", "gpu-check", *session.posargs, external=True)
+
+
+# README plot -> the leaderboard PNG it is a copy of (smoke tier; the suite version is in the name)
+DOCS_IMG = {
+    "smoke-accuracy-vs-fraction.png": "data-scale-v*-smoke-accuracy-vs-fraction.png",
+    "smoke-curves.png": "cifar100-prs-v*-smoke-curves-synthetic-f1.png",
+    "smoke-fourier-zero.png": "reparam-interp-v*-smoke-fourier-zero-synthetic-f1.png",
+    "smoke-fourier-depth.png": "reparam-interp-v*-smoke-fourier-depth-synthetic-f1.png",
+}
+
+
+@nox.session(name="docs_img")
+def docs_img(session: nox.Session) -> None:
+    """docs/img (the README's plots) from a smoke run's records: -- RESULTS (default: results).
+
+    Copies four of `prs-bench leaderboard --tier smoke`'s plots, reduced to 256 colours (about a
+    third of the bytes; the plots have few colours) so the repository stays small."""
+    import logging
+    import tempfile
+
+    try:
+        from PIL import Image  # matplotlib's dependency
+    except ImportError:
+        session.error("docs_img needs Pillow (installed with matplotlib) in the environment nox runs in")
+    logging.getLogger("PIL").setLevel(logging.INFO)  # nox logs at DEBUG; PIL would list every PNG chunk
+    results = session.posargs[0] if session.posargs else "results"
+    with tempfile.TemporaryDirectory() as tmp:
+        session.run(
+            "prs-bench", "leaderboard", "--out", results, "--tier", "smoke", "--plots", tmp, external=True, silent=True
+        )
+        for name, pattern in DOCS_IMG.items():
+            found = sorted(Path(tmp).glob(pattern))
+            if len(found) != 1:
+                session.error(f"{results}: expected one plot {pattern} from the smoke records, found {len(found)}")
+            image = Image.open(found[0]).convert("RGB").quantize(256, dither=Image.Dither.NONE)
+            image.save(ROOT / "docs" / "img" / name, optimize=True)
+            session.log(f"docs/img/{name} <- {found[0].name}")
