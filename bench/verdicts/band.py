@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,42 +41,86 @@ from ..records.metrics import DEFAULT_METRIC
 from ..records.view import TierView
 from . import stats
 from .common import Gathered, fmt_p, gather, hedge, verdict
-from .params import CheckParams
-from .registry import register_check
+from .params import DEFAULT_ALPHA, CheckParams
+from .registry import RULES, register_check
 from .types import Verdict
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A band check's table, read once; the field defaults are the check's defaults.
+
+    ``tolerance`` and ``margin`` default to the floor; ``margin`` is read only with
+    ``equivalence = true`` (otherwise it equals the floor and ``done()`` refuses the key).
+    """
+
+    arms: tuple[str, ...]
+    labels: tuple[str, ...]  # the data labels it judges (with ``reference``: those at its fraction)
+    rep: Reported | None  # the reported baseline (``reference``), or None with ``reference_arm``
+    ref_arm: str | None
+    tolerance: float
+    margin: float
+    metric: str = DEFAULT_METRIC  # with ``reference``: the metric the source reports
+    alpha: float = DEFAULT_ALPHA
+    floor: float = 0.5  # points: the CIFAR seed spread
+    equivalence: bool = False
+
+    @classmethod
+    def parse(cls, check: dict[str, Any], view: TierView, baselines: Baselines) -> Rule:
+        params = CheckParams(check, view)
+        arms = params.arms("arms") if params.has("arms") else [params.arm("arm")]
+        if params.has("reference") == params.has("reference_arm"):
+            raise params.error(
+                "reference", "give exactly one of 'reference' (a reported baseline id) or 'reference_arm'"
+            )
+        rep: Reported | None = _reported(params, view, baselines) if params.has("reference") else None
+        metric = params.text("metric", rep.metric if rep else cls.metric)
+        if rep and rep.metric != metric:
+            raise params.error(
+                "metric",
+                f"{rep.id} reports {rep.metric!r} ({rep.statistic}), the check reads {metric!r}: "
+                "a band compares the statistic its source reports",
+            )
+        alpha, floor = params.alpha(cls.alpha), params.num("floor", cls.floor, lo=0.0)
+        labels = params.fraction_labels()
+        ref_arm: str | None = None
+        if rep:
+            labels = [lab for lab in labels if math.isclose(view.fractions()[lab], rep.fraction)]
+            if not labels:
+                raise params.error("reference", f"{rep.id} is at data fraction {rep.fraction:g}; the tier has none")
+        else:
+            ref_arm = params.arm("reference_arm")
+        tolerance = params.num("tolerance", floor, lo=0.0)
+        equivalence = params.flag("equivalence", cls.equivalence)
+        margin = params.num("margin", floor, lo=0.0, open_lo=True) if equivalence else floor
+        params.done()
+        return cls(tuple(arms), tuple(labels), rep, ref_arm, tolerance, margin, metric, alpha, floor, equivalence)
+
+
+RULES.add("band", Rule.parse)
 
 
 @register_check("band")
 def band(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    params = CheckParams(check, view)
-    arms = params.arms("arms") if params.has("arms") else [params.arm("arm")]
-    if params.has("reference") == params.has("reference_arm"):
-        raise params.error("reference", "give exactly one of 'reference' (a reported baseline id) or 'reference_arm'")
-    rep: Reported | None = _reported(params, view, baselines) if params.has("reference") else None
-    metric = params.text("metric", rep.metric if rep else DEFAULT_METRIC)
-    if rep and rep.metric != metric:
-        raise params.error(
-            "metric",
-            f"{rep.id} reports {rep.metric!r} ({rep.statistic}), the check reads {metric!r}: "
-            "a band compares the statistic its source reports",
-        )
-    alpha, floor = params.alpha(), params.num("floor", 0.5, lo=0.0)
-    labels = params.fraction_labels()
-    ref_arm: str | None = None
-    if rep:
-        labels = [lab for lab in labels if math.isclose(view.fractions()[lab], rep.fraction)]
-        if not labels:
-            raise params.error("reference", f"{rep.id} is at data fraction {rep.fraction:g}; the tier has none")
-    else:
-        ref_arm = params.arm("reference_arm")
-    tolerance = params.num("tolerance", floor, lo=0.0)
-    equivalence = params.flag("equivalence", False)
-    margin = params.num("margin", floor, lo=0.0, open_lo=True) if equivalence else floor
-    params.done()
+    r = Rule.parse(check, view, baselines)
     out = []
-    for arm in arms:
-        for label in labels:
-            out.append(_judge_arm(view, arm, label, metric, alpha, floor, tolerance, rep, ref_arm, equivalence, margin))
+    for arm in r.arms:
+        for label in r.labels:
+            out.append(
+                _judge_arm(
+                    view,
+                    arm,
+                    label,
+                    r.metric,
+                    r.alpha,
+                    r.floor,
+                    r.tolerance,
+                    r.rep,
+                    r.ref_arm,
+                    r.equivalence,
+                    r.margin,
+                )
+            )
     return out
 
 

@@ -1,7 +1,9 @@
 """Monte-Carlo error rates and power of every shipped check, at its tier's seed count.
 
-Each check's decision rule (the ``decide`` functions the verdicts themselves call) runs on
-simulated seed values (numpy, seeded), a whole batch of simulated evaluations at once:
+Each check's table is read by the check's own ``Rule.parse`` (``RULES``: the parameters and
+defaults the verdicts use, never a copy), and its decision rule (the ``decide`` functions the
+verdicts themselves call) runs on simulated seed values (numpy, seeded), a whole batch of
+simulated evaluations at once:
 
 - **null**: no effect (the arms a claim compares are identical; a rerun comes from the reference
   distribution; a band's arm sits exactly on the edge of its equivalence margin), seed spread
@@ -11,7 +13,7 @@ simulated seed values (numpy, seeded), a whole batch of simulated evaluations at
 
 ``python -m bench.verdicts.calibrate`` prints the table docs/STATISTICS.md carries;
 tests/verdicts/test_calibration.py asserts every null rate is at most alpha plus three
-Monte-Carlo standard errors, for every shipped tier.
+Monte-Carlo standard errors, for every shipped tier, and that the docs table is this output.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from typing import Any
 import numpy as np
 
 from ..baselines import Baselines
+from ..records.view import build_tier_view
 from ..suite import Suite, load_suites
 from . import band, crossover, monotone, order, regression
+from .registry import RULES
 
 SPREADS = (0.5, 1.0)  # seed sd in points of top-1 (CIFAR-100, docs/SOURCES.md)
+SIMS = 2000  # simulated evaluations per scenario and spread in the docs/STATISTICS.md table
 BASE = 70.0  # the level of the simulated accuracies; every rule is shift-invariant
 EFFECTS = {
     "order": "a ahead of b by 2 points",
@@ -90,8 +95,11 @@ class Simulator:
         t = suite.tier(tier)
         self.seeds = len(t["seeds"])
         self.fractions = sorted(float(f) for f in t.get("fractions", [1.0]))
-        self.alpha = float(check.get("alpha", 0.05))
         self.baselines = baselines if baselines is not None else Baselines()
+        # the rule the check itself judges with: its parameters and defaults, read by its own parser
+        self.view = build_tier_view(suite, tier, [])
+        self.rule = RULES.get(self.kind)(check, self.view, self.baselines)
+        self.alpha = float(getattr(self.rule, "alpha", math.nan))
 
     def draw(self, rng: np.random.Generator, truth: Truth, arm: str, f: float, sd: float, sims: int) -> np.ndarray:
         return truth(arm, f) + sd * rng.standard_normal((sims, self.seeds))
@@ -106,103 +114,77 @@ class Simulator:
         collapse: bool = False,
     ) -> np.ndarray:
         """Statuses of ``sims`` simulated evaluations (one per simulation: the first fraction it judges)."""
-        c, a = self.check, self.alpha
+        rule, a = self.rule, self.alpha
         d = lambda arm, f=self.fractions[-1]: self.draw(rng, truth, arm, f, sd, sims)  # noqa: E731
-        if self.kind == "order":
-            return order.decide(d(c["a"]), d(c["b"]), a, float(c.get("margin", 0.0)))[0]
-        if self.kind == "crossover" and "arms" in c:
-            x, y = c["arms"]
-            r = c["reference_arm"]
+        if isinstance(rule, order.Rule):
+            return order.decide(d(rule.a), d(rule.b), a, rule.margin)[0]
+        if isinstance(rule, crossover.Rule) and rule.is_order:
+            x, y = rule.arms
+            r = rule.reference_arm
             out = []
             for lo in range(0, sims, 250):
                 n = min(250, sims - lo)
                 cells = {arm: [self.draw(rng, truth, arm, f, sd, n) for f in self.fractions] for arm in (x, y, r)}
                 out.append(
                     crossover.decide_order(
-                        cells[x],
-                        cells[y],
-                        cells[r],
-                        self.fractions,
-                        a,
-                        c.get("scale", "log") == "log",
-                        int(c.get("permutations", 1000)),
-                        int(c.get("seed", 0)),
+                        cells[x], cells[y], cells[r], self.fractions, a, rule.log, rule.permutations, rule.seed
                     )[0]
                 )
             return np.concatenate(out)
-        if self.kind == "crossover":
+        if isinstance(rule, crossover.Rule):
             f0, f1 = self.fractions[0], self.fractions[-1]
-            return crossover.decide_single(d(c["b"], f0), d(c["a"], f0), d(c["a"], f1), d(c["b"], f1), a)[0]
-        if self.kind == "monotone":
-            return monotone.decide(
-                [d(arm) for arm in c["arms"]],
-                c["direction"],
-                float(c.get("tolerance", 0.0)),
-                a,
-                bool(c.get("between", False)),
-            )[0]
-        if self.kind == "regression":
-            floor = float(c.get("floor", 0.5))
-            rule = regression.Rule(
-                a,
-                floor,
-                float(c.get("collapse", 5.0)),
-                float(c.get("effect", max(1.0, 2 * floor))),
-                float(c.get("min_power", 0.8)),
-                c.get("alternative", "worse"),
-                bool(c.get("higher_is_better", True)),
-            )
-            arm = c.get("arm") or (c.get("arms") or self.suite.tier_arms(self.tier))[0]
-            rerun = d(arm)
+            return crossover.decide_single(d(rule.b, f0), d(rule.a, f0), d(rule.a, f1), d(rule.b, f1), a)[0]
+        if isinstance(rule, monotone.Rule):
+            return monotone.decide([d(arm) for arm in rule.arms], rule.direction, rule.tolerance, a, rule.between)[0]
+        if isinstance(rule, regression.Rule):
+            rerun = d(rule.arms[0])
             if collapse:
                 rerun[:, 0] = 40.0
             assert ref_truth is not None
-            return rule.decide(rerun, self.draw(rng, ref_truth, arm, self.fractions[-1], sd, sims))[0]
-        if self.kind == "band":
-            if not c.get("equivalence", False):
+            return rule.decide(rerun, self.draw(rng, ref_truth, rule.arms[0], self.fractions[-1], sd, sims))[0]
+        if isinstance(rule, band.Rule):
+            if not rule.equivalence:
                 raise ValueError(
-                    f"{self.suite.name} {self.tier} {check_label(c)}: not an equivalence band "
+                    f"{self.suite.name} {self.tier} {check_label(self.check)}: not an equivalence band "
                     "(equivalence = true): its pass has no error rate to calibrate"
                 )
-            margin = float(c.get("margin", c.get("floor", 0.5)))
-            arm = c.get("arm") or c["arms"][0]
-            f = float(c.get("fraction", self._reported().fraction if "reference" in c else self.fractions[-1]))
-            if "reference_arm" in c:
-                return band.decide_equivalence(d(arm, f), d(c["reference_arm"], f), margin, a)[0]
-            return band.decide_equivalence(d(arm, f), self._reported().value, margin, a)[0]
+            arm, f = rule.arms[0], self.view.fractions()[rule.labels[-1]]
+            if rule.ref_arm is not None:
+                return band.decide_equivalence(d(arm, f), d(rule.ref_arm, f), rule.margin, a)[0]
+            assert rule.rep is not None
+            return band.decide_equivalence(d(arm, f), rule.rep.value, rule.margin, a)[0]
         raise ValueError(f"no calibration for check kind {self.kind!r}")
-
-    def _reported(self) -> Any:
-        return self.baselines.get_reported(self.check["reference"])
 
     def scenarios(self) -> list[tuple[str, str, Truth, dict[str, Any]]]:
         """(scenario, status counted, truth, extra kwargs for ``statuses``) for this check's kind."""
-        c, fr = self.check, self.fractions
+        rule, fr = self.rule, self.fractions
         flat: Truth = lambda arm, f: BASE  # noqa: E731
 
         def ramp(lo: float, hi: float) -> Callable[[float], float]:
             x0, x1 = math.log10(fr[0]), math.log10(fr[-1])
             return lambda f: lo + (hi - lo) * ((math.log10(f) - x0) / (x1 - x0) if x1 > x0 else 1.0)
 
-        if self.kind == "order":
-            eff: Truth = lambda arm, f: BASE + (2.0 if arm == c["a"] else 0.0)  # noqa: E731
+        if isinstance(rule, order.Rule):
+            a = rule.a
+            eff: Truth = lambda arm, f: BASE + (2.0 if arm == a else 0.0)  # noqa: E731
             return [("null", "pass", flat, {}), ("null", "fail", flat, {}), ("order", "pass", eff, {})]
-        if self.kind == "crossover" and "arms" in c:
-            x = c["arms"][0]
+        if isinstance(rule, crossover.Rule) and rule.is_order:
+            x, ref = rule.arms[0], rule.reference_arm
             dr = ramp(-3.0, 3.0)
-            null: Truth = lambda arm, f: BASE + (0.0 if arm == c["reference_arm"] else dr(f))  # noqa: E731
+            null: Truth = lambda arm, f: BASE + (0.0 if arm == ref else dr(f))  # noqa: E731
             effx: Truth = lambda arm, f: null(arm, f) + (2.0 if arm == x else 0.0)  # noqa: E731
             return [("null", "pass", null, {}), ("null", "fail", null, {}), ("crossover-order", "pass", effx, {})]
-        if self.kind == "crossover":
+        if isinstance(rule, crossover.Rule):
+            a = rule.a
             dr = ramp(-3.0, 3.0)
-            effc: Truth = lambda arm, f: BASE + (dr(f) if arm == c["a"] else 0.0)  # noqa: E731
+            effc: Truth = lambda arm, f: BASE + (dr(f) if arm == a else 0.0)  # noqa: E731
             return [("null", "pass", flat, {}), ("null", "fail", flat, {}), ("crossover", "pass", effc, {})]
-        if self.kind == "monotone":
-            arms = c["arms"]
-            s = 1.0 if c["direction"] == "increasing" else -1.0
+        if isinstance(rule, monotone.Rule):
+            arms = rule.arms
+            s = 1.0 if rule.direction == "increasing" else -1.0
             effm: Truth = lambda arm, f: BASE + s * 3.0 * arms.index(arm) / (len(arms) - 1)  # noqa: E731
             return [("null", "pass", flat, {}), ("null", "fail", flat, {}), ("monotone", "pass", effm, {})]
-        if self.kind == "regression":
+        if isinstance(rule, regression.Rule):
             worse: Truth = lambda arm, f: BASE - 2.0  # noqa: E731
             return [
                 ("null", "fail", flat, {"ref_truth": flat}),
@@ -210,13 +192,14 @@ class Simulator:
                 ("regression", "fail", worse, {"ref_truth": flat}),
                 ("collapse", "fail", flat, {"ref_truth": flat, "collapse": True}),
             ]
-        if self.kind == "band":
-            margin = float(c.get("margin", c.get("floor", 0.5)))
-            if "reference_arm" in c:
-                ref = c["reference_arm"]
-                edge: Truth = lambda arm, f: BASE + (0.0 if arm == ref else margin)  # noqa: E731
+        if isinstance(rule, band.Rule):
+            margin = rule.margin
+            if rule.ref_arm is not None:
+                ref_arm = rule.ref_arm
+                edge: Truth = lambda arm, f: BASE + (0.0 if arm == ref_arm else margin)  # noqa: E731
                 return [("null", "pass", edge, {}), ("band", "pass", flat, {})]
-            value = self._reported().value
+            assert rule.rep is not None
+            value = rule.rep.value
             return [("null", "pass", lambda arm, f: value + margin, {}), ("band", "pass", lambda arm, f: value, {})]
         return []
 
@@ -258,7 +241,7 @@ def shipped_checks(suites: list[Suite] | None = None) -> list[tuple[Suite, str, 
 
 
 def calibrate(
-    sims: int = 2000, spreads: tuple[float, ...] = SPREADS, suites: list[Suite] | None = None, seed: int = 0
+    sims: int = SIMS, spreads: tuple[float, ...] = SPREADS, suites: list[Suite] | None = None, seed: int = 0
 ) -> list[Rate]:
     rates: list[Rate] = []
     for suite, tier, check in shipped_checks(suites):
@@ -294,18 +277,23 @@ def markdown(rates: list[Rate]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.verdicts.calibrate", description=__doc__.splitlines()[0])
-    p.add_argument("--sims", type=int, default=2000, help="simulated evaluations per scenario and spread")
+    p.add_argument("--sims", type=int, default=SIMS, help="simulated evaluations per scenario and spread")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     rates = calibrate(args.sims, seed=args.seed)
-    print(
-        f"Cells: rate at seed sd {' / '.join(f'{s:g}' for s in SPREADS)} points; {args.sims} simulations "
-        f"each (Monte-Carlo se <= {50 / math.sqrt(args.sims):.1f} points of %). Effects: "
-        + "; ".join(f"{k}: {v}" for k, v in EFFECTS.items())
-        + ".\n"
-    )
+    print(header(args.sims) + "\n")
     print(markdown(rates))
     return 0
+
+
+def header(sims: int = SIMS, spreads: tuple[float, ...] = SPREADS) -> str:
+    """The line above the table: what a cell holds and the effects simulated (no simulation needed)."""
+    return (
+        f"Cells: rate at seed sd {' / '.join(f'{s:g}' for s in spreads)} points; {sims} simulations "
+        f"each (Monte-Carlo se <= {50 / math.sqrt(sims):.1f} points of %). Effects: "
+        + "; ".join(f"{k}: {v}" for k, v in EFFECTS.items())
+        + "."
+    )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ the share of resamples with X first, which falsely passed 10.7% at 2 seeds.)
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,31 +36,80 @@ from ..records.metrics import DEFAULT_METRIC
 from ..records.view import TierView
 from . import stats
 from .common import fmt_p, gather, hedge, verdict
-from .params import CheckParams
-from .registry import register_check
+from .params import DEFAULT_ALPHA, CheckParams
+from .registry import RULES, register_check
 from .types import Verdict
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A crossover check's table, read once; the field defaults are the check's defaults.
+
+    The single form sets ``a``, ``b`` (and reads ``bootstrap``); the order form sets ``arms`` =
+    (X, Y) and ``reference_arm`` (and reads ``permutations``). ``done()`` refuses the other
+    form's keys, so a field of the other form always holds its default.
+    """
+
+    a: str = ""
+    b: str = ""
+    arms: tuple[str, ...] = ()
+    reference_arm: str = ""
+    metric: str = DEFAULT_METRIC
+    alpha: float = DEFAULT_ALPHA
+    scale: str = "log"
+    seed: int = 0
+    bootstrap: int = 2000  # resamples for the single form's interval of the crossing (shown, not tested)
+    permutations: int = 1000  # relabellings of the order form's permutation test
+
+    @property
+    def is_order(self) -> bool:
+        return bool(self.arms)
+
+    @property
+    def log(self) -> bool:
+        return self.scale == "log"
+
+    @classmethod
+    def parse(cls, check: dict[str, Any], view: TierView, baselines: Baselines | None = None) -> Rule:
+        params = CheckParams(check, view)
+        metric = params.text("metric", cls.metric)
+        alpha = params.alpha(cls.alpha)
+        scale = params.choice("scale", ("log", "linear"), cls.scale)
+        seed = params.int_("seed", cls.seed)
+        if params.has("arms"):
+            n_perm = params.int_("permutations", cls.permutations, lo=100)
+            pair = params.arms("arms", min_len=2)
+            if len(pair) != 2:
+                raise params.error(
+                    "arms", "the order form compares exactly two arms: arms = [X, Y] (X should cross first)"
+                )
+            ref = params.arm("reference_arm")
+            params.done()
+            return cls(
+                arms=tuple(pair),
+                reference_arm=ref,
+                metric=metric,
+                alpha=alpha,
+                scale=scale,
+                seed=seed,
+                permutations=n_perm,
+            )
+        n_boot = params.int_("bootstrap", cls.bootstrap, lo=100)
+        a, b = params.arm("a"), params.arm("b")
+        params.done()
+        return cls(a=a, b=b, metric=metric, alpha=alpha, scale=scale, seed=seed, bootstrap=n_boot)
+
+
+RULES.add("crossover", Rule.parse)
 
 
 @register_check("crossover")
 def crossover(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    params = CheckParams(check, view)
-    metric = params.text("metric", DEFAULT_METRIC)
-    alpha = params.alpha()
-    log = params.choice("scale", ("log", "linear"), "log") == "log"
-    seed = params.int_("seed", 0)
-    if params.has("arms"):
-        n_perm = params.int_("permutations", 1000, lo=100)
-        pair = params.arms("arms", min_len=2)
-        if len(pair) != 2:
-            raise params.error("arms", "the order form compares exactly two arms: arms = [X, Y] (X should cross first)")
-        x, y = pair
-        ref = params.arm("reference_arm")
-        params.done()
-        return [_order(view, x, y, ref, metric, alpha, log, n_perm, seed)]
-    n_boot = params.int_("bootstrap", 2000, lo=100)
-    a, b = params.arm("a"), params.arm("b")
-    params.done()
-    return [_single(view, a, b, metric, alpha, log, n_boot, seed)]
+    r = Rule.parse(check, view, baselines)
+    if r.is_order:
+        x, y = r.arms
+        return [_order(view, x, y, r.reference_arm, r.metric, r.alpha, r.log, r.permutations, r.seed)]
+    return [_single(view, r.a, r.b, r.metric, r.alpha, r.log, r.bootstrap, r.seed)]
 
 
 def _curves(

@@ -8,24 +8,42 @@ No statistics are claimed here: it says the pipeline trains, not that the paper 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from ..baselines import Baselines
 from ..records.metrics import TEST_ACC, TRAIN_LOSS
 from ..records.view import TierView
 from .params import CheckParams
-from .registry import register_check
+from .registry import RULES, register_check
 from .types import Verdict
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A health check's table, read once; the field defaults are the check's defaults."""
+
+    arms: tuple[str, ...]  # default every arm of the tier
+    margin: float = 5.0  # points of top-1 above chance
+
+    @classmethod
+    def parse(cls, check: dict[str, Any], view: TierView, baselines: Baselines | None = None) -> Rule:
+        params = CheckParams(check, view)
+        margin = params.num("margin", cls.margin, lo=0.0)  # below chance is not healthy: a negative one never fails
+        arms = tuple(params.arms("arms", default=view.arms))
+        params.done()
+        return cls(arms, margin)
+
+
+RULES.add("health", Rule.parse)
 
 
 @register_check("health")
 def health(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    params = CheckParams(check, view)
-    margin = params.num("margin", 5.0, lo=0.0)  # below chance is not healthy: a negative margin could never fail
-    arms = params.arms("arms", default=view.arms)
-    params.done()
+    rule = Rule.parse(check, view, baselines)
+    margin = rule.margin
     out = []
-    for arm in arms:
+    for arm in rule.arms:
         for label in view.data_labels():
             recs = view.arm_records(arm, label)
             name = f"health: {arm} @ {label}"

@@ -23,6 +23,7 @@ name (the record's ``metrics``) or a dotted analysis path (``fourier.NAME``, rea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,23 +33,48 @@ from ..records.metrics import DEFAULT_METRIC
 from ..records.view import TierView
 from . import stats
 from .common import fmt_p, gather, hedge, verdict
-from .params import CheckParams
-from .registry import register_check
+from .params import DEFAULT_ALPHA, CheckParams
+from .registry import RULES, register_check
 from .types import Verdict
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A monotone check's table, read once; the field defaults are the check's defaults."""
+
+    arms: tuple[str, ...]  # in sweep order
+    direction: str  # "increasing" or "decreasing"
+    labels: tuple[str, ...]  # the data labels it judges (``fraction``, default every fraction)
+    metric: str = DEFAULT_METRIC
+    tolerance: float = 0.0
+    alpha: float = DEFAULT_ALPHA
+    between: bool = False
+    min_seeds: int = 2
+
+    @classmethod
+    def parse(cls, check: dict[str, Any], view: TierView, baselines: Baselines | None = None) -> Rule:
+        params = CheckParams(check, view)
+        arms = tuple(params.arms("arms", min_len=2))
+        metric = params.text("metric", cls.metric)
+        direction = params.choice("direction", ("increasing", "decreasing"))
+        tol, alpha = params.num("tolerance", cls.tolerance, lo=0.0), params.alpha(cls.alpha)
+        between = params.flag("between", cls.between)
+        min_seeds = params.int_("min_seeds", cls.min_seeds, lo=1)
+        labels = tuple(params.fraction_labels())
+        params.done()
+        return cls(arms, direction, labels, metric, tol, alpha, between, min_seeds)
+
+
+RULES.add("monotone", Rule.parse)
 
 
 @register_check("monotone")
 def monotone(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    params = CheckParams(check, view)
-    arms = params.arms("arms", min_len=2)
-    metric = params.text("metric", DEFAULT_METRIC)
-    direction = params.choice("direction", ("increasing", "decreasing"))
-    tol, alpha = params.num("tolerance", 0.0, lo=0.0), params.alpha()
-    between = params.flag("between", False)
-    min_seeds = params.int_("min_seeds", 2, lo=1)
-    labels = params.fraction_labels()
-    params.done()
-    return [_judge_sweep(view, arms, label, metric, direction, tol, alpha, between, min_seeds) for label in labels]
+    r = Rule.parse(check, view, baselines)
+    return [
+        _judge_sweep(view, list(r.arms), label, r.metric, r.direction, r.tolerance, r.alpha, r.between, r.min_seeds)
+        for label in r.labels
+    ]
 
 
 def _judge_sweep(

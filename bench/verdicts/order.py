@@ -9,6 +9,7 @@ missing runs, or records from several devices), with the numbers in the detail.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,22 +19,42 @@ from ..records.metrics import DEFAULT_METRIC
 from ..records.view import TierView
 from . import stats
 from .common import fmt_p, gather, hedge, verdict
-from .params import CheckParams
-from .registry import register_check
+from .params import DEFAULT_ALPHA, CheckParams
+from .registry import RULES, register_check
 from .types import Verdict
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An order check's table, read once; the field defaults are the check's defaults."""
+
+    a: str
+    b: str
+    labels: tuple[str, ...]  # the data labels it judges (``fraction``, default every fraction)
+    metric: str = DEFAULT_METRIC
+    alpha: float = DEFAULT_ALPHA
+    margin: float = 0.0
+
+    @classmethod
+    def parse(cls, check: dict[str, Any], view: TierView, baselines: Baselines | None = None) -> Rule:
+        params = CheckParams(check, view)
+        a, b = params.arm("a"), params.arm("b")
+        if a == b:
+            raise params.error("b", f"must differ from 'a' ({a!r})")
+        metric = params.text("metric", cls.metric)
+        alpha, margin = params.alpha(cls.alpha), params.num("margin", cls.margin, lo=0.0)
+        labels = tuple(params.fraction_labels())
+        params.done()
+        return cls(a, b, labels, metric, alpha, margin)
+
+
+RULES.add("order", Rule.parse)
 
 
 @register_check("order")
 def order(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    params = CheckParams(check, view)
-    a, b = params.arm("a"), params.arm("b")
-    if a == b:
-        raise params.error("b", f"must differ from 'a' ({a!r})")
-    metric = params.text("metric", DEFAULT_METRIC)
-    alpha, margin = params.alpha(), params.num("margin", 0.0, lo=0.0)
-    labels = params.fraction_labels()
-    params.done()
-    return [_judge_pair(view, a, b, label, metric, alpha, margin) for label in labels]
+    r = Rule.parse(check, view, baselines)
+    return [_judge_pair(view, r.a, r.b, label, r.metric, r.alpha, r.margin) for label in r.labels]
 
 
 def _judge_pair(view: TierView, a: str, b: str, label: str, metric: str, alpha: float, margin: float) -> Verdict:

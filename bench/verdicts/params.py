@@ -3,8 +3,10 @@
 Every check kind declares the keys its ``[[tiers.NAME.checks]]`` table may hold; ``evaluate``
 validates each table against that declaration (bench.schema: an unknown key or a wrong type is
 a one-line error naming the suite key) before the check runs. ``CheckParams`` then reads the
-values with their ranges and the context a table alone cannot know (arms of the tier, fractions).
-Adding a key to a check is adding an entry here.
+values with their ranges and the context a table alone cannot know (arms of the tier, fractions),
+once, into the check kind's typed ``Rule`` (a frozen dataclass in the kind's module whose field
+defaults are the only copy of its defaults); the check and ``bench.verdicts.calibrate`` both
+use that rule. Adding a key to a check is adding an entry here and a field there.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ COMMON_KEYS = tuple(COMMON)
 _METRIC = _opt(
     _STR, f"a metric name (the record's metrics, default {DEFAULT_METRIC}) or a dotted analysis path (fourier.NAME)"
 )
-_ALPHA = _opt(_NUM, "the significance level, default 0.05")
+DEFAULT_ALPHA = 0.05  # every statistical check's significance level unless its table says otherwise
+_ALPHA = _opt(_NUM, f"the significance level, default {DEFAULT_ALPHA:g}")
 _FRACTION = _opt(_NUM, "one data fraction of the tier; default every fraction")
 
 # check kind -> the keys its table may hold besides COMMON
@@ -158,9 +161,8 @@ class CheckParams:
             raise self.error(key, f"must be <= {hi:g}, got {v!r}")
         return float(v)
 
-    def alpha(self, default: float = 0.05) -> float:
-        a = self.num("alpha", default, lo=0.0, hi=0.5, open_lo=True)
-        return a
+    def alpha(self, default: float = DEFAULT_ALPHA) -> float:
+        return self.num("alpha", default, lo=0.0, hi=0.5, open_lo=True)
 
     def int_(self, key: str, default: Any = _MISSING, lo: int = 0) -> int:
         v = self._get(key, default)

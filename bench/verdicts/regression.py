@@ -33,44 +33,64 @@ from ..records.record import lookup
 from ..records.view import TierView
 from . import stats
 from .common import fmt_p, gather, hedge, verdict
-from .params import CheckParams
-from .registry import register_check
+from .params import DEFAULT_ALPHA, CheckParams
+from .registry import RULES, register_check
 from .types import Verdict
 
 
 @register_check("regression")
 def regression(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
-    params = CheckParams(check, view)
-    arms = params.arms("arms") if params.has("arms") else ([params.arm("arm")] if params.has("arm") else view.arms)
-    metric = params.text("metric", DEFAULT_METRIC)
-    alpha, floor = params.alpha(), params.num("floor", 0.5, lo=0.0)
-    alternative = params.choice("alternative", ("worse", "two-sided"), "worse")
-    higher = params.flag("higher_is_better", True)
-    rule = Rule(
-        alpha,
-        floor,
-        params.num("collapse", 5.0, lo=0.0, open_lo=True),
-        params.num("effect", max(1.0, 2 * floor), lo=0.0, open_lo=True),
-        params.num("min_power", 0.8, lo=0.0, hi=1.0),
-        alternative,
-        higher,
-    )
-    if rule.effect <= floor:
-        raise params.error("effect", f"must exceed the floor ({floor:g}): a drop within the floor never fails")
-    labels = params.fraction_labels()
-    params.done()
-    return [_judge_rerun(view, baselines, arm, label, metric, rule) for arm in arms for label in labels]
+    rule = Rule.parse(check, view, baselines)
+    return [_judge_rerun(view, baselines, arm, label, rule.metric, rule) for arm in rule.arms for label in rule.labels]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
-    alpha: float
-    floor: float
-    collapse: float
+    """A regression check's table, read once; the field defaults are the check's defaults
+    (``effect`` defaults to ``default_effect(floor)``)."""
+
+    arms: tuple[str, ...] = ()  # default every arm of the tier
+    labels: tuple[str, ...] = ()  # the data labels it judges (``fraction``, default every fraction)
+    metric: str = DEFAULT_METRIC
+    alpha: float = DEFAULT_ALPHA
+    floor: float = 0.5
+    collapse: float = 5.0
     effect: float
-    min_power: float
+    min_power: float = 0.8
     alternative: str = "worse"
-    higher: bool = True
+    higher: bool = True  # the table's ``higher_is_better``
+
+    @staticmethod
+    def default_effect(floor: float) -> float:
+        return max(1.0, 2 * floor)
+
+    @classmethod
+    def parse(cls, check: dict[str, Any], view: TierView, baselines: Baselines | None = None) -> Rule:
+        params = CheckParams(check, view)
+        arms = params.arms("arms") if params.has("arms") else ([params.arm("arm")] if params.has("arm") else view.arms)
+        metric = params.text("metric", cls.metric)
+        alpha, floor = params.alpha(cls.alpha), params.num("floor", cls.floor, lo=0.0)
+        alternative = params.choice("alternative", ("worse", "two-sided"), cls.alternative)
+        higher = params.flag("higher_is_better", cls.higher)
+        collapse = params.num("collapse", cls.collapse, lo=0.0, open_lo=True)
+        effect = params.num("effect", cls.default_effect(floor), lo=0.0, open_lo=True)
+        min_power = params.num("min_power", cls.min_power, lo=0.0, hi=1.0)
+        if effect <= floor:
+            raise params.error("effect", f"must exceed the floor ({floor:g}): a drop within the floor never fails")
+        labels = params.fraction_labels()
+        params.done()
+        return cls(
+            arms=tuple(arms),
+            labels=tuple(labels),
+            metric=metric,
+            alpha=alpha,
+            floor=floor,
+            collapse=collapse,
+            effect=effect,
+            min_power=min_power,
+            alternative=alternative,
+            higher=higher,
+        )
 
     def decide(self, rerun: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The rule on a batch: ``rerun`` (S, n), ``ref`` (S, m) -> (status, p, power, collapsed)."""
@@ -91,6 +111,9 @@ class Rule:
         fail = collapsed | ((p < self.alpha) & (shortfall > self.floor))
         status = np.where(fail, "fail", np.where(power >= self.min_power, "pass", "inconclusive"))
         return status, p, power, collapsed
+
+
+RULES.add("regression", Rule.parse)
 
 
 def _judge_rerun(view: TierView, baselines: Baselines, arm: str, label: str, metric: str, rule: Rule) -> Verdict:

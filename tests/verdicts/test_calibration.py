@@ -59,3 +59,42 @@ def test_power_is_reported_for_every_check() -> None:
     assert power and 0.5 < power[0].rate <= 1.0
     table = cal.markdown(rates)
     assert "| cifar100-prs | full | order C6: prs vs convit | 5 |" in table
+
+
+DOC = (REPO / "docs" / "STATISTICS.md").read_text(encoding="utf-8")
+BEGIN, END = "<!-- calibration table: python -m bench.verdicts.calibrate -->\n", "<!-- end of calibration table -->"
+
+
+def _is_order_form(check) -> bool:
+    return check["kind"] == "crossover" and "arms" in check
+
+
+def test_docs_table_is_the_generators_output() -> None:
+    """docs/STATISTICS.md carries `python -m bench.verdicts.calibrate`'s output: its header (simulations,
+    spreads, effects) and one row per shipped statistical check, in order, with its seed count. Every
+    row but the C2 order form's is regenerated here (seed 0, the table's simulations) and must match
+    to the digit; the order form's permutation tests are most of the generator's half-minute run, so its
+    rows are tied by their label, seed count and the rule test (tests/verdicts/test_rules.py) instead."""
+    assert BEGIN in DOC and END in DOC, "docs/STATISTICS.md lost its calibration table markers"
+    lines = DOC.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n").splitlines()
+    assert lines[0] == cal.header(), "the table's header is not the generator's: regenerate the table"
+    assert lines[1] == ""
+    table = lines[2:]
+    fresh = cal.markdown(
+        [r for s, t, c in CHECKS if not _is_order_form(c) for r in cal.Simulator(s, t, c, SHIPPED).rates(cal.SIMS)]
+    ).splitlines()
+    assert table[:2] == fresh[:2]
+    rows = table[2:]
+    assert len(rows) == len(CHECKS), "one row per shipped statistical check"
+    fresh_rows = iter(fresh[2:])
+    for row, (suite, tier, check) in zip(rows, CHECKS):
+        seeds = len(suite.tier(tier)["seeds"])
+        assert row.startswith(f"| {suite.name} | {tier} | {cal.check_label(check)} | {seeds} |"), row
+        if not _is_order_form(check):
+            assert row == next(fresh_rows), f"{row}: not what the generator gives now; regenerate the table"
+
+
+def test_docs_state_the_alpha_every_calibrated_rule_uses() -> None:
+    alphas = {cal.Simulator(s, t, c, SHIPPED).alpha for s, t, c in CHECKS}
+    assert len(alphas) == 1
+    assert f"alpha = {alphas.pop():g} everywhere" in DOC
