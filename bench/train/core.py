@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.types import DataBundle
+from ..errors import BenchError
 from ..models import create_model, model_input_size
 from ..models.stats import size_stats
 from ..records.metrics import TEST_ACC, TEST_ACC_BEST, TEST_LOSS, TRAIN_ACC, TRAIN_LOSS
@@ -127,13 +129,13 @@ class Run:
     # ---- checkpoints -------------------------------------------------------------------------
 
     def start(self, resume: bool) -> None:
-        ckpt = self._find_checkpoint() if resume else None
+        found = self._find_checkpoint() if resume else None
+        ckpt = found[0] if found else None
+        if found is not None:
+            self._restore_model(*found)
         self.tracking = open_tracking(
             self.opts.log_to, self.run_dir if self.writes else None, self.run_name, self.config
         )
-        if ckpt is not None:
-            self.switching.restore(self.model, ckpt["reparam"])
-            self.model.load_state_dict(ckpt["model"])
         self.engine = Engine(
             self.model,
             self.recipe,
@@ -159,7 +161,7 @@ class Run:
         if ckpt is None:
             self.event("start", **info)
 
-    def _find_checkpoint(self) -> dict[str, Any] | None:
+    def _find_checkpoint(self) -> tuple[dict[str, Any], Path] | None:
         if self.run_dir is None:
             return None
         found = load_latest(self.run_dir, self.log)
@@ -169,7 +171,36 @@ class Run:
         if ckpt.get("config_hash") != self.config_hash:
             self.log(f"checkpoint {path} belongs to another config; starting this run from scratch")
             return None
-        return ckpt
+        return found
+
+    def _restore_model(self, ckpt: dict[str, Any], path: Path) -> None:
+        """Switch the layers the checkpoint had switched, then load its weights.
+
+        A checkpoint whose model state has other keys or shapes than this code's model was written by
+        another prs-bench. E.g. one from before switched layers carried the softening buffers
+        ``locality`` and ``mask_fade``: its positional vectors held the locality themselves and sat
+        under weight decay, so whatever buffer values were filled in, the run would go on under other
+        rules than it began with. Its config hash can still match (a suite file that kept its name,
+        version and content), so it is refused here, in one line, before anything is written.
+        """
+        self.switching.restore(self.model, ckpt["reparam"])
+        want, have = set(self.model.state_dict()), set(ckpt["model"])
+        missing, extra = sorted(want - have), sorted(have - want)
+        problem = "; ".join(
+            f"{what.format(len(keys))}, e.g. {keys[0]!r}"
+            for what, keys in (("lacks {} key(s) of this model", missing), ("has {} key(s) this model lacks", extra))
+            if keys
+        )
+        if not problem:
+            try:
+                self.model.load_state_dict(ckpt["model"])
+            except RuntimeError as exc:  # same keys, other shapes
+                problem = str(exc).strip().splitlines()[-1].strip()
+        if problem:
+            raise BenchError(
+                f"checkpoint {path} was written by another prs-bench version and cannot continue this run (its model "
+                f"state {problem}): rerun without --resume to train the run from the start (finished runs are kept)"
+            )
 
     def _load(self, ckpt: dict[str, Any]) -> None:
         self.engine.opt.load_state_dict(ckpt["optimizer"])

@@ -20,7 +20,7 @@ from bench.runner import run_all
 from bench.suite.hashing import content_hash
 from bench.suite.plan import RunSpec
 from bench.train import RunContext, train_run
-from bench.train.checkpoint import decode, list_checkpoints
+from bench.train.checkpoint import decode, encode, list_checkpoints
 from bench.train.final import WEIGHTS, read_final
 from bench.train.progress import Interrupted
 
@@ -143,6 +143,63 @@ def test_resume_ignores_a_checkpoint_of_another_config(
     ctx = RunContext(CPU, run_dir=tmp_path, resume=True, log=messages.append)
     result = train_run(RunSpec.adhoc(cfg, 0, config_hash="new"), tiny_data, ctx)
     assert result.status == "complete" and any("another config" in m for m in messages)
+
+
+OLD_SUITE = """
+name = "old"
+version = 1
+title = "a suite whose file did not change across a prs-bench update"
+changelog = ["v1: test fixture"]
+[recipes.adamw]
+optimizer = "adamw"
+lr = 1e-3
+[arms.prs]
+model = "reparam_vit_cpu_tiny"
+recipe = "adamw"
+schedule = { kind = "prs", first = 0, last = 1 }
+[tiers.smoke]
+data = { source = "synthetic", num_classes = 10, n_train = 64, n_test = 32 }
+epochs = 3
+batch_size = 16
+seeds = [0]
+"""
+
+
+def test_resume_refuses_a_checkpoint_without_softening_buffers(
+    tiny_data: DataBundle, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A checkpoint from before switched layers carried ``locality``/``mask_fade`` (suite v3) whose
+    config hash still matches (the suite file kept name, version and content) is refused in one line
+    naming it, exit 2; the checkpoint and the run folder are left as they were."""
+    from bench.cli import main
+    from bench.suite import load_suite, plan_runs
+
+    sd, out = tmp_path / "suites", tmp_path / "results"
+    sd.mkdir()
+    (sd / "old.toml").write_text(OLD_SUITE)
+    [spec] = plan_runs(load_suite(sd / "old.toml"), "smoke")
+    run_dir = RecordStore(out).run_dir(spec.relpath)
+    cut = {**spec.config, "recipe": {**spec.config["recipe"], "epochs": 2}}  # 2 of 3 epochs: checkpoints, no record
+    train_run(RunSpec.adhoc(cut, 0, config_hash=spec.config_hash), tiny_data, RunContext(CPU, run_dir=run_dir))
+    paths = list_checkpoints(run_dir)
+    for p in paths:  # as the code before suite v3 wrote them: no softening buffers
+        state = decode(p.read_bytes())
+        dropped = [k for k in state["model"] if k.endswith((".locality", ".mask_fade"))]
+        assert len(dropped) == 2 * state["reparam"]["phases"].count("attention") > 0
+        for k in dropped:
+            del state["model"][k]
+        p.write_bytes(encode({k: v for k, v in state.items() if k != "format"}))
+    path = paths[0]  # the newest: all 4 layers switched
+    before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+
+    argv = ["run", "--suites-dir", str(sd), "--out", str(out), "--device", "cpu", "--resume"]
+    assert main(argv) == 2
+    *progress, line = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("prs-bench: error: checkpoint ") and str(path) in line, line
+    assert "lacks 8 key(s) of this model" in line and "rerun without --resume" in line
+    assert all(not ln.startswith(("Traceback", "prs-bench: error")) for ln in progress), progress
+    assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before  # nothing lost or added
+    assert not (out / "runs").exists() or not list((out / "runs").rglob("*.json"))  # no record written
 
 
 def test_cli_maps_interrupt_to_130(
