@@ -229,7 +229,9 @@ def dry_run(args: argparse.Namespace, specs: list, options: CoreOptions, device_
     device = torch.device(device_type)  # under torchrun, WORLD_SIZE says how many ranks a run would have
     runtime = runtime_of(resolve_options(options, device), device, int(os.environ.get("WORLD_SIZE", "1")))
     store = RecordStore(args.out)
-    rows = plan_rows(specs, lambda s: store.status(s.relpath, s.config_hash, runtime), device_type, precision)
+    rows = plan_rows(
+        specs, lambda s: store.status(s.relpath, s.config_hash, runtime), device_type, precision, rerun=args.rerun
+    )
     print(render_plan(rows, device_type, precision, workers=dry_run_workers(args, device, rows)))
     return 0
 

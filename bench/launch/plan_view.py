@@ -28,16 +28,13 @@ class PlanRow:
     spec: Any  # RunSpec
     cost: RunCost
     status: str  # done, pending or stale
+    todo: bool  # this command trains or records it: not done, or --rerun
     same_training_as: str | None  # run id of the earlier run of this command whose training this run reuses
     first_of_training: bool  # the first run of the whole plan with its training (what a --rerun would train)
 
     @property
-    def todo(self) -> bool:
-        return self.status != "done"
-
-    @property
     def trains(self) -> bool:
-        """This command trains it: not done, and no earlier run to do has the same training."""
+        """This command trains it: to do, and no earlier run to do has the same training."""
         return self.todo and self.same_training_as is None
 
     @property
@@ -51,18 +48,21 @@ def plan_rows(
     device_type: str,
     precision: str,
     key: Callable[[Any], str] = training_key,
+    rerun: bool = False,
 ) -> list[PlanRow]:
     """``specs`` in plan order with cost, status and the training each shares, as the runner decides
-    it: among the runs to do, the first with a training key trains, the later ones reuse it."""
+    it: among the runs to do (not done; every run with ``rerun``), the first with a training key
+    trains, the later ones reuse it."""
     rows: list[PlanRow] = []
     first_todo: dict[str, str] = {}
     seen: set[str] = set()
     for s in specs:
         k, st = key(s), status(s)
-        shared = first_todo.get(k) if st != "done" else None
-        if st != "done":
+        todo = rerun or st != "done"
+        shared = first_todo.get(k) if todo else None
+        if todo:
             first_todo.setdefault(k, s.run_id)
-        rows.append(PlanRow(s, estimate(s.config, device_type, precision), st, shared, k not in seen))
+        rows.append(PlanRow(s, estimate(s.config, device_type, precision), st, todo, shared, k not in seen))
         seen.add(k)
     return rows
 

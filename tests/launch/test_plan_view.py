@@ -103,6 +103,15 @@ def test_a_done_run_trains_nothing_for_a_pending_one(suites: Path) -> None:
     assert table["one"][6] == "1" and table["two"][6] == "2"
 
 
+def test_rerun_trains_done_runs_again_and_shares_among_them(suites: Path) -> None:
+    """``run --rerun`` repeats done runs: the dry run with ``rerun`` counts them, and shares as without."""
+    rows = plan_rows(specs_of(suites), lambda s: "done", "cpu", "fp32", rerun=True)
+    by = {f"{r.spec.suite}/{r.spec.arm}": r for r in rows}
+    assert [r.status for r in rows] == ["done"] * 4 and all(r.todo for r in rows)
+    assert by["two/a"].same_training_as == by["one/a"].spec.run_id
+    assert "4 run(s), 4 to do, 3 training(s) to do" in render_plan(rows, "cpu", "fp32")
+
+
 def test_wall_time_with_two_workers_is_the_longest_first_packing(suites: Path) -> None:
     by = rows_of(suites)
     a, b, c = sorted((seconds(by[k].spec) for k in ("one/a", "one/b", "two/c")), reverse=True)

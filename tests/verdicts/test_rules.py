@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bench.errors import BenchError
 from bench.records import build_tier_view
 from bench.verdicts import CHECKS, band, crossover, evaluate, monotone, order, regression
 from bench.verdicts import calibrate as cal
@@ -137,3 +138,20 @@ def test_defaults_the_key_table_states_are_the_rules() -> None:
                 named += 1
                 assert defaults[key] == float(m.group(1)), f"{kind}.{key}: key table says {m.group(1)}"
     assert named >= 5
+
+
+@pytest.mark.parametrize(
+    ("kind", "table", "key"),
+    [
+        ("crossover", {"arms": ["convit", "vit"], "reference_arm": "resnet", "bootstrap": 500}, "bootstrap"),
+        ("crossover", {"a": "vit", "b": "resnet", "permutations": 500}, "permutations"),
+        ("regression", {"arms": ["vit"], "arm": "vit"}, "arm"),
+        ("band", {"arm": "vit", "reference_arm": "resnet", "margin": 1.0}, "margin"),
+    ],
+)
+def test_parse_refuses_a_key_the_form_does_not_read(tmp_path, baselines, kind, table, key) -> None:
+    """``Rule.parse`` ends in ``CheckParams.done()``, for the check and its calibration alike."""
+    suite = toy_suite(tmp_path / "suites", "", fractions=FR, arms=ARMS)
+    view = build_tier_view(suite, "quick", [])
+    with pytest.raises(BenchError, match=rf"\.{key}' \({kind}\): not read by this form of the check"):
+        RULES.get(kind)({"kind": kind, **table}, view, baselines)
