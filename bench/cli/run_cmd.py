@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
@@ -24,9 +23,6 @@ from ..suite_check import load_checked_suites
 from ..train import CoreOptions
 from ..train.distributed import DistInfo, resolve_device
 from .common import ON_OFF, add_out, add_suites_dir
-
-if TYPE_CHECKING:
-    import torch
 
 HELP = "run suites (default: every suite's smoke tier)"
 
@@ -219,31 +215,24 @@ def estimate_target(args: argparse.Namespace, options: CoreOptions) -> tuple[str
 
 
 def dry_run(args: argparse.Namespace, specs: list, options: CoreOptions, device_type: str, precision: str) -> int:
-    import os
-
+    """The plan with cost and status. Under torchrun the environment says how many ranks a run would
+    have (``DistInfo.described``: no process group is joined); side by side as ``runner.side_by_side``
+    would decide it (under torchrun a run spans the ranks instead)."""
     import torch
 
     from ..launch.plan_view import plan_rows, render_plan
     from ..train.engine import resolve_options, runtime_of
 
-    device = torch.device(device_type)  # under torchrun, WORLD_SIZE says how many ranks a run would have
-    runtime = runtime_of(resolve_options(options, device), device, int(os.environ.get("WORLD_SIZE", "1")))
+    device = torch.device(device_type)
+    dist = DistInfo.described()
+    runtime = runtime_of(resolve_options(options, device), device, dist.world)
     store = RecordStore(args.out)
     rows = plan_rows(
         specs, lambda s: store.status(s.relpath, s.config_hash, runtime), device_type, precision, rerun=args.rerun
     )
-    print(render_plan(rows, device_type, precision, workers=dry_run_workers(args, device, rows)))
+    workers = side_by_side(device, dist, sum(1 for r in rows if r.todo), args.parallel)
+    print(render_plan(rows, device_type, precision, workers=workers))
     return 0
-
-
-def dry_run_workers(args: argparse.Namespace, device: torch.device, rows: list) -> int:
-    """How many runs ``run`` would train side by side (``runner.side_by_side``), without joining the
-    process group: under torchrun (WORLD_SIZE, TORCHELASTIC_RUN_ID) a run spans the ranks instead."""
-    import os
-
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    dist = DistInfo(world=world, group=world > 1 or "TORCHELASTIC_RUN_ID" in os.environ)
-    return side_by_side(device, dist, sum(1 for r in rows if r.todo), args.parallel)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -113,7 +113,7 @@ def effective_data_spec(spec: dict[str, Any]) -> dict[str, Any]:
     options (seed, pinned hashes) do not count. Equal results load equal data."""
     if float(spec.get("fraction", 1.0)) < 1.0:
         return dict(spec)
-    return {k: v for k, v in spec.items() if k not in ("subset_seed", "subset_sha256")} | {"fraction": 1.0}
+    return {k: v for k, v in spec.items() if k not in SUBSET_OPTIONS} | {"fraction": 1.0}
 
 
 def load_data(spec: dict[str, Any]) -> DataBundle:

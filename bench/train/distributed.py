@@ -34,6 +34,14 @@ class DistInfo:
         return self.world > 1 or self.group
 
     @classmethod
+    def described(cls) -> DistInfo:
+        """What torchrun's environment describes (WORLD_SIZE, RANK; TORCHELASTIC_RUN_ID makes even one
+        process a group), without joining a process group: what ``init_from_env`` would join."""
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        group = world > 1 or "TORCHELASTIC_RUN_ID" in os.environ
+        return cls(int(os.environ.get("RANK", 0)), world, int(os.environ.get("LOCAL_RANK", 0)), group)
+
+    @classmethod
     def current(cls) -> DistInfo:
         """The initialized process group's view, or a single process."""
         if tdist.is_available() and tdist.is_initialized():
@@ -44,7 +52,7 @@ class DistInfo:
 def init_from_env(device_type: str) -> DistInfo:
     """Join the process group torchrun describes: NCCL on GPUs, gloo on CPUs. Under torchrun this
     happens for one process too, so ``torchrun --nproc_per_node 1`` runs the DDP/NCCL code path."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 and "TORCHELASTIC_RUN_ID" not in os.environ:
+    if not DistInfo.described().active:
         return DistInfo()
     if not tdist.is_initialized():
         tdist.init_process_group("nccl" if device_type == "cuda" else "gloo")
