@@ -4,7 +4,7 @@
   steps of the full set (fewer images, fewer steps);
 - ``constant-steps``: ConViT's protocol (docs/METHOD.md section 6): a fraction f trains
   round(epochs / f) epochs, so every fraction takes the same number of optimizer steps. Every
-  quantity counted in epochs scales alike (warm-up, step milestones, switch and softening epochs
+  quantity counted in epochs scales alike (warm-up, step milestones, evaluation cadence, switch and softening epochs
   of a schedule), so each fraction follows the same schedule in steps.
 
 Applied where a tier's config is resolved (``Suite.resolve``), so the epochs a run trains enter
@@ -36,6 +36,8 @@ def apply_epoch_rule(config: dict[str, Any], rule: str, fraction: float) -> dict
     recipe["epochs"] = scale(recipe["epochs"], fraction)
     if recipe.get("warmup_epochs"):
         recipe["warmup_epochs"] = scale(recipe["warmup_epochs"], fraction)
+    if recipe.get("eval_every"):
+        recipe["eval_every"] = scale(recipe["eval_every"], fraction)
     if recipe.get("lr_milestones"):
         recipe["lr_milestones"] = [scale(m, fraction) for m in recipe["lr_milestones"]]
     sched = out["schedule"]
