@@ -23,6 +23,8 @@ def evaluate(view: TierView, baselines: Baselines | None = None) -> list[Verdict
         for v in run_check(check, view, baselines):
             v.claim = v.claim or check.get("claim", "")
             v.decides = decides
+            if check.get("name"):  # the suite's display name first, the rule's own after it
+                v.name = f"{check['name']}: {v.name}"
             if expect:
                 v.expect, v.complete = expect, _complete(view, v)
             verdicts.append(v)
