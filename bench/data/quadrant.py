@@ -95,5 +95,8 @@ def make_quadrant(
         "image_size": SIZE,
         "texture_reliability": texture_reliability,
         "texture_agrees_test": round(agree[1], 4),  # the texture-only ceiling on this test set
+        # the training split's own per-channel statistics (gray images: three equal channels)
+        "mean": [round(float(splits[0].x.mean()) / 255, 4)] * 3,
+        "std": [round(float(splits[0].x.std()) / 255, 4)] * 3,
     }
     return DataBundle(splits[0], splits[1], CLASSES, meta)

@@ -36,7 +36,13 @@ def _setup(tmp_path: Path, expect: str, vals: dict, drop: int = 0) -> list[str]:
     [
         ("pass", AHEAD, 0, "control: as expected (pass)", 0),
         ("not pass", TIED, 0, "control: as expected (inconclusive)", 0),
-        ("fail", {("resnet", 1.0): AHEAD[("vit", 1.0)], ("vit", 1.0): AHEAD[("resnet", 1.0)]}, 0, "as expected (fail)", 0),
+        (
+            "fail",
+            {("resnet", 1.0): AHEAD[("vit", 1.0)], ("vit", 1.0): AHEAD[("resnet", 1.0)]},
+            0,
+            "as expected (fail)",
+            0,
+        ),
         ("not pass", AHEAD, 0, "control: NOT as expected (pass; expected not pass)", 1),
         ("pass", TIED, 0, "control: NOT as expected (inconclusive; expected pass)", 1),
         # a negative control with a missing run is no evidence of silence

@@ -37,7 +37,7 @@ seeds = [0]
 """
 
 
-def _write(tmp_path: Path, top: str = "", arm: str = 'data = { label_noise = 0.25 }') -> Path:
+def _write(tmp_path: Path, top: str = "", arm: str = "data = { label_noise = 0.25 }") -> Path:
     path = tmp_path / "ctl.toml"
     path.write_text(BASE.format(top=top, arm=arm), encoding="utf-8")
     return path
