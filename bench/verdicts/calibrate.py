@@ -24,6 +24,7 @@ Monte-Carlo standard errors, for every shipped tier, and that the docs table is 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 from collections.abc import Callable
@@ -147,6 +148,19 @@ class Simulator:
         self.spread = spread_for(suite, self.rule.metric, records)
         self.unit = self.spread.unit
 
+    def signature(self) -> str:
+        """What the simulation depends on: the rule's parameters with arm names replaced by their
+        order of appearance, the seed count, fractions and spread. Checks that share it share rates."""
+        names: dict[str, str] = {}
+
+        def canon(v: Any) -> Any:
+            if isinstance(v, str) and v in self.view.arms:
+                return names.setdefault(v, f"arm{len(names)}")
+            return tuple(canon(x) for x in v) if isinstance(v, (tuple, list)) else v
+
+        fields = [(f.name, canon(getattr(self.rule, f.name))) for f in dataclasses.fields(self.rule)]
+        return repr((type(self.rule).__module__, fields, self.seeds, self.fractions, self.spread.sds, self.spread.unit))
+
     def draw(self, rng: np.random.Generator, truth: Truth, arm: str, f: float, sd: float, sims: int) -> np.ndarray:
         return truth(arm, f) + sd * rng.standard_normal((sims, self.seeds))
 
@@ -214,7 +228,7 @@ class Simulator:
                 Scenario("order", "pass", (eff,)),
             ]
         if isinstance(rule, crossover.Rule) and rule.is_order:
-            x, y, ref = rule.arms[0], rule.arms[1], rule.reference_arm
+            x, y = rule.arms[0], rule.arms[1]
 
             def pair(gx: Callable[[float], float], gy: Callable[[float], float]) -> Truth:
                 return lambda arm, f: BASE + (gx(f) if arm == x else gy(f) if arm == y else 0.0)
@@ -360,9 +374,15 @@ def calibrate(
     baselines: Baselines | None = None,
 ) -> list[Rate]:
     rates: list[Rate] = []
+    done: dict[str, list[Rate]] = {}  # identical simulations (same rule up to arm names) run once
     for suite, tier, check in shipped_checks(suites):
         view = (records or {}).get((suite.name, tier))
-        rates += Simulator(suite, tier, check, baselines, view).rates(sims, seed)
+        sim = Simulator(suite, tier, check, baselines, view)
+        key = sim.signature()
+        if key not in done:
+            done[key] = sim.rates(sims, seed)
+        label = check_label(check)
+        rates += [dataclasses.replace(r, suite=suite.name, tier=tier, check=label) for r in done[key]]
     return rates
 
 

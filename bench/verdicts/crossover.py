@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special
 
 from ..baselines import Baselines
 from ..records.metrics import DEFAULT_METRIC
@@ -216,7 +216,7 @@ def _cells(vs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _t_sf(mean: np.ndarray, var: np.ndarray, den: np.ndarray) -> np.ndarray:
     """One-sided p of mean > 0 for a Welch-type linear combination (Satterthwaite df); exact when var = 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = sps.t.sf(mean / np.sqrt(var), var**2 / den)
+        p = special.stdtr(var**2 / den, -mean / np.sqrt(var))  # Student t sf, without scipy.stats' overhead
     return np.where(var > 0, p, np.where(mean > 0, 0.0, 1.0))
 
 
@@ -235,7 +235,7 @@ def crossing_sets(gap: tuple[np.ndarray, np.ndarray, np.ndarray], x: np.ndarray,
         d0, d1, v0, v1 = d[:, s], d[:, s + 1], v[:, s], v[:, s + 1]
         with np.errstate(divide="ignore", invalid="ignore"):
             df = np.fmin(v0**2 / den[:, s], v1**2 / den[:, s + 1])
-        c2 = np.nan_to_num(sps.t.ppf(1 - a / 2, df), nan=0.0) ** 2
+        c2 = np.nan_to_num(special.stdtrit(df, 1 - a / 2), nan=0.0) ** 2
         delta = d1 - d0
         qa = delta**2 - c2 * (v0 + v1)
         qb = 2 * d0 * delta + 2 * c2 * v0
@@ -380,16 +380,14 @@ def _with(detail: str, problems: list[str]) -> str:
 
 
 def _fmt_set(lo: float, hi: float, xs: list[float], log: bool) -> str:
-    """A crossing set's hull in fractions: [lo, hi], with < first / > last for the open ends."""
-
-    def at(p: float, side: str) -> str:
-        if math.isnan(p):
-            return "?"
-        if math.isinf(p):
-            return f"< {xs[0]:g}" if p < 0 else f"> {xs[-1]:g}"
-        return f"{10**p if log else p:.3g}"
-
-    return f"[{at(lo, 'lo')}, {at(hi, 'hi')}]"
+    """A crossing set's hull in fractions: [lo, hi], "< first" / "> last" for the open ends."""
+    at = {-math.inf: f"< {xs[0]:g}", math.inf: f"> {xs[-1]:g}"}
+    if math.isnan(lo) and math.isnan(hi):
+        return "empty"
+    if math.isnan(lo) or math.isnan(hi) or lo == hi:  # only one open end, or a point
+        p = hi if math.isnan(lo) else lo
+        return at.get(p, f"{10**p if log else p:.3g}")
+    return "[" + ", ".join(at.get(p, f"{10**p if log else p:.3g}") for p in (lo, hi)) + "]"
 
 
 def _order(view: TierView, x: str, y: str, ref: str, metric: str, alpha: float, log: bool) -> Verdict:
@@ -434,8 +432,8 @@ def _order(view: TierView, x: str, y: str, ref: str, metric: str, alpha: float, 
     level = f"{100 * (1 - alpha / 2):g}%"
     set_x, set_y = res.set_x.hull(), res.set_y.hull()
     head = (
-        f"{x} crosses {ref} at {_fmt_x(cx, xs)} ({level} interval {_fmt_set(*set_x, xs, log)}), "
-        f"{y} at {_fmt_x(cy, xs)} ({level} interval {_fmt_set(*set_y, xs, log)})"
+        f"{x} crosses {ref} at {_fmt_x(cx, xs)}, {level} interval {_fmt_set(*set_x, xs, log)}; "
+        f"{y} at {_fmt_x(cy, xs)}, {level} interval {_fmt_set(*set_y, xs, log)}"
     )
     if cx is not None and cy is not None and all(math.isfinite(c) and c > 0 for c in (cx, cy)):
         shift = math.log10(cy / cx) if log else cy - cx
@@ -446,10 +444,15 @@ def _order(view: TierView, x: str, y: str, ref: str, metric: str, alpha: float, 
         interval_x=[_unpos(v, log) for v in set_x],
         interval_y=[_unpos(v, log) for v in set_y],
     )
+
+    def side(first: str, second: str, beyond: bool) -> str:
+        extra = f", and ahead of {ref} at {xs[-1]:g} for the part beyond the range" if beyond else ""
+        return f"{first} ahead of {second} across {second}'s interval{extra}"
+
     rule = (
-        f"{x} ahead of {y} across {y}'s interval: {fmt_p(float(res.p_x[0]))}; {y} ahead of {x} across "
-        f"{x}'s interval: {fmt_p(float(res.p_y[0]))} (largest one-sided Welch p over the interval, "
-        f"decides at α/2={alpha / 2:g})"
+        f"{x} first: {fmt_p(float(res.p_x[0]))} ({side(x, y, bool(res.set_y.beyond[0]))}); "
+        f"{y} first: {fmt_p(float(res.p_y[0]))} ({side(y, x, bool(res.set_x.beyond[0]))}); "
+        f"largest one-sided Welch p over the interval, decided at α/2={alpha / 2:g}"
     )
     detail = f"{head}; {rule}"
     status, detail = hedge(status, detail, problems)

@@ -210,7 +210,5 @@ def decide(
             shown += [stats.welch_p(v[i] + tol, v[0], "greater"), stats.welch_p(v[i] - tol, v[-1], "less")]
     p_shown = np.max(np.stack(shown, axis=-1), axis=-1)
     fail = (adj < alpha).any(axis=-1)
-    status = np.where(
-        fail, "fail", np.where((p_shown < alpha) & (p_end < alpha), "pass", "inconclusive")
-    )
+    status = np.where(fail, "fail", np.where((p_shown < alpha) & (p_end < alpha), "pass", "inconclusive"))
     return status, p_end, adj, labels, p_shown
