@@ -58,9 +58,8 @@ EFFECTS = {
 NULLS = {
     "order": "a = b + margin",
     "crossover": f"b ahead by {FAR:g} units at the smallest fraction and even at the largest, or the mirror",
-    "crossover-order": "X, Y cross R at one fraction (0.3 or 0.5 of the range) with slopes 4x apart "
-    "(a 6- or 60-unit rise, either arm steeper); or no crossover (R ahead by 3 or 12 units at the "
-    "smallest fraction, even at the largest, slopes 4x apart)",
+    "crossover-order": "X, Y cross R at one fraction, slopes 4x apart; or neither crosses (R ahead at the "
+    "smallest fraction, even at the largest)",
     "monotone": "the middle step reverses by exactly the tolerance, the others rise (3 units first to last)",
     "regression": "rerun = reference",
     "band": "true difference = margin",

@@ -247,7 +247,7 @@ def crossing_sets(gap: tuple[np.ndarray, np.ndarray, np.ndarray], x: np.ndarray,
         nan = np.full_like(d0, np.nan)
         # qa > 0: [r1, r2] (empty when disc < 0); qa < 0: (-inf, r1] and [r2, inf) (everything when disc < 0)
         bounded = qa > 0
-        lo1 = np.where(bounded, np.where(disc >= 0, np.maximum(r1, 0.0), nan), np.where(disc >= 0, 0.0, 0.0))
+        lo1 = np.where(bounded, np.where(disc >= 0, np.maximum(r1, 0.0), nan), 0.0)
         hi1 = np.where(
             bounded, np.where(disc >= 0, np.minimum(r2, 1.0), nan), np.where(disc >= 0, np.minimum(r1, 1.0), 1.0)
         )
