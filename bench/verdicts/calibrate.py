@@ -49,7 +49,8 @@ EFFECTS = {
     "order": "a ahead of b by 2 units",
     "crossover": "b ahead by 3 units at the smallest fraction, a by 3 at the largest (linear in log f)",
     "crossover-order": "Y - R rises linearly in log f from -3 to +3 units; X = Y + 2 units at every fraction, "
-    "so X crosses R first (for a 6-unit rise over the range, 1/3 of the range earlier)",
+    "so X crosses R first, 1/3 of the range earlier",
+    "crossover-order-4": "as crossover-order with X = Y + 4 units (2/3 of the range earlier)",
     "monotone": "the arms rise linearly in sweep order, 3 units from first to last",
     "regression": "every rerun seed 2 units worse than the reference",
     "collapse": "one rerun seed 30 units below the reference",
@@ -246,10 +247,12 @@ class Simulator:
                 nulls += [pair(line(lead, 1.0), line(lead / 4, 1.0)), pair(line(lead / 4, 1.0), line(lead, 1.0))]
             gy = line(6.0, 0.5)
             effx = pair(lambda f: gy(f) + 2.0 * u, gy)
+            effx4 = pair(lambda f: gy(f) + 4.0 * u, gy)
             return [
                 Scenario("null", "pass", tuple(nulls)),
                 Scenario("null", "fail", tuple(nulls)),
                 Scenario("crossover-order", "pass", (effx,)),
+                Scenario("crossover-order-4", "pass", (effx4,)),
             ]
         if isinstance(rule, crossover.Rule):
             a, b = rule.a, rule.b

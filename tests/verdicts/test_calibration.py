@@ -91,7 +91,7 @@ def test_c2_null_grid(tier) -> None:
 
 def test_c2_power_is_stated_for_every_shipped_c2_check(rates) -> None:
     power = [r for r in rates if r.scenario == "crossover-order"]
-    assert len(power) == 2 * len(C2)
+    assert len(power) == 2 * len(C2) == len([r for r in rates if r.scenario == "crossover-order-4"])
     assert max(r.rate for r in power if r.tier == "full" and r.sd == 0.5) > 0.5
 
 
@@ -172,3 +172,20 @@ def test_docs_state_the_alpha_every_calibrated_rule_uses() -> None:
     alphas = {cal.Simulator(s, t, c, SHIPPED).alpha for s, t, c in CHECKS}
     assert len(alphas) == 1
     assert f"alpha = {alphas.pop():g} everywhere" in DOC
+
+
+def test_calibrate_runs_at_the_spread_measured_in_a_results_folder(tmp_path) -> None:
+    """``python -m bench.verdicts.calibrate --records DIR``: each tier with records is simulated at
+    their pooled seed sd (every seed they hold, also beyond the tier's plan)."""
+    from bench.records.store import RecordStore
+
+    suite = toy_suite(tmp_path / "suites", ck("order", a="vit", b="resnet"), seeds=(0, 1))
+    big = toy_suite(tmp_path / "more", ck("order", a="vit", b="resnet"), seeds=(0, 1, 2))  # same config, 3 seeds
+    store = RecordStore(tmp_path / "results")
+    for r in fake_records(big, "quick", {("resnet", 1.0): [69, 70, 71], ("vit", 1.0): [68, 70, 72]}):
+        store.write(r.relpath, r)
+    views = cal.record_views([suite], tmp_path / "results")
+    [r0, *_] = cal.calibrate(20, [suite], records=views, baselines=SHIPPED)
+    assert r0.spread is not None and r0.spread.sds == (round(math.sqrt(2.5), 4),)
+    assert "measured: pooled seed sd over 2 cells" in r0.spread.source
+    assert cal.calibrate(20, [suite], baselines=SHIPPED)[0].spread.sds == (0.5, 1.0)
