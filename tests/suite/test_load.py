@@ -118,7 +118,8 @@ def test_every_check_kind_declares_its_keys(tmp_path: Path) -> None:
         load_checked_suite(path)
     msg = str(err.value)
     assert (
-        f"{path}: unknown key 'tiers.smoke.checks[0].marign' (allowed: arms, claim, decides, expect, kind, margin, name)" == msg
+        f"{path}: unknown key 'tiers.smoke.checks[0].marign' (allowed: arms, claim, decides, expect, kind, margin, name)"
+        == msg
     )
     path = write(tmp_path, GOOD.replace("margin = 1.0", 'margin = "2"'))
     with pytest.raises(BenchError, match=r"key 'tiers.smoke.checks\[0\].margin' must be a number"):
