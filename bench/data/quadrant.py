@@ -73,9 +73,9 @@ def make_quadrant(
     n_train: int = 4096,
     n_test: int = 1000,
     seed: int = 0,
-    texture_reliability: float = 0.75,
-    texture_contrast: float = 0.2,
-    square_contrast: float = 0.5,
+    texture_reliability: float = 0.8,
+    texture_contrast: float = 0.5,
+    square_contrast: float = 1.0,
 ) -> DataBundle:
     """Balanced train/test splits; identical arrays for identical arguments (options checked by the registry)."""
     tiles = _tiles(seed)

@@ -59,9 +59,9 @@ def _quadrant(
     n_train: int = 4096,
     n_test: int = 1000,
     generator_seed: int = 0,
-    texture_reliability: float = 0.75,
-    texture_contrast: float = 0.2,
-    square_contrast: float = 0.5,
+    texture_reliability: float = 0.8,
+    texture_contrast: float = 0.5,
+    square_contrast: float = 1.0,
 ) -> DataBundle:
     """The controls' task (``quadrant.py``): every option checked; reliability below chance (0.25) is refused."""
     name = "synthetic-quadrant"
