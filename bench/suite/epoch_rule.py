@@ -4,7 +4,7 @@
   steps of the full set (fewer images, fewer steps);
 - ``constant-steps``: ConViT's protocol (docs/METHOD.md section 6): a fraction f trains
   round(epochs / f) epochs, so every fraction takes the same number of optimizer steps. Every
-  quantity counted in epochs scales alike (warm-up, step milestones, switch and softening epochs
+  quantity counted in epochs scales alike (warm-up, step milestones, switch and forced-softening epochs
   of a schedule), so each fraction follows the same schedule in steps.
 
 Applied where a tier's config is resolved (``Suite.resolve``), so the epochs a run trains enter
@@ -18,7 +18,7 @@ from typing import Any
 
 EPOCH_RULES = ("constant-epochs", "constant-steps")
 DEFAULT_RULE = "constant-epochs"
-SCHEDULE_EPOCH_KEYS = ("epoch", "first", "last", "soften_epochs")
+SCHEDULE_EPOCH_KEYS = ("epoch", "first", "last", "force_soften_epochs")
 
 
 def scale(epochs: int | float, fraction: float) -> int:
@@ -41,7 +41,7 @@ def apply_epoch_rule(config: dict[str, Any], rule: str, fraction: float) -> dict
     sched = out["schedule"]
     for key in SCHEDULE_EPOCH_KEYS:
         if isinstance(sched.get(key), int) and not isinstance(sched.get(key), bool):
-            sched[key] = round(sched[key] / fraction) if key != "soften_epochs" else scale(sched[key], fraction)
+            sched[key] = round(sched[key] / fraction) if key != "force_soften_epochs" else scale(sched[key], fraction)
     return out
 
 
