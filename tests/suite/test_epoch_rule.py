@@ -17,7 +17,7 @@ def suite(tmp_path: Path, rule: str | None):
     text = s.path.read_text().replace("epochs = 2\n", "epochs = 10\n" + (f'epoch_rule = "{rule}"\n' if rule else ""))
     text += (
         "[tiers.quick.recipe]\nwarmup_epochs = 2\nlr_milestones = [5, 8]\n"
-        '[tiers.quick.overrides.vit]\nschedule = { kind = "prs", first = 3, last = 6, soften_epochs = 2 }\n'
+        '[tiers.quick.overrides.vit]\nschedule = { kind = "prs", first = 3, last = 6, force_soften_epochs = 2 }\n'
     )
     s.path.write_text(text)
     return load_suite(s.path)
@@ -28,7 +28,7 @@ def test_constant_steps_scales_every_epoch_count(tmp_path: Path) -> None:
     cfg = s.resolve("vit", "quick", 0.3)
     assert cfg["recipe"]["epochs"] == 33  # round(10 / 0.3)
     assert cfg["recipe"]["warmup_epochs"] == 7 and cfg["recipe"]["lr_milestones"] == [17, 27]
-    assert cfg["schedule"] == {"kind": "prs", "first": 10, "last": 20, "soften_epochs": 7}
+    assert cfg["schedule"] == {"kind": "prs", "first": 10, "last": 20, "force_soften_epochs": 7}
     assert s.resolve("vit", "quick", 1.0)["recipe"]["epochs"] == 10
 
 
