@@ -54,7 +54,8 @@ def test_padding_keys_make_a_sharp_soft_map_zero_padding() -> None:
     rep = nn.Conv2d(4, 4, 3, padding=1, bias=False, padding_mode="replicate")
     rep.weight = conv.weight
     m = conv_to_attention(conv, locality_strength=30.0)
-    m.start_soft()  # all positional mass on the (sharp) soft map
+    with torch.no_grad():
+        m.soft.fill_(1.0)  # all positional mass on the (sharp) soft map; the gate stays at 1
     x = torch.randn(2, 4, 4, 4)
     out = m(tokens(x), (4, 4))
     assert rel_err(out, tokens(conv(x)))[0] < 1e-5
