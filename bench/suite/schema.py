@@ -85,8 +85,8 @@ TIER = {
     "epoch_rule": (
         False,
         lambda v: v in EPOCH_RULES,
-        "'constant-steps' (fraction f trains round(epochs / f) epochs: ConViT's protocol, same steps "
-        "at every fraction) or 'constant-epochs' (the default)",
+        "'constant-steps' (every fraction takes the full set's steps: its epochs are the full set's "
+        "length, the subset drawn pass after pass; ConViT's protocol) or 'constant-epochs' (the default)",
     ),
     "analysis": (
         False,
