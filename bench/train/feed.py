@@ -115,7 +115,8 @@ class ResumableSampler(Sampler[int]):
     def __init__(self, n: int, seed: int, global_batch: int, dist: DistInfo) -> None:
         self.n, self.seed, self.global_batch, self.dist = n, seed, global_batch, dist
         self.bl = local_batch(global_batch, dist)
-        self.epoch, self.start, self.epoch_steps = 0, 0, None
+        self.epoch, self.start = 0, 0
+        self.epoch_steps: int | None = None
 
     def set_epoch(self, epoch: int, start_step: int = 0, epoch_steps: int | None = None) -> None:
         self.epoch, self.start, self.epoch_steps = epoch, start_step, epoch_steps
