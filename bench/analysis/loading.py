@@ -168,7 +168,7 @@ def build_model(config: dict[str, Any], num_classes: int, state: dict[str, torch
 def eval_images(data: Any, n: int) -> torch.Tensor:
     """The first ``n`` test images, preprocessed as the training core evaluates them (``core.evaluate``)."""
     from ..data.types import ImageArrays
-    from ..train.augment import CIFAR_MEAN, CIFAR_STD, normalize
+    from ..train.augment import normalize
 
     n = min(n, len(data.test))
     if isinstance(data.test, ImageArrays):
@@ -178,9 +178,8 @@ def eval_images(data: Any, n: int) -> torch.Tensor:
     if x.dtype != torch.uint8:
         return x.float()  # a streamed dataset's transform has normalised it already
     shape = (1, -1, 1, 1)
-    mean = torch.tensor(data.meta.get("mean", CIFAR_MEAN)).view(shape)
-    std = torch.tensor(data.meta.get("std", CIFAR_STD)).view(shape)
-    return normalize(x, mean, std)
+    mean, std = data.normalization()
+    return normalize(x, torch.tensor(mean).view(shape), torch.tensor(std).view(shape))
 
 
 def analyse_checkpoint(

@@ -26,6 +26,8 @@ HUB_REPO = "uoft-cs/cifar100"
 SIZES = (50_000, 10_000)
 NUM_CLASSES = {"fine": 100, "coarse": 20}
 IMAGE_SHAPE = (32, 32, 3)
+# per-channel statistics of the CIFAR-100 training set (the core normalises with the source's own)
+MEAN_STD = {"mean": [0.5071, 0.4865, 0.4409], "std": [0.2673, 0.2564, 0.2762]}
 PICKLE_FILES = ("train", "test", "meta")
 PICKLE_HOW = f"get it with: mkdir -p ROOT && curl -L {URL} | tar xz -C ROOT (or set download = true in the data table)"
 PARQUET_HOW = (
@@ -232,6 +234,7 @@ def _bundle(
         "cache": entry.state,
         "cache_dir": str(entry.folder),
         "class_names": entry.decoded.class_names[label],
+        **MEAN_STD,
         **extra,
     }
     return DataBundle(train, test, n, meta)

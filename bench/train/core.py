@@ -27,7 +27,7 @@ from ..models import create_model, model_input_size
 from ..models.stats import size_stats
 from ..records.metrics import TEST_ACC, TEST_ACC_BEST, TEST_LOSS, TRAIN_ACC, TRAIN_LOSS
 from ..suite.plan import RunSpec
-from .augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
+from .augment import DeviceAugment
 from .checkpoint import capture_rng, clear_checkpoints, load_latest, restore_rng, save_checkpoint
 from .context import RunContext
 from .distributed import all_reduce_sum, gather_objects
@@ -113,7 +113,7 @@ class Run:
             seed_everything(seed + 100_003 * dist.rank)  # distinct dropout/RandAugment streams per rank
         self.switching = Switching(self.model, config.get("schedule", {}), config["model"]["name"])
         self.pos = Position()
-        mean, std = data.meta.get("mean", CIFAR_MEAN), data.meta.get("std", CIFAR_STD)
+        mean, std = data.normalization()
         self.aug = DeviceAugment(
             self.recipe.augment, data.num_classes, self.recipe.label_smoothing, device, seed, mean, std
         )

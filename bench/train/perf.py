@@ -143,7 +143,7 @@ def _measure_core(s: PerfSettings, data: ImageArrays) -> PerfResult:
     recipe = recipe_for(s)
     opts = resolve_options(CoreOptions(compile=s.compile, precision=s.precision), device)
     engine = Engine(create_model(s.model, num_classes=s.num_classes), recipe, device, opts)
-    aug = DeviceAugment(recipe.augment, s.num_classes, recipe.label_smoothing, device, s.seed)
+    aug = DeviceAugment(recipe.augment, s.num_classes, recipe.label_smoothing, device, s.seed, CIFAR_MEAN, CIFAR_STD)
     batches = cycle(DeviceData.from_arrays(data, device), s)
 
     def step() -> None:
@@ -160,7 +160,7 @@ def measure_augment(s: PerfSettings, data: ImageArrays) -> PerfResult:
     device = torch.device(s.device)
     torch.manual_seed(s.seed)
     recipe = recipe_for(s)
-    aug = DeviceAugment(recipe.augment, s.num_classes, recipe.label_smoothing, device, s.seed)
+    aug = DeviceAugment(recipe.augment, s.num_classes, recipe.label_smoothing, device, s.seed, CIFAR_MEAN, CIFAR_STD)
     batches = cycle(DeviceData.from_arrays(data, device), s)
 
     def step() -> None:

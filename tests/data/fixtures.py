@@ -105,3 +105,51 @@ def write_image_folder(
                 ext = ".JPEG" if i % 2 == 0 else ".png"
                 img.save(d / f"{c}_{i:03d}{ext}")
     return root
+
+
+# ---- Fashion-MNIST: IDX files ---------------------------------------------------------------
+
+FMNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+@dataclass
+class TinyFashion:
+    train_x: np.ndarray  # (N, 28, 28) uint8
+    train_y: np.ndarray  # (N,) int64
+    test_x: np.ndarray
+    test_y: np.ndarray
+
+
+def tiny_fashion(seed: int = 0, per_class: int = 4, test_per_class: int = 1) -> TinyFashion:
+    """Random 28x28 grey images; 10 classes, balanced and shuffled."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for per in (per_class, test_per_class):
+        y = rng.permutation(np.repeat(np.arange(10), per)).astype(np.int64)
+        out += [rng.integers(0, 256, (y.size, 28, 28), dtype=np.uint8), y]
+    return TinyFashion(*out)
+
+
+def idx_bytes(arr: np.ndarray) -> bytes:
+    """The IDX format: magic 0x0000 08 NDIM (unsigned bytes), big-endian int32 dimensions, the data."""
+    head = bytes([0, 0, 0x08, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    return head + np.ascontiguousarray(arr, dtype=np.uint8).tobytes()
+
+
+def write_idx_folder(folder: Path, d: TinyFashion, gz: bool = True) -> Path:
+    """The four files as Debian ships them (.gz) or as torchvision leaves them in FashionMNIST/raw (plain)."""
+    import gzip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, (images, labels) in FMNIST_FILES.items():
+        x, y = (d.train_x, d.train_y) if split == "train" else (d.test_x, d.test_y)
+        for name, arr in ((images, x), (labels, y.astype(np.uint8))):
+            data = idx_bytes(arr)
+            if gz:
+                (folder / f"{name}.gz").write_bytes(gzip.compress(data, mtime=0))
+            else:
+                (folder / name).write_bytes(data)
+    return folder

@@ -12,7 +12,7 @@ from timm.data import auto_augment as aa
 from torchvision import transforms as T
 
 from bench.data.synthetic import make_synthetic
-from bench.train.augment import CIFAR_MEAN, DeviceAugment
+from bench.train.augment import CIFAR_MEAN, CIFAR_STD, DeviceAugment
 from bench.train.randaugment import COLOUR_OPS, INCREASING, LEVELS, BatchRandAugment, affine, warp
 from bench.train.recipe import Recipe
 
@@ -38,7 +38,7 @@ def recover(out: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def device_aug(aug: dict, seed: int = 0) -> DeviceAugment:
     r = Recipe.from_dict({"optimizer": "sgd", "lr": 0.1, "epochs": 1, "batch_size": 64, "augment": aug})
-    return DeviceAugment(r.augment, 10, r.label_smoothing, torch.device("cpu"), seed)
+    return DeviceAugment(r.augment, 10, r.label_smoothing, torch.device("cpu"), seed, CIFAR_MEAN, CIFAR_STD)
 
 
 def test_crop_flip_match_torchvision_in_distribution() -> None:
