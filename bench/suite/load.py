@@ -69,7 +69,7 @@ class Suite:
 
     def tier_arm_label(self, arm: str, tier: str) -> str:
         """The arm's label in ``tier``: a pipeline-check tier that trains another model than the
-        arm's names it a stand-in (a 0.46 M model is no "ConViT-Ti")."""
+        arm's names it a stand-in (a tiny CPU model is no "ConViT-Ti")."""
         label = self.arm_label(arm)
         model = self.tier(tier).get("overrides", {}).get(arm, {}).get("model")
         if self.tier_kind(tier) == "pipeline-check" and model not in (None, self.arms[arm]["model"]):
