@@ -50,7 +50,8 @@ EFFECTS = {
     "crossover": "b ahead by 3 units at the smallest fraction, a by 3 at the largest (linear in log f)",
     "crossover-order": "Y - R rises linearly in log f from -3 to +3 units; X = Y + 2 units at every fraction, "
     "so X crosses R first, 1/3 of the range earlier",
-    "crossover-order-4": "as crossover-order with X = Y + 4 units (2/3 of the range earlier)",
+    "crossover-order-4": "as crossover-order with X = Y + 4 units: X crosses 2/3 of the range earlier, just "
+    "before the smallest fraction",
     "monotone": "the arms rise linearly in sweep order, 3 units from first to last",
     "regression": "every rerun seed 2 units worse than the reference",
     "collapse": "one rerun seed 30 units below the reference",

@@ -189,3 +189,11 @@ def test_calibrate_runs_at_the_spread_measured_in_a_results_folder(tmp_path) -> 
     assert r0.spread is not None and r0.spread.sds == (round(math.sqrt(2.5), 4),)
     assert "measured: pooled seed sd over 2 cells" in r0.spread.source
     assert cal.calibrate(20, [suite], baselines=SHIPPED)[0].spread.sds == (0.5, 1.0)
+
+
+def test_calibrate_cli_says_which_spread_is_missing_in_one_line(tmp_path, monkeypatch, capsys) -> None:
+    suite = _toy(tmp_path)
+    monkeypatch.setenv("PRS_BENCH_SUITES", str(suite.path.parent))
+    assert cal.main(["--sims", "10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no seed spread for metric 'fourier.hf_change_mixer_mean'" in err
