@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import BenchError
 from ..paths import default_dir
 from .epoch_rule import DEFAULT_RULE, apply_epoch_rule
-from .schema import ARM, OVERRIDE, TIER, TOP, validate_table
+from .schema import ARM, OVERRIDE, SPREAD, TIER, TOP, validate_table
 
 TIER_ORDER = ("smoke", "quick", "full")
 
@@ -128,6 +128,8 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
         validate_table(path, f"arms.{arm}.", spec, ARM)
         if spec["recipe"] not in raw["recipes"]:
             raise BenchError(f"{path}: key 'arms.{arm}.recipe' names unknown recipe {spec['recipe']!r}")
+    for metric, spec in raw.get("spreads", {}).items():
+        validate_table(path, f"spreads.{metric}.", spec, SPREAD)
     for tier, spec in raw["tiers"].items():
         validate_table(path, f"tiers.{tier}.", spec, TIER)
         for arm in spec.get("arms", []):
