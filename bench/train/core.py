@@ -37,6 +37,7 @@ from .final import save_final
 from .optim import LRSchedule, group_layout
 from .progress import EventLog, Interrupted, StopFlag, epoch_bar, plain
 from .recipe import Recipe
+from .steps import step_plan
 from .switching import Switching
 from .timing import DeviceTimer
 from .tracking import Tracking, open_tracking
@@ -121,7 +122,8 @@ class Run:
         batch = self.recipe.batch_size
         self.train = make_feed(data.train, device, seed, batch, dist, opts.workers)
         self.test = make_feed(data.test, device, seed, batch, dist, opts.workers)
-        self.steps_per_epoch = self.train.steps_per_epoch(batch)
+        self.plan = step_plan(self.recipe, len(self.train), data.meta.get("full_train_size"))
+        self.steps_per_epoch = self.plan.steps_per_epoch
         self.sched = LRSchedule(self.recipe, self.steps_per_epoch)
         self.sums = Sums(device)
         self.engine: Engine
@@ -159,6 +161,8 @@ class Run:
             "device": str(self.device),
             "world": self.dist.world,
             "steps_per_epoch": self.steps_per_epoch,
+            "steps_per_pass": self.plan.steps_per_pass,
+            "total_steps": self.plan.total_steps,
         }
         if ckpt is None:
             self.event("start", **info)
@@ -179,10 +183,10 @@ class Run:
         """Switch the layers the checkpoint had switched, then load its weights.
 
         A checkpoint whose model state has other keys or shapes than this code's model was written by
-        another prs-bench. E.g. one from before switched layers carried the softening buffers
-        ``locality`` and ``mask_fade``: its positional vectors held the locality themselves and sat
-        under weight decay, so whatever buffer values were filled in, the run would go on under other
-        rules than it began with. Its config hash can still match (a suite file that kept its name,
+        another prs-bench. E.g. one from suite v4, whose switched layers had a sigmoid gate, a locality
+        buffer and a separate content value path instead of v5's learned soft share, linear gate and
+        shared value: whatever values were filled in, the run would go on under other rules than it
+        began with. Its config hash can still match (a suite file that kept its name,
         version and content), so it is refused here, in one line, before anything is written.
         """
         self.switching.restore(self.model, ckpt["reparam"])
@@ -314,7 +318,9 @@ class Run:
         timer, seen0, t0 = DeviceTimer(self.device), pos.step_in_epoch, time.perf_counter()
         timer.start()
         lr = self.sched.lr_at(pos.global_step)
-        batches = self.train.train_batches(self.seed, pos.epoch, recipe.batch_size, pos.step_in_epoch, self.dist)
+        batches = self.train.train_batches(
+            self.seed, pos.epoch, recipe.batch_size, pos.step_in_epoch, self.dist, self.steps_per_epoch
+        )
         for xb, yb, n_global, sl in batches:
             lr = self.sched.apply(engine.opt, pos.global_step)
             self.switching.soften(self.model, recipe.epochs, pos.epoch, pos.step_in_epoch, self.steps_per_epoch)
@@ -366,7 +372,12 @@ class Run:
     def _end_epoch(self, lr: float, seconds: float, images: int, graphs0: int) -> None:
         pos = self.pos
         loss_sum, correct, seen = all_reduce_sum(self.sums.t.clone(), self.dist).tolist()
-        entry = {"epoch": pos.epoch + 1, TRAIN_LOSS: loss_sum / max(seen, 1), TRAIN_ACC: 100 * correct / max(seen, 1)}
+        entry = {
+            "epoch": pos.epoch + 1,
+            "steps": pos.global_step,
+            TRAIN_LOSS: loss_sum / max(seen, 1),
+            TRAIN_ACC: 100 * correct / max(seen, 1),
+        }
         if (pos.epoch + 1) % self.recipe.eval_every == 0 or pos.epoch + 1 >= self.recipe.epochs:
             entry[TEST_LOSS], entry[TEST_ACC] = self.evaluate()
         entry |= {

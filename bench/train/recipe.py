@@ -101,6 +101,13 @@ RECIPE_KEYS: dict[str, Key] = {
         "(many short epochs, e.g. 64 images under constant-steps, would otherwise spend most of their time evaluating)",
         1,
     ),
+    "epoch_length": Key(
+        False,
+        one_of("subset", "full-set"),
+        "'subset' (an epoch is one pass over the run's training images) or 'full-set' (as many steps as one "
+        "pass over the whole training set, the subset drawn pass after pass: the constant-steps epoch rule)",
+        "subset",
+    ),
     "augment": Key(False, is_table, "a table of augmentation keys", {}),
 }
 
@@ -176,6 +183,7 @@ class Recipe:
     drop_path: float
     seed_offset: int
     eval_every: int
+    epoch_length: str
     augment: Augment
 
     @classmethod

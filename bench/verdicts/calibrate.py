@@ -50,7 +50,8 @@ EFFECTS = {
     "crossover": "b ahead by 3 units at the smallest fraction, a by 3 at the largest (linear in log f)",
     "crossover-order": "Y - R rises linearly in log f from -3 to +3 units; X = Y + 2 units at every fraction, "
     "so X crosses R first, 1/3 of the range earlier",
-    "crossover-order-4": "as crossover-order with X = Y + 4 units (2/3 of the range earlier)",
+    "crossover-order-4": "as crossover-order with X = Y + 4 units: X crosses 2/3 of the range earlier, just "
+    "before the smallest fraction",
     "monotone": "the arms rise linearly in sweep order, 3 units from first to last",
     "regression": "every rerun seed 2 units worse than the reference",
     "collapse": "one rerun seed 30 units below the reference",
@@ -65,6 +66,8 @@ NULLS = {
     "regression": "rerun = reference",
     "band": "true difference = margin",
 }
+BEGIN = "<!-- calibration table: python -m bench.verdicts.calibrate -->\n"  # the table's markers in the docs
+END = "<!-- end of calibration table -->"
 STATISTICAL = ("order", "crossover", "monotone", "regression", "band")  # health is a pipeline check
 
 
@@ -101,7 +104,8 @@ def check_label(check: dict[str, Any]) -> str:
         ref = check.get("reference", check.get("reference_arm"))
         return f"band: {check.get('arm', check.get('arms'))} vs {ref}"
     if kind == "monotone":
-        return f"monotone{claim}: {len(check['arms'])} arms"
+        arms = check["arms"]
+        return f"monotone{claim}: {arms[0]} .. {arms[-1]} ({len(arms)} arms)"
     return kind
 
 
@@ -422,6 +426,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sims", type=int, default=SIMS, help="simulated evaluations per scenario and spread")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--write",
+        type=Path,
+        metavar="DOC",
+        help="replace the table between DOC's calibration markers (docs/STATISTICS.md) instead of printing it",
+    )
+    p.add_argument(
         "--records",
         type=Path,
         help="results folder: simulate each tier at the seed sd measured in its records (where a cell has >= 2 seeds)",
@@ -434,8 +444,21 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(header(args.sims, [r.spread for r in rates if r.spread]) + "\n")
-    print(markdown(rates))
+    text = header(args.sims, [r.spread for r in rates if r.spread]) + "\n\n" + markdown(rates) + "\n"
+    if args.write is None:
+        print(text, end="")
+        return 0
+    try:
+        doc = args.write.read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"error: {args.write}: cannot read ({exc.strerror})", file=sys.stderr)
+        return 2
+    if BEGIN not in doc or END not in doc.split(BEGIN, 1)[1]:
+        print(f"error: {args.write}: no calibration markers ({BEGIN.strip()} ... {END})", file=sys.stderr)
+        return 2
+    head, rest = doc.split(BEGIN, 1)
+    args.write.write_text(head + BEGIN + text + END + rest.split(END, 1)[1], encoding="utf-8")
+    print(f"wrote the calibration table ({len(rates)} rates) into {args.write}")
     return 0
 
 

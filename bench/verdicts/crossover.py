@@ -21,8 +21,8 @@ mirror. A false verdict needs one of two level-alpha/2 errors, so it stays <= al
 slopes, including the least-favourable nulls: both arms crossing at the same fraction with
 different slopes, and no crossover at all (docs/STATISTICS.md measures both). Needs >= 2 seeds
 in every cell. (Suite v3-v4 ran a permutation test of exchangeable X and Y seeds: calibrated
-when the arms are identical, but with equal crossings and 4x different slopes it passed
-falsely 21.2% and failed falsely 22.4% at 3 seeds, issue 21.)
+when the arms are identical, but with equal crossings and 4x different slopes it erred up to
+27.2% at 3 seeds, docs/STATISTICS.md.)
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ name (the record's ``metrics``) or a dotted analysis path (``fourier.NAME``, rea
 - pass: every step shown above -``tolerance`` (one-sided Welch, H1: s * (arm i+1 - arm i) >
   -tolerance) and, with ``between``, every inner arm shown inside the widened ends, each at
   ``alpha`` (an intersection-union test: a step that truly reverses by exactly the tolerance
-  passes <= alpha of the time; until suite v4 a step only had to *look* within tolerance, so a
-  reversal 0.03 beyond it passed 22.7% at sd 0.05, issue 21), and the end-to-end change
-  s * (m_last - m_first) significant; inconclusive otherwise (a violation within noise, a trend
+  passes <= alpha of the time; until suite v4 a step only had to *look* within tolerance, so
+  a step reversed by exactly the tolerance passed half the time, docs/STATISTICS.md), and the
+  end-to-end change s * (m_last - m_first) significant; inconclusive otherwise (a violation within noise, a trend
   that is not significant or a step not shown within tolerance, too few seeds).
 
 ``min_seeds = 1`` allows single runs; the verdict is then at best a descriptive "inconclusive"

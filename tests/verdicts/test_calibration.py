@@ -152,7 +152,8 @@ def test_measured_spread_pools_the_records_cells(tmp_path) -> None:
 
 
 DOC = (REPO / "docs" / "STATISTICS.md").read_text(encoding="utf-8")
-BEGIN, END = "<!-- calibration table: python -m bench.verdicts.calibrate -->\n", "<!-- end of calibration table -->"
+REGEN = "regenerate the table: python -m bench.verdicts.calibrate --write docs/STATISTICS.md"
+BEGIN, END = cal.BEGIN, cal.END
 
 
 def test_docs_table_is_the_generators_output(rates) -> None:
@@ -160,12 +161,12 @@ def test_docs_table_is_the_generators_output(rates) -> None:
     simulations, effects) and every row (C2 included), regenerated here and equal to the digit."""
     assert BEGIN in DOC and END in DOC, "docs/STATISTICS.md lost its calibration table markers"
     lines = DOC.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n").splitlines()
-    assert lines[0] == cal.header(cal.SIMS, [r.spread for r in rates if r.spread]), "regenerate the table"
+    assert lines[0] == cal.header(cal.SIMS, [r.spread for r in rates if r.spread]), REGEN
     assert lines[1] == ""
     fresh = cal.markdown(rates).splitlines()
-    assert len(lines[2:]) == len(fresh) == len(CHECKS) + 2, "one row per shipped statistical check"
+    assert len(lines[2:]) == len(fresh) == len(CHECKS) + 2, f"one row per shipped statistical check; {REGEN}"
     for row, want in zip(lines[2:], fresh):
-        assert row == want, f"{row}: not what the generator gives now; regenerate the table"
+        assert row == want, f"{row}: not what the generator gives now; {REGEN}"
 
 
 def test_docs_state_the_alpha_every_calibrated_rule_uses() -> None:
@@ -189,3 +190,26 @@ def test_calibrate_runs_at_the_spread_measured_in_a_results_folder(tmp_path) -> 
     assert r0.spread is not None and r0.spread.sds == (round(math.sqrt(2.5), 4),)
     assert "measured: pooled seed sd over 2 cells" in r0.spread.source
     assert cal.calibrate(20, [suite], baselines=SHIPPED)[0].spread.sds == (0.5, 1.0)
+
+
+def test_calibrate_cli_says_which_spread_is_missing_in_one_line(tmp_path, monkeypatch, capsys) -> None:
+    suite = _toy(tmp_path)
+    monkeypatch.setenv("PRS_BENCH_SUITES", str(suite.path.parent))
+    assert cal.main(["--sims", "10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no seed spread for metric 'fourier.hf_change_mixer_mean'" in err
+
+
+def test_calibrate_cli_writes_the_table_between_the_markers(tmp_path, monkeypatch) -> None:
+    table = '\n[spreads."fourier.hf_change_mixer_mean"]\nsd = 0.02\nunit = 0.04\nsource = "test"\n'
+    suite = _toy(tmp_path, table)
+    monkeypatch.setenv("PRS_BENCH_SUITES", str(suite.path.parent))
+    doc = tmp_path / "STATS.md"
+    doc.write_text(f"intro\n{BEGIN}old table\n{END}\noutro\n", encoding="utf-8")
+    assert cal.main(["--sims", "10", "--write", str(doc)]) == 0
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith(f"intro\n{BEGIN}Cells: rate") and text.endswith(f"{END}\noutro\n")
+    assert "| toy | quick | order: vit vs resnet | 3 | fourier.hf_change_mixer_mean 0.02 |" in text
+    assert "old table" not in text
+    doc.write_text("no markers", encoding="utf-8")
+    assert cal.main(["--sims", "10", "--write", str(doc)]) == 2
