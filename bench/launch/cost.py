@@ -38,7 +38,7 @@ SYNTHETIC_DEFAULTS = (2000, 1000)  # bench.data.registry's synthetic defaults
 @dataclass(frozen=True)
 class RunCost:
     epochs: int
-    images: int  # training images seen: epochs x steps per epoch x batch
+    images: int  # training images seen: optimizer steps x batch (bench/train/steps.py)
     eval_images: int  # test images evaluated: epochs x test split
     flops: float  # training steps + per-epoch evaluation
     seconds: float  # estimated device time
@@ -77,8 +77,8 @@ def reparam_layer_count(name: str, kwargs_json: str, num_classes: int) -> int:
     return len(reparam_layers(create_model(name, num_classes=num_classes, **json.loads(kwargs_json))))
 
 
-def split_sizes(data: dict[str, Any]) -> tuple[int, int]:
-    """Training images (after the fraction) and test images of a run's data table."""
+def split_sizes(data: dict[str, Any]) -> tuple[int, int, int]:
+    """Training images after the fraction, the whole training set, and test images of a run's data table."""
     source = data["source"]
     if source == "synthetic":
         n_train, n_test = data.get("n_train", SYNTHETIC_DEFAULTS[0]), data.get("n_test", SYNTHETIC_DEFAULTS[1])
@@ -91,7 +91,7 @@ def split_sizes(data: dict[str, Any]) -> tuple[int, int]:
             f"data source {source!r} has no known size for the cost estimate; add it to "
             f"bench/launch/cost.py SPLIT_SIZES"
         )
-    return round(n_train * float(data.get("fraction", 1.0))), int(n_test)
+    return round(n_train * float(data.get("fraction", 1.0))), int(n_train), int(n_test)
 
 
 @functools.lru_cache(maxsize=1)
@@ -103,11 +103,14 @@ def estimate(config: dict[str, Any], device_type: str, precision: str) -> RunCos
     """The cost of one run of ``config`` on ``device_type`` at ``precision``."""
     from ..models import model_input_size
     from ..models.schedules import switch_epochs
+    from ..train.recipe import Recipe
+    from ..train.steps import step_plan
 
     recipe, data, model = config["recipe"], config["data"], config["model"]
-    epochs, batch = int(recipe["epochs"]), int(recipe["batch_size"])
-    n_train, n_test = split_sizes(data)
-    images = epochs * max(1, n_train // batch) * batch
+    n_train, n_full, n_test = split_sizes(data)
+    plan = step_plan(Recipe.from_dict(recipe), n_train, n_full)  # the steps the training core takes
+    epochs = plan.epochs
+    images = plan.total_steps * plan.batch_size
     eval_images = epochs * n_test
     name, kwargs = model["name"], json.dumps(model.get("kwargs", {}), sort_keys=True)
     size = int(data.get("image_size", model_input_size(name)))

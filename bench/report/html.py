@@ -24,7 +24,7 @@ from ..records import RunRecord
 from ..records.atomic import atomic_write_bytes
 from ..suite import Suite
 from ..verdicts import Verdict
-from .leaderboard import ARM_COLUMNS, CLAIM_COLUMNS, SUMMARY_COLUMNS, build_tables, summarize_claims
+from .leaderboard import ARM_COLUMNS, CLAIM_COLUMNS, SUMMARY_COLUMNS, build_tables, notices, summarize_claims
 from .plots import stem, write_plots
 from .tiers import TierReport, tier_reports
 
@@ -39,6 +39,7 @@ text-align:left;vertical-align:top}th{background:#f6f8fa}td.num{text-align:right
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}
 figure{margin:0}figure img{width:100%;height:auto;border:1px solid #d0d7de}figcaption{font-size:12px;color:#57606a}
 nav a{margin-right:12px}ul.changelog{margin:4px 0}
+p.notice{font-weight:600;color:#9a6700;border-left:4px solid #d4a72c;padding:4px 8px;background:#fff8c5}
 """
 
 
@@ -91,6 +92,11 @@ def _numbers(v: Verdict) -> str:
     if not v.numbers:
         return '<span class="muted">-</span>'
     return "<br>".join(f"<code>{_escape(k)}</code> = {_escape(_number(x))}" for k, x in v.numbers.items())
+
+
+def _notices(lines: list[str]) -> list[str]:
+    """The first line of a section that shows a pipeline-check tier (``Suite.tier_notice``)."""
+    return [f'<p class="notice">{_escape(line)}</p>' for line in lines]
 
 
 def _slug(*parts: Any) -> str:
@@ -177,6 +183,7 @@ def build_html(
         + "".join(f'<a href="#{_slug(s, v, t)}">{_escape(s)} v{_escape(v)} {_escape(t)}</a>' for s, v, t in shown)
         + '<a href="#versions">Suite versions</a></nav>',
         '<h2 id="claims">Claims</h2>',
+        *_notices(notices(summary)),
         _table(SUMMARY_COLUMNS, [r.display() for r in summary], [r.verdict for r in summary])
         if summary
         else '<p class="muted">no checks: no results yet</p>',
@@ -186,6 +193,7 @@ def build_html(
         suite = report.view.suite
         parts += [
             f'<h2 id="{_slug(name, ver, tier)}">{_escape(name)} v{_escape(ver)} &middot; tier {_escape(tier)}</h2>',
+            *_notices([n for n in [suite.tier_notice(tier)] if n]),
             f"<p>{_escape(suite.title)}</p>",
         ]
         arms = [r for r in arm_rows if (r.suite, r.version, r.tier) == (name, ver, tier)]

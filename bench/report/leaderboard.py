@@ -91,6 +91,8 @@ class ArmRow:
     references: tuple[Reference, ...] = ()
     model_stats: dict[str, float | None] = field(default_factory=dict)  # STATS_KEYS, mean over the runs
     epoch_rule: Any = None  # the tier's epoch rule when the suite declares one
+    tier_kind: str = "measurement"  # Suite.tier_kind: "pipeline-check" rows are no result
+    notice: str | None = None  # Suite.tier_notice: the line a pipeline-check tier's outputs start with
 
     @property
     def n(self) -> int:
@@ -130,6 +132,7 @@ class ArmRow:
             "device": self.device_name,
             **{k: self.runtime.get(k) for k in RUNTIME_KEYS},
             "epoch_rule": self.epoch_rule,
+            "tier_kind": self.tier_kind,
         }
 
     def display(self) -> dict[str, str]:
@@ -162,6 +165,8 @@ class CheckRow:
     version: int
     tier: str
     verdict: Verdict
+    tier_kind: str = "measurement"
+    notice: str | None = None
 
     @property
     def claim(self) -> str:
@@ -193,6 +198,7 @@ class CheckRow:
             "data": v.data or None,
             "arms": list(v.arms),
             "detail": v.detail,
+            "tier_kind": self.tier_kind,
         }
 
     def display(self) -> dict[str, str]:
@@ -201,7 +207,7 @@ class CheckRow:
             "Suite": self.suite,
             "Version": str(self.version),
             "Tier": self.tier,
-            "Claim": v.claim or "-",
+            "Claim": _claim(v.claim or "-", self.tier_kind),
             "Check": v.name,
             "Verdict": v.status + ("" if v.decides else " (informative)"),
             "Detail": v.detail,
@@ -216,6 +222,8 @@ class ClaimRow:
     tier: str
     counts: dict[str, int]  # status -> number of checks
     verdict: str  # the worst status among the checks that decide (all checks if none does)
+    tier_kind: str = "measurement"
+    notice: str | None = None
 
     def tidy(self) -> dict[str, Any]:
         return {
@@ -229,12 +237,13 @@ class ClaimRow:
             "inconclusive": self.counts["inconclusive"],
             "not_run": self.counts["not run"],
             "verdict": self.verdict,
+            "tier_kind": self.tier_kind,
         }
 
     def display(self) -> dict[str, str]:
         t = self.tidy()
         return {
-            "Claim": self.claim,
+            "Claim": _claim(self.claim, self.tier_kind),
             "Suite": self.suite,
             "Version": str(self.version),
             "Tier": self.tier,
@@ -291,9 +300,35 @@ TIDY_COLUMNS = {
         "device",
         *RUNTIME_KEYS,
         "epoch_rule",
+        "tier_kind",
     ],
-    "claims": ["claim", "suite", "version", "tier", "checks", "pass", "fail", "inconclusive", "not_run", "verdict"],
-    "checks": ["suite", "version", "tier", "claim", "check", "kind", "status", "decides", "data", "arms", "detail"],
+    "claims": [
+        "claim",
+        "suite",
+        "version",
+        "tier",
+        "checks",
+        "pass",
+        "fail",
+        "inconclusive",
+        "not_run",
+        "verdict",
+        "tier_kind",
+    ],
+    "checks": [
+        "suite",
+        "version",
+        "tier",
+        "claim",
+        "check",
+        "kind",
+        "status",
+        "decides",
+        "data",
+        "arms",
+        "detail",
+        "tier_kind",
+    ],
 }
 
 
@@ -308,8 +343,9 @@ def build_tables(reports: list[TierReport]) -> tuple[list[ArmRow], list[CheckRow
     for report in reports:
         view = report.view
         suite, tier = view.suite, view.tier
+        kind, notice = suite.tier_kind(tier), suite.tier_notice(tier)
         arm_rows += _arm_rows(report)
-        check_rows += [CheckRow(suite.name, suite.version, tier, v) for v in report.verdicts]
+        check_rows += [CheckRow(suite.name, suite.version, tier, v, kind, notice) for v in report.verdicts]
         if view.stale:
             note = Verdict(
                 "stale",
@@ -318,7 +354,7 @@ def build_tables(reports: list[TierReport]) -> tuple[list[ArmRow], list[CheckRow
                 f"{view.stale} record(s) from an older config of this version ignored",
                 decides=False,
             )
-            check_rows.append(CheckRow(suite.name, suite.version, tier, note))
+            check_rows.append(CheckRow(suite.name, suite.version, tier, note, kind, notice))
     return arm_rows, check_rows
 
 
@@ -342,7 +378,7 @@ def _arm_rows(report: TierReport) -> list[ArmRow]:
                 version=suite.version,
                 tier=tier,
                 arm=arm,
-                arm_label=suite.arm_label(arm),
+                arm_label=suite.tier_arm_label(arm, tier),
                 model=recs[0].config["model"]["name"],
                 data=label,
                 values=tuple(float(r.metrics[TEST_ACC]) for r in recs),
@@ -354,6 +390,8 @@ def _arm_rows(report: TierReport) -> list[ArmRow]:
                 references=tuple(Reference.from_verdict(v) for v in refs),
                 model_stats=_model_stats(recs),
                 epoch_rule=epoch_rule,
+                tier_kind=suite.tier_kind(tier),
+                notice=suite.tier_notice(tier),
             )
         )
     return rows
@@ -378,8 +416,21 @@ def summarize_claims(check_rows: list[CheckRow]) -> list[ClaimRow]:
     for (claim, suite, version, tier), rs in sorted(groups.items(), key=lambda kv: (kv[0][0] == "pipeline", kv[0])):
         deciding = [r.status for r in rs if r.decides] or [r.status for r in rs]
         counts = {s: sum(r.status == s for r in rs) for s in ("pass", "fail", "inconclusive", "not run")}
-        rows.append(ClaimRow(claim, suite, version, tier, counts, worst(deciding)))
+        rows.append(ClaimRow(claim, suite, version, tier, counts, worst(deciding), rs[0].tier_kind, rs[0].notice))
     return rows
+
+
+def _claim(claim: str, tier_kind: str) -> str:
+    """A claim as a table shows it: a pipeline-check tier's claim rows say they decide nothing."""
+    return f"{claim} (pipeline check)" if tier_kind == "pipeline-check" and claim not in ("-", "pipeline") else claim
+
+
+def notices(*row_lists: Sequence[ArmRow | CheckRow | ClaimRow]) -> list[str]:
+    """The distinct notices of the pipeline-check tiers among these rows, in order (one line each)."""
+    out: list[str] = []
+    for rows in row_lists:
+        out += [r.notice for r in rows if r.notice and r.notice not in out]
+    return out
 
 
 def undecided(check_rows: list[CheckRow]) -> list[CheckRow]:
@@ -397,20 +448,29 @@ def tidy_tables(arm_rows: list[ArmRow], check_rows: list[CheckRow]) -> dict[str,
 
 
 def render(arm_rows: list[ArmRow], check_rows: list[CheckRow], fmt: str = "github", table: str = "arms") -> str:
-    """md/github: the three display tables; json: the tidy tables; csv: the one tidy ``table``."""
+    """md/github: the three display tables; json: the tidy tables; csv: the one tidy ``table``.
+
+    Rows of a pipeline-check tier make the output start with its notice (``Suite.tier_notice``):
+    a first line in md/github, a ``# `` comment line before the CSV header, a first ``notice`` key
+    in the JSON."""
+    lines = notices(arm_rows, check_rows)
     if fmt == "json":
         tables = tidy_tables(arm_rows, check_rows)
         for row, r in zip(tables["checks"], check_rows):
             row.update(compared=r.verdict.compared, numbers=r.verdict.numbers)
-        return json.dumps(_json_safe(tables), indent=2, allow_nan=False)
+        head: dict[str, Any] = {"notice": " ".join(lines)} if lines else {}
+        return json.dumps(_json_safe({**head, **tables}), indent=2, allow_nan=False)
     if fmt == "csv":
-        return to_csv(table, tidy_tables(arm_rows, check_rows)[table]).rstrip("\n")
+        return "".join(f"# {line}\n" for line in lines) + to_csv(
+            table, tidy_tables(arm_rows, check_rows)[table]
+        ).rstrip("\n")
     tablefmt = FORMATS[fmt]
     if not arm_rows and not check_rows:
         return "no results yet: run `prs-bench run` first"
     arm_cols = ARM_COLUMNS + (["Epoch rule"] if any(r.epoch_rule is not None for r in arm_rows) else [])
     summary = summarize_claims(check_rows)
     parts = [
+        *[f"**{line}**\n" for line in lines],
         "## Arms",
         _table([r.display() for r in arm_rows], arm_cols, tablefmt),
         "",

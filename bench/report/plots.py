@@ -220,7 +220,11 @@ def accuracy_vs_fraction(view: TierView, folder: Path, verdicts: Sequence[Verdic
 
 
 def _title(view: TierView) -> str:
-    return f"{view.suite.name} v{view.suite.version} [{view.tier}]"
+    """Suite, version and tier; a pipeline-check tier's plots say they are no result."""
+    check = view.suite.tier_kind(view.tier) == "pipeline-check"
+    return f"{view.suite.name} v{view.suite.version} [{view.tier}" + (
+        ": pipeline check, says nothing about the paper]" if check else "]"
+    )
 
 
 def switch_epochs(records: Sequence[RunRecord]) -> list[int]:

@@ -1,14 +1,17 @@
-"""The data-scale epoch rule: how many epochs a tier trains a fraction f of the training set.
+"""The data-scale epoch rule: how long a tier trains a fraction f of the training set.
 
-- ``constant-epochs``: every fraction trains the tier's epochs, so a fraction f takes f times the
-  steps of the full set (fewer images, fewer steps);
-- ``constant-steps``: ConViT's protocol (docs/METHOD.md section 6): a fraction f trains
-  round(epochs / f) epochs, so every fraction takes the same number of optimizer steps. Every
-  quantity counted in epochs scales alike (warm-up, step milestones, switch and softening epochs
-  of a schedule), so each fraction follows the same schedule in steps.
+- ``constant-epochs``: every fraction trains the tier's epochs of one pass over its own images,
+  so a fraction f takes f times the steps of the full set (fewer images, fewer steps);
+- ``constant-steps``: ConViT's protocol (docs/METHOD.md section 6): every fraction takes exactly
+  the steps of the full set. A fraction below 1 gets ``recipe.epoch_length = "full-set"``: its
+  epochs keep the tier's count, each as many optimizer steps as one pass over the whole training
+  set, drawn from the subset pass after pass (``bench/train/steps.py``). Warm-up, milestones,
+  switch and softening epochs are left as written, so they fall on the same steps at every
+  fraction, and so do the history's epochs. (Suite v4 and older trained round(epochs / f) passes
+  instead, which took up to 17.5% fewer steps: the last partial batch of each pass is dropped.)
 
-Applied where a tier's config is resolved (``Suite.resolve``), so the epochs a run trains enter
-its config hash.
+Applied where a tier's config is resolved (``Suite.resolve``), so it enters the config hash.
+At fraction 1 both rules train alike, and the config is left as it is.
 """
 
 from __future__ import annotations
@@ -18,32 +21,14 @@ from typing import Any
 
 EPOCH_RULES = ("constant-epochs", "constant-steps")
 DEFAULT_RULE = "constant-epochs"
-SCHEDULE_EPOCH_KEYS = ("epoch", "first", "last", "soften_epochs")
-
-
-def scale(epochs: int | float, fraction: float) -> int:
-    return max(1, round(epochs / fraction))
 
 
 def apply_epoch_rule(config: dict[str, Any], rule: str, fraction: float) -> dict[str, Any]:
-    """A copy of ``config`` with its epoch counts scaled by 1 / ``fraction`` under ``constant-steps``."""
+    """A copy of ``config`` whose epochs are the full set's under ``constant-steps`` (fraction < 1)."""
     if rule not in EPOCH_RULES:
         raise ValueError(f"unknown epoch rule {rule!r}; choose one of: {', '.join(EPOCH_RULES)}")
     if rule == "constant-epochs" or fraction == 1.0:
         return config
     out = copy.deepcopy(config)
-    recipe = out["recipe"]
-    recipe["epochs"] = scale(recipe["epochs"], fraction)
-    if recipe.get("warmup_epochs"):
-        recipe["warmup_epochs"] = scale(recipe["warmup_epochs"], fraction)
-    if recipe.get("lr_milestones"):
-        recipe["lr_milestones"] = [scale(m, fraction) for m in recipe["lr_milestones"]]
-    sched = out["schedule"]
-    for key in SCHEDULE_EPOCH_KEYS:
-        if isinstance(sched.get(key), int) and not isinstance(sched.get(key), bool):
-            sched[key] = round(sched[key] / fraction) if key != "soften_epochs" else scale(sched[key], fraction)
+    out["recipe"]["epoch_length"] = "full-set"
     return out
-
-
-def describe(rule: str) -> str:
-    return "epochs / f (same steps)" if rule == "constant-steps" else "same epochs"

@@ -52,6 +52,30 @@ class Suite:
     def arm_label(self, arm: str) -> str:
         return self.arms[arm].get("label", arm)
 
+    def tier_kind(self, tier: str) -> str:
+        """The tier's ``kind``: ``pipeline-check`` (default for a tier named smoke) or ``measurement``."""
+        t = self.tier(tier)
+        return str(t.get("kind", "pipeline-check" if tier == "smoke" else "measurement"))
+
+    def tier_notice(self, tier: str) -> str | None:
+        """The one line every output of a pipeline-check tier starts with; None for a measurement."""
+        if self.tier_kind(tier) != "pipeline-check":
+            return None
+        source = self.tier(tier)["data"]["source"]
+        return (
+            f"PIPELINE CHECK, NOT A RESULT: tier {tier} trains stand-in models briefly on {source} data "
+            "to check that the pipeline runs; it says nothing about the paper."
+        )
+
+    def tier_arm_label(self, arm: str, tier: str) -> str:
+        """The arm's label in ``tier``: a pipeline-check tier that trains another model than the
+        arm's names it a stand-in (a 0.46 M model is no "ConViT-Ti")."""
+        label = self.arm_label(arm)
+        model = self.tier(tier).get("overrides", {}).get(arm, {}).get("model")
+        if self.tier_kind(tier) == "pipeline-check" and model not in (None, self.arms[arm]["model"]):
+            return f"stand-in for {label}"
+        return label
+
     def resolve(self, arm: str, tier: str, fraction: float = 1.0) -> dict[str, Any]:
         """The full config one run trains with: model, schedule, recipe, data."""
         t = self.tier(tier)

@@ -18,6 +18,10 @@ from ..schema import (  # noqa: F401  (re-exported: suite tables and their predi
 )
 from .epoch_rule import EPOCH_RULES
 
+# what a tier's results are (``Suite.tier_kind``): a check that the pipeline runs, whose outputs say
+# they are no result (the default of a tier named smoke), or a measurement (every other tier)
+TIER_KINDS = ("pipeline-check", "measurement")
+
 MAX_SEED = 2**31 - 1  # torch, numpy and the record schema all take seeds in 0..2^31-1
 MAX_EPOCHS = 100_000
 
@@ -67,6 +71,12 @@ ARM = {
 }
 TIER = {
     "description": (False, is_str, "a string"),
+    "kind": (
+        False,
+        lambda v: v in TIER_KINDS,
+        "'pipeline-check' (stand-in models, short runs: outputs say they are no result; the default of "
+        "a tier named smoke) or 'measurement' (the default of every other tier)",
+    ),
     "data": (True, lambda v: is_table(v) and is_str(v.get("source")), "a table with a 'source' string"),
     "epochs": (True, lambda v: is_pos_int(v) and v <= MAX_EPOCHS, f"an integer in 1..{MAX_EPOCHS}"),
     "batch_size": (True, is_pos_int, "a positive integer"),
@@ -85,8 +95,8 @@ TIER = {
     "epoch_rule": (
         False,
         lambda v: v in EPOCH_RULES,
-        "'constant-steps' (fraction f trains round(epochs / f) epochs: ConViT's protocol, same steps "
-        "at every fraction) or 'constant-epochs' (the default)",
+        "'constant-steps' (every fraction takes the full set's steps: its epochs are the full set's "
+        "length, the subset drawn pass after pass; ConViT's protocol) or 'constant-epochs' (the default)",
     ),
     "analysis": (
         False,

@@ -37,6 +37,7 @@ from .final import save_final
 from .optim import LRSchedule, group_layout
 from .progress import EventLog, Interrupted, StopFlag, epoch_bar, plain
 from .recipe import Recipe
+from .steps import step_plan
 from .switching import Switching
 from .timing import DeviceTimer
 from .tracking import Tracking, open_tracking
@@ -119,7 +120,8 @@ class Run:
         batch = self.recipe.batch_size
         self.train = make_feed(data.train, device, seed, batch, dist, opts.workers)
         self.test = make_feed(data.test, device, seed, batch, dist, opts.workers)
-        self.steps_per_epoch = self.train.steps_per_epoch(batch)
+        self.plan = step_plan(self.recipe, len(self.train), data.meta.get("full_train_size"))
+        self.steps_per_epoch = self.plan.steps_per_epoch
         self.sched = LRSchedule(self.recipe, self.steps_per_epoch)
         self.sums = Sums(device)
         self.engine: Engine
@@ -157,6 +159,8 @@ class Run:
             "device": str(self.device),
             "world": self.dist.world,
             "steps_per_epoch": self.steps_per_epoch,
+            "steps_per_pass": self.plan.steps_per_pass,
+            "total_steps": self.plan.total_steps,
         }
         if ckpt is None:
             self.event("start", **info)
@@ -312,7 +316,9 @@ class Run:
         timer, seen0, t0 = DeviceTimer(self.device), pos.step_in_epoch, time.perf_counter()
         timer.start()
         lr = self.sched.lr_at(pos.global_step)
-        batches = self.train.train_batches(self.seed, pos.epoch, recipe.batch_size, pos.step_in_epoch, self.dist)
+        batches = self.train.train_batches(
+            self.seed, pos.epoch, recipe.batch_size, pos.step_in_epoch, self.dist, self.steps_per_epoch
+        )
         for xb, yb, n_global, sl in batches:
             lr = self.sched.apply(engine.opt, pos.global_step)
             self.switching.soften(self.model, recipe.epochs, pos.epoch, pos.step_in_epoch, self.steps_per_epoch)
@@ -367,6 +373,7 @@ class Run:
         test_loss, test_acc = self.evaluate()
         entry = {
             "epoch": pos.epoch + 1,
+            "steps": pos.global_step,
             TRAIN_LOSS: loss_sum / max(seen, 1),
             TRAIN_ACC: 100 * correct / max(seen, 1),
             TEST_LOSS: test_loss,

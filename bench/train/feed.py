@@ -4,8 +4,11 @@ Small-image data (``ImageArrays``) is copied to the device once as uint8 (50k CI
 150 MB) and indexed there: no workers, no host-to-device copies per step. Large data (a torch
 ``Dataset``) streams through a DataLoader with workers, pinned memory and prefetch.
 
-Order: each epoch's permutation comes from a generator seeded by ``(seed, epoch)``, so a resume
-at step k of epoch e replays exactly the batches k.. of that epoch. Sharding over ranks splits
+Order: each pass over the images is a permutation from a generator seeded by ``(seed, pass)``,
+and global step g takes batch g mod P of pass g div P (P batches per pass). An epoch is one pass
+unless the recipe's epoch is the full set's (``bench/train/steps.py``): then a subset's passes
+run on across epoch ends. Either way a resume at step k of epoch e replays exactly the batches
+it would have seen. Sharding over ranks splits
 every *global* batch into contiguous per-rank chunks (the union per step is what a single
 process sees, which is what makes DDP equal the single-process run).
 """
@@ -23,14 +26,38 @@ from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 from ..data.types import ImageArrays
 from ..errors import BenchError
 from .distributed import DistInfo
+from .steps import batches_in
 
 Batch = tuple[torch.Tensor, torch.Tensor, int, slice]  # x local, y local, global batch size, rank slice
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
-    """The data-order generator: fully determined by (seed, epoch), so resumes need no state."""
+    """The data-order generator of one pass (``epoch``: the pass index): fully determined by
+    (seed, pass), so resumes need no state."""
     gen = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(epoch))
     return torch.randperm(n, generator=gen)
+
+
+def step_batches(
+    n: int,
+    seed: int,
+    epoch: int,
+    global_batch: int,
+    start_step: int,
+    epoch_steps: int | None,
+    device: torch.device | None = None,
+) -> Iterator[torch.Tensor]:
+    """The global batches (indices into ``n`` images) of steps ``start_step..`` of ``epoch``, an
+    epoch of ``epoch_steps`` steps (None: one pass). Global step g draws batch g mod P of pass
+    g div P, P = batches per pass; one permutation is made (and moved to ``device``) per pass."""
+    per_pass = batches_in(n, global_batch)
+    steps = per_pass if epoch_steps is None else epoch_steps
+    current, order = -1, torch.empty(0, dtype=torch.long)
+    for i in range(start_step, steps):
+        p, b = divmod(epoch * steps + i, per_pass)
+        if p != current:
+            current, order = p, epoch_order(n, seed, p).to(device)
+        yield order[b * global_batch : (b + 1) * global_batch]
 
 
 def local_batch(global_batch: int, dist: DistInfo) -> int:
@@ -57,16 +84,21 @@ class DeviceData:
         return int(self.x.shape[0])
 
     def steps_per_epoch(self, global_batch: int) -> int:
-        return max(1, len(self) // global_batch)
+        """Batches in one pass over the images."""
+        return batches_in(len(self), global_batch)
 
     def train_batches(
-        self, seed: int, epoch: int, global_batch: int, start_step: int, dist: DistInfo
+        self,
+        seed: int,
+        epoch: int,
+        global_batch: int,
+        start_step: int,
+        dist: DistInfo,
+        epoch_steps: int | None = None,
     ) -> Iterator[Batch]:
         bl = local_batch(global_batch, dist)
-        order = epoch_order(len(self), seed, epoch).to(self.x.device)
         sl = slice(dist.rank * bl, (dist.rank + 1) * bl)
-        for i in range(start_step, self.steps_per_epoch(global_batch)):
-            gb = order[i * global_batch : (i + 1) * global_batch]
+        for gb in step_batches(len(self), seed, epoch, global_batch, start_step, epoch_steps, self.x.device):
             idx = gb[sl]
             yield self.x[idx], self.y[idx], gb.shape[0], sl
 
@@ -84,21 +116,23 @@ class ResumableSampler(Sampler[int]):
         self.n, self.seed, self.global_batch, self.dist = n, seed, global_batch, dist
         self.bl = local_batch(global_batch, dist)
         self.epoch, self.start = 0, 0
+        self.epoch_steps: int | None = None
 
-    def set_epoch(self, epoch: int, start_step: int = 0) -> None:
-        self.epoch, self.start = epoch, start_step
+    def set_epoch(self, epoch: int, start_step: int = 0, epoch_steps: int | None = None) -> None:
+        self.epoch, self.start, self.epoch_steps = epoch, start_step, epoch_steps
 
     def steps(self) -> int:
-        return max(1, self.n // self.global_batch)
+        """Batches in one pass over the images."""
+        return batches_in(self.n, self.global_batch)
 
     def __iter__(self) -> Iterator[int]:
-        order = epoch_order(self.n, self.seed, self.epoch)
         r = self.dist.rank
-        for i in range(self.start, self.steps()):
-            yield from order[i * self.global_batch + r * self.bl : i * self.global_batch + (r + 1) * self.bl].tolist()
+        for gb in step_batches(self.n, self.seed, self.epoch, self.global_batch, self.start, self.epoch_steps):
+            yield from gb[r * self.bl : (r + 1) * self.bl].tolist()
 
     def __len__(self) -> int:
-        return (self.steps() - self.start) * self.bl
+        steps = self.steps() if self.epoch_steps is None else self.epoch_steps
+        return (steps - self.start) * self.bl
 
 
 def _channels_first(x: torch.Tensor) -> torch.Tensor:
@@ -133,6 +167,7 @@ class StreamData:
         return len(self.dataset)  # type: ignore[arg-type]
 
     def steps_per_epoch(self, global_batch: int) -> int:
+        """Batches in one pass over the images."""
         return self.sampler.steps()
 
     def _to(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -140,9 +175,15 @@ class StreamData:
         return x, torch.as_tensor(y).to(self.device, non_blocking=True)
 
     def train_batches(
-        self, seed: int, epoch: int, global_batch: int, start_step: int, dist: DistInfo
+        self,
+        seed: int,
+        epoch: int,
+        global_batch: int,
+        start_step: int,
+        dist: DistInfo,
+        epoch_steps: int | None = None,
     ) -> Iterator[Batch]:
-        self.sampler.set_epoch(epoch, start_step)
+        self.sampler.set_epoch(epoch, start_step, epoch_steps)
         for x, y in self.loader:
             x, y = self._to(x, y)
             yield x, y, x.shape[0], slice(None)

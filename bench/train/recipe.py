@@ -88,6 +88,13 @@ RECIPE_KEYS: dict[str, Key] = {
         "a stochastic-depth rate in [0, 1), passed to the model as drop_path_rate",
         0.0,
     ),
+    "epoch_length": Key(
+        False,
+        one_of("subset", "full-set"),
+        "'subset' (an epoch is one pass over the run's training images) or 'full-set' (as many steps as one "
+        "pass over the whole training set, the subset drawn pass after pass: the constant-steps epoch rule)",
+        "subset",
+    ),
     "augment": Key(False, is_table, "a table of augmentation keys", {}),
 }
 
@@ -161,6 +168,7 @@ class Recipe:
     label_smoothing: float
     grad_clip: float
     drop_path: float
+    epoch_length: str
     augment: Augment
 
     @classmethod

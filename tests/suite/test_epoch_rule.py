@@ -1,4 +1,4 @@
-"""The data-scale epoch rule: constant-steps trains a fraction f for round(epochs / f) epochs."""
+"""The data-scale epoch rule: constant-steps gives a fraction below 1 epochs of the full set's length."""
 
 from __future__ import annotations
 
@@ -23,13 +23,18 @@ def suite(tmp_path: Path, rule: str | None):
     return load_suite(s.path)
 
 
-def test_constant_steps_scales_every_epoch_count(tmp_path: Path) -> None:
+def test_constant_steps_gives_full_set_epochs_and_keeps_every_epoch_count(tmp_path: Path) -> None:
     s = suite(tmp_path, "constant-steps")
-    cfg = s.resolve("vit", "quick", 0.3)
-    assert cfg["recipe"]["epochs"] == 33  # round(10 / 0.3)
-    assert cfg["recipe"]["warmup_epochs"] == 7 and cfg["recipe"]["lr_milestones"] == [17, 27]
-    assert cfg["schedule"] == {"kind": "prs", "first": 10, "last": 20, "soften_epochs": 7}
-    assert s.resolve("vit", "quick", 1.0)["recipe"]["epochs"] == 10
+    cfg, full = s.resolve("vit", "quick", 0.3), s.resolve("vit", "quick", 1.0)
+    assert cfg["recipe"]["epoch_length"] == "full-set"  # steps per epoch: the whole set's (bench/train/steps.py)
+    assert (
+        cfg["recipe"]["epochs"] == 10
+        and cfg["recipe"]["warmup_epochs"] == 2
+        and cfg["recipe"]["lr_milestones"] == [5, 8]
+    )
+    assert cfg["schedule"] == {"kind": "prs", "first": 3, "last": 6, "soften_epochs": 2}
+    assert "epoch_length" not in full["recipe"]  # f = 1: one pass is the full set, the config stays as written
+    assert s.resolve("vit", "quick", 1.0) == suite(tmp_path / "b", "constant-epochs").resolve("vit", "quick", 1.0)
 
 
 def test_the_rule_enters_the_config_hash(tmp_path: Path) -> None:
