@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import BenchError
 from ..paths import default_dir
 from .epoch_rule import DEFAULT_RULE, apply_epoch_rule
-from .schema import ARM, OVERRIDE, TIER, TOP, validate_table
+from .schema import ARM, OVERRIDE, SPREAD, TIER, TOP, validate_table
 
 TIER_ORDER = ("smoke", "quick", "full")
 
@@ -69,7 +69,7 @@ class Suite:
 
     def tier_arm_label(self, arm: str, tier: str) -> str:
         """The arm's label in ``tier``: a pipeline-check tier that trains another model than the
-        arm's names it a stand-in (a 0.46 M model is no "ConViT-Ti")."""
+        arm's names it a stand-in (a tiny CPU model is no "ConViT-Ti")."""
         label = self.arm_label(arm)
         model = self.tier(tier).get("overrides", {}).get(arm, {}).get("model")
         if self.tier_kind(tier) == "pipeline-check" and model not in (None, self.arms[arm]["model"]):
@@ -128,6 +128,8 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
         validate_table(path, f"arms.{arm}.", spec, ARM)
         if spec["recipe"] not in raw["recipes"]:
             raise BenchError(f"{path}: key 'arms.{arm}.recipe' names unknown recipe {spec['recipe']!r}")
+    for metric, spec in raw.get("spreads", {}).items():
+        validate_table(path, f"spreads.{metric}.", spec, SPREAD)
     for tier, spec in raw["tiers"].items():
         validate_table(path, f"tiers.{tier}.", spec, TIER)
         for arm in spec.get("arms", []):

@@ -60,6 +60,21 @@ TOP = {
     ),
     "arms": (True, table_named, f"a non-empty table of arm tables, each named by {NAME_RULE}"),
     "tiers": (True, table_named, f"a non-empty table of tier tables, each named by {NAME_RULE}"),
+    "spreads": (
+        False,
+        lambda v: is_table(v) and all(isinstance(x, dict) for x in v.values()),
+        'a table of metric tables ([spreads."METRIC"]: sd, unit, source)',
+    ),
+}
+# [spreads."METRIC"]: the seed spread a check's calibration simulates (bench/verdicts/spreads.py)
+SPREAD = {
+    "sd": (
+        True,
+        lambda v: (is_num(v) and v > 0) or (list_of(lambda x: is_num(x) and x > 0)(v) and 1 <= len(v) <= 2),
+        "a seed standard deviation > 0, or [low, high]",
+    ),
+    "unit": (True, lambda v: is_num(v) and v > 0, "one effect unit of the calibration, in the metric's units (> 0)"),
+    "source": (True, is_str, "where the spread comes from (records, a paper, a project decision)"),
 }
 ARM = {
     "model": (True, is_str, "a registered model name"),

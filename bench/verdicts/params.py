@@ -88,7 +88,6 @@ CHECK_KEYS: dict[str, dict[str, Key]] = {
         "alpha": _ALPHA,
         "scale": _opt(_STR, "log or linear"),
         "bootstrap": _opt(_INT),
-        "permutations": _opt(_INT),
         "seed": _opt(_INT),
         "arms": _opt(_ARMS),
         "reference_arm": _opt(_ARM),

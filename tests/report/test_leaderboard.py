@@ -67,6 +67,7 @@ def test_json_is_tidy_ids_and_numbers(stored, baselines) -> None:
         "inconclusive": 0,
         "not_run": 0,
         "verdict": "pass",
+        "tier_kind": "measurement",
     }
     first = data["arms"][0]
     assert first["arm"] == "resnet" and first["arm_label"] == "RESNET" and first["top1_values"] == [50.0, 50.5, 51.0]

@@ -66,3 +66,35 @@ def test_order_fail(judge) -> None:
 def test_order_noisy_inconclusive(judge) -> None:
     vals = curve("resnet", [50, 60, 70]) | curve("vit", [40, 60.1, 80], 8) | curve("convit", [40, 60.2, 80], 8)
     assert judge(ORDER, vals, fractions=FR, arms=ARMS)[0].status == "inconclusive"
+
+
+def test_order_detail_names_crossings_and_intervals(judge) -> None:
+    vals = curve("resnet", [50, 60, 70]) | curve("vit", [40, 55, 80]) | curve("convit", [45, 65, 82])
+    [v] = judge(ORDER, vals, fractions=FR, arms=ARMS)
+    lo, hi = v.numbers["interval_y"]
+    assert 0.3 < lo <= v.numbers["crossing_y"] <= hi < 1.0
+    assert "97.5% interval [" in v.detail and "vit's crossing minus convit's" in v.detail
+    assert v.numbers["p"] < 0.025
+
+
+def test_order_equal_crossing_with_different_slopes_is_inconclusive(judge) -> None:
+    """Both arms cross resnet at 0.3, one 4x steeper: C2's null, whichever arm is steeper."""
+    steep, shallow = [30, 60, 90], [45, 60, 75]
+    for x, y in ((steep, shallow), (shallow, steep)):
+        vals = curve("resnet", [50, 60, 70]) | curve("convit", x) | curve("vit", y)
+        [v] = judge(ORDER, vals, fractions=FR, arms=ARMS)
+        assert v.status == "inconclusive", v.detail
+
+
+def test_order_pass_when_only_x_crosses_within_the_range(judge) -> None:
+    vals = curve("resnet", [50, 60, 70]) | curve("vit", [40, 50, 60]) | curve("convit", [45, 65, 80])
+    [v] = judge(ORDER, vals, fractions=FR, arms=ARMS)
+    assert v.status == "pass" and v.numbers["interval_y"][1] == math.inf
+    assert "vit at > 1 (not within the range), 97.5% interval > 1" in v.detail
+    assert "ahead of resnet at 1 for the part beyond the range" in v.detail
+
+
+def test_order_needs_two_seeds_per_cell(judge) -> None:
+    vals = {(a, f): [m] for a in ARMS for f, m in zip(FR, (50, 60, 70))}
+    [v] = judge(ORDER, vals, fractions=FR, arms=ARMS, seeds=(0,))
+    assert v.status == "inconclusive" and ">= 2 seeds in every" in v.detail

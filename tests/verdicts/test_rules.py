@@ -3,7 +3,7 @@
 Each kind's ``Rule`` holds the only copy of its defaults. Here a check runs on fake records and its
 calibration (``calibrate.Simulator``) on simulated values, each call to the shared decision function
 is recorded, and both must have passed the same parameters: a default copied into the calibration
-that drifted from the check's (a margin, a permutation count, a floor) fails here.
+that drifted from the check's (a margin, a scale, a floor) fails here.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ VALUES = {
 SPIED = {
     (order, "decide"): (2, 3),  # alpha, margin
     (crossover, "decide_single"): (4,),  # alpha
-    (crossover, "decide_order"): (3, 4, 5, 6, 7),  # fractions, alpha, log, permutations, seed
+    (crossover, "decide_order"): (3, 4, 5),  # fractions, alpha, log
     (monotone, "decide"): (1, 2, 3, 4),  # direction, tolerance, alpha, between
     (band, "decide_equivalence"): (1, 2, 3),  # reported value (runs are arrays, left out), margin, alpha
 }
@@ -52,7 +52,7 @@ TABLES = [
     ("crossover", {"arms": ["convit", "vit"], "reference_arm": "resnet"}),
     (
         "crossover",
-        {"arms": ["convit", "vit"], "reference_arm": "resnet", "permutations": 200, "seed": 4, "scale": "linear"},
+        {"arms": ["convit", "vit"], "reference_arm": "resnet", "alpha": 0.1, "scale": "linear"},
     ),
     ("monotone", {"arms": ["e0", "e2", "e4"], "direction": "increasing"}),
     ("monotone", {"arms": ["e0", "e2", "e4"], "direction": "decreasing", "tolerance": 0.3, "between": True}),
@@ -116,8 +116,9 @@ def test_check_and_calibration_decide_with_the_same_parameters(tmp_path, baselin
     recorder.clear()
 
     sim = cal.Simulator(suite, "quick", suite.tier("quick")["checks"][0], baselines)
-    for _, _, truth, kw in sim.scenarios():
-        sim.statuses(np.random.default_rng(0), truth, 1.0, 20, **kw)
+    for sc in sim.scenarios():
+        for truth in sc.truths:
+            sim.statuses(np.random.default_rng(0), truth, 1.0, 20, **sc.kw)
     assert set(recorder) == by_check
     assert sim.alpha == table.get("alpha", 0.05)
 
@@ -144,7 +145,7 @@ def test_defaults_the_key_table_states_are_the_rules() -> None:
     ("kind", "table", "key"),
     [
         ("crossover", {"arms": ["convit", "vit"], "reference_arm": "resnet", "bootstrap": 500}, "bootstrap"),
-        ("crossover", {"a": "vit", "b": "resnet", "permutations": 500}, "permutations"),
+        ("crossover", {"arms": ["convit", "vit"], "reference_arm": "resnet", "seed": 4}, "seed"),
         ("regression", {"arms": ["vit"], "arm": "vit"}, "arm"),
         ("band", {"arm": "vit", "reference_arm": "resnet", "margin": 1.0}, "margin"),
     ],
