@@ -182,6 +182,51 @@ def eval_images(data: Any, n: int) -> torch.Tensor:
     return normalize(x, torch.tensor(mean).view(shape), torch.tensor(std).view(shape))
 
 
+def eval_labels(data: Any, n: int) -> torch.Tensor:
+    """The labels of the first ``n`` test images (those ``eval_images`` returns)."""
+    from ..data.types import ImageArrays
+
+    n = min(n, len(data.test))
+    if isinstance(data.test, ImageArrays):
+        return torch.from_numpy(data.test.y[:n]).long()
+    return torch.tensor([int(data.test[i][1]) for i in range(n)])
+
+
+@torch.no_grad()
+def top1(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int) -> float:
+    """Top-1 (%) of ``model`` in eval mode on preprocessed images."""
+    device = next(model.parameters()).device
+    model.eval()
+    correct = 0
+    for i in range(0, images.shape[0], batch_size):
+        logits = model(images[i : i + batch_size].to(device))
+        correct += int((logits.argmax(1).cpu() == labels[i : i + batch_size]).sum())
+    return 100.0 * correct / max(images.shape[0], 1)
+
+
+def ablation_summaries(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int) -> dict[str, Any]:
+    """What taking away part of the switched layers' learning changes (``models.reparam.ablated``).
+
+    ``{"as_trained": {top1}, ABLATION: {top1, hf_change_mixer_mean}}`` on the analysed test images; {}
+    for a model with no switched layer. Separates the content attention's contribution (as trained
+    vs content_off) from the positional departure's (content_off vs as_conv).
+    """
+    from ..models.reparam import ABLATIONS, ablated, reparam_layers
+    from .summary import fourier_summary
+
+    if not any(layer.attn is not None for layer in reparam_layers(model)):
+        return {}
+    out: dict[str, Any] = {"as_trained": {"top1": top1(model, images, labels, batch_size)}}
+    for name in ABLATIONS:
+        with ablated(model, name):
+            fourier = fourier_summary(model, images, batch_size)
+            out[name] = {
+                "top1": top1(model, images, labels, batch_size),
+                "hf_change_mixer_mean": fourier["hf_change_mixer_mean"],
+            }
+    return out
+
+
 def analyse_checkpoint(
     config: dict[str, Any],
     data: Any,
@@ -190,11 +235,18 @@ def analyse_checkpoint(
     batch_size: int = 64,
     device: torch.device | str = "cpu",
 ) -> dict[str, Any]:
-    """The Fourier summary of a trained model: what ``record["analysis"]["fourier"]`` holds."""
+    """The Fourier summary of a trained model: what ``record["analysis"]["fourier"]`` holds.
+
+    A model with switched reparam layers also gets ``ablations`` (``ablation_summaries``).
+    """
     from .summary import fourier_summary
 
     model = build_model(config, data.num_classes, ckpt.state, str(ckpt.path)).to(device)
-    summary = fourier_summary(model, eval_images(data, images), batch_size)
+    x = eval_images(data, images)
+    summary = fourier_summary(model, x, batch_size)
+    ablations = ablation_summaries(model, x, eval_labels(data, images), batch_size)
+    if ablations:
+        summary["ablations"] = ablations
     summary["source"] = {
         "checkpoint": str(ckpt.path),
         "model": config["model"]["name"],

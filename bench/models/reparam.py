@@ -8,16 +8,20 @@ whose switch epoch (``schedules.switch_epochs``) has come.
 Optimizer handling at a switch (no new param groups, nothing removed):
 * the kernel and bias *are* the convolution's Parameters (shared), so they stay in their groups
   with their optimizer state (momentum, Adam moments): training continues without a jolt;
-* the new parameters (gate, positional projection, q/k/v, content projection) join existing groups
-  with fresh state: q/k/v/proj weights the group of the conv weight; the positional vectors and
-  the gate (kept out of weight decay, as timm keeps position embeddings out: a decayed positional
-  vector drifts back to uniform attention) and the q/k/v biases the first group without weight
-  decay, else the group of the conv bias, else the weight's group. Each is inserted in model
+* the new parameters (soft share, gate, positional vectors, q/k) join existing groups with fresh
+  state: the q/k weight the group of the conv weight; the positional vectors, soft shares and
+  gates (kept out of weight decay, as timm keeps position embeddings out: decay would pull the
+  shares towards a fixed point instead of where the gradients take them) and q/k biases the first
+  group without weight decay, else the group of the conv bias, else the weight's group. Each is inserted in model
   parameter order, so an optimizer built from ``model.named_parameters()`` after
   ``restore_reparam_state`` lines up (``no_decay_names`` lists the positional ones).
 
-Softening: ``soften_layers(model, schedule, epochs, position)`` (the core calls it before every
-step) sets each switched layer's locality and border-mask fade from ``schedules.softening``.
+A layer switched before the first training step (``zero``, or a PRS layer at epoch 0) has nothing
+learned to preserve and starts as ConViT's positional attention (``ReparamGPSA.start_soft``).
+
+Forced softening, an ablation only: ``force_soften_layers(model, schedule, epochs, position)``
+(the core calls it before every step) imposes each switched layer's soft share from
+``schedules.forced_softening``; a no-op for schedules without ``force_soften_epochs``.
 
 torch.compile: ``ReparamLayer.forward`` branches on the phase, so dynamo guards on it and
 recompiles the graph once after a switch (a few seconds per switch event on CPU); no other
@@ -26,28 +30,32 @@ recompilation happens.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 import torch.nn as nn
 
 from .reparam_attn import ReparamGPSA, check_convertible, conv_to_attention
-from .schedules import softening, switch_epochs
+from .schedules import forced_softening, switch_epochs
 
 __all__ = [
+    "ABLATIONS",
     "ReparamGPSA",
     "ReparamLayer",
+    "ablated",
     "apply_schedule",
     "conv_to_attention",
+    "force_soften_layers",
     "layer_diagnostics",
     "no_decay_names",
     "reparam_layers",
     "reparam_state",
     "restore_reparam_state",
-    "soften_layers",
 ]
 
-NO_DECAY = ("pos_proj.weight", "gating_param")  # per ReparamGPSA: positional vectors and gates
+NO_DECAY = ("pos_proj.weight", "soft", "gate")  # per ReparamGPSA: positional vectors, soft shares and gates
 
 LAYOUTS = ("tokens", "nchw")
 
@@ -56,7 +64,7 @@ class ReparamLayer(nn.Module):
     """A convolution until ``switch()``, gated positional self-attention after (same function).
 
     ``layout="tokens"``: ``forward(x, hw)`` with x (B, h*w, C); ``layout="nchw"``: ``forward(x)``.
-    ``attn_kwargs`` go to ``conv_to_attention`` (locality_strength, gate_init, head_dim, qkv_bias).
+    ``attn_kwargs`` go to ``conv_to_attention`` (locality_strength, head_dim, qkv_bias, content).
     """
 
     def __init__(self, conv: nn.Conv2d, layout: str = "tokens", **attn_kwargs: Any) -> None:
@@ -68,7 +76,7 @@ class ReparamLayer(nn.Module):
         self.attn_kwargs = attn_kwargs
         self.conv: nn.Conv2d | None = conv
         self.attn: ReparamGPSA | None = None
-        self.softened: tuple[float, float] | None = None  # last (locality, progress) set, to skip no-ops
+        self.forced: float | None = None  # last imposed soft share (the ablation), to skip no-ops
 
     @property
     def phase(self) -> str:
@@ -149,7 +157,7 @@ def _add_to_optimizer(
     )
     old = {id(p) for p in conv.parameters()}
     new = [p for p in attn.parameters() if id(p) not in old]
-    positional = {id(attn.get_parameter(n)) for n in NO_DECAY}
+    positional = {id(p) for n, p in attn.named_parameters() if n in NO_DECAY}
     order = {id(p): i for i, p in enumerate(model.parameters())}
     for p in new:
         gi = no_decay_group if (id(p) in positional or p.ndim <= 1) else weight_group
@@ -182,7 +190,8 @@ def apply_schedule(
 ) -> list[dict[str, Any]]:
     """Call at the start of every epoch (0-based): switch the layers whose time has come.
 
-    Returns one event per switched layer: ``{"event": "switch", "layer": i, "epoch": e, "step": s}``.
+    A layer switched at step 0 starts soft (nothing learned to preserve). Returns one event per
+    switched layer: ``{"event": "switch", "layer": i, "epoch": e, "step": s}``.
     """
     layers = reparam_layers(model)
     plan = switch_epochs(schedule, len(layers), epochs)
@@ -195,30 +204,36 @@ def apply_schedule(
     for i, (layer, at) in enumerate(zip(layers, plan)):
         if at is not None and at <= epoch and layer.phase == "conv":
             switch_layer(model, i, optimizer)
+            if step == 0:
+                attn = layer.attn
+                assert attn is not None
+                attn.start_soft()
             events.append({"event": "switch", "layer": i, "epoch": epoch, "step": step})
-    _soften(layers, schedule, plan, float(epoch))
+    _force_soften(layers, schedule, plan, float(epoch))
     return events
 
 
-def soften_layers(model: nn.Module, schedule: dict[str, Any], epochs: int, position: float) -> None:
-    """Set every switched layer's locality for ``position`` (epochs, fractional: epoch + step/steps_per_epoch).
+def force_soften_layers(model: nn.Module, schedule: dict[str, Any], epochs: int, position: float) -> None:
+    """The forced-softening ablation: impose every switched layer's soft share at ``position``.
 
-    A no-op unless the schedule has ``soften_epochs``; cheap enough to call before every step
-    (buffers change only when the value does).
+    ``position``: epochs, fractional (epoch + step/steps_per_epoch). A no-op unless the schedule has
+    ``force_soften_epochs``; cheap enough to call before every step (buffers change only when the value does).
     """
-    if "soften_epochs" in schedule:
+    if "force_soften_epochs" in schedule:
         layers = reparam_layers(model)
-        _soften(layers, schedule, switch_epochs(schedule, len(layers), epochs), position)
+        _force_soften(layers, schedule, switch_epochs(schedule, len(layers), epochs), position)
 
 
-def _soften(layers: list[ReparamLayer], schedule: dict[str, Any], plan: list[int | None], position: float) -> None:
+def _force_soften(
+    layers: list[ReparamLayer], schedule: dict[str, Any], plan: list[int | None], position: float
+) -> None:
     for layer, at in zip(layers, plan):
         if layer.attn is None:
             continue
-        state = softening(schedule, at, position, layer.attn.start_locality)
-        if state is not None and state != layer.softened:
-            layer.attn.soften(*state)
-            layer.softened = state
+        share = forced_softening(schedule, at, position)
+        if share is not None and share != layer.forced:
+            layer.attn.force_soft(share)
+            layer.forced = share
 
 
 def reparam_state(model: nn.Module) -> dict[str, Any]:
@@ -240,28 +255,67 @@ def restore_reparam_state(model: nn.Module, state: dict[str, Any]) -> None:
             raise ValueError(f"reparam state layer {i} is conv but the model's layer is already attention")
 
 
-def layer_diagnostics(model: nn.Module) -> list[dict[str, Any]]:
-    """Per layer: ``{layer, phase, locality, pos_target_mass, gate, attn_distance}`` (None as conv).
+def layer_diagnostics(model: nn.Module, reset_grads: bool = False) -> list[dict[str, Any]]:
+    """Per layer: ``{layer, phase, soft, gate, locality, pos_move, pos_target_mass, attn_distance, grad}``.
 
-    ``locality``: the current strength; ``pos_target_mass``: mean positional mass on the head's own
-    kernel offset over queries whose target is inside the grid (1.0 = the convolution, about 0.35
-    = ConViT's local init at strength 1 on 8x8); ``gate``: mean sigmoid(g) (positional share);
-    ``attn_distance``: ConViT's mean attended distance (tokens) of the gated map, a border-masked
-    (head, query) pair weighted by its mask. The last three read the last eval-mode forward (None before it; the core evaluates before it reads them).
+    All None in the conv phase; after the switch ``ReparamGPSA.diagnostics``: the learned soft share
+    and gate, the soft map's learned locality, how far the positional vectors moved from their
+    local init, the positional mass on each head's own offset (1.0 = the convolution) and the gated
+    map's mean attended distance (the last two from the last eval-mode forward; None before it;
+    the core evaluates before it reads them). ``grad``: ``ReparamGPSA.grad_stats`` (gradient norms of
+    the soft shares, gates, positional vectors, q/k and kernel at the first backward after the switch
+    and their RMS since the last reset; ``reset_grads`` starts a new window, as the core does per epoch).
     """
+    keys = ("soft", "gate", "locality", "pos_move", "pos_target_mass", "attn_distance", "grad")
     out = []
     for i, layer in enumerate(reparam_layers(model)):
-        d: dict[str, Any] = {"locality": None, "pos_target_mass": None, "gate": None, "attn_distance": None}
+        d: dict[str, Any] = dict.fromkeys(keys)
         if layer.attn is not None:
             d.update(layer.attn.diagnostics())
+            d["grad"] = layer.attn.grad_stats()
+            if reset_grads:
+                layer.attn.reset_grad_stats()
         out.append({"layer": i, "phase": layer.phase, **d})
     return out
 
 
 def no_decay_names(model: nn.Module) -> set[str]:
-    """Parameter names of the switched layers' positional vectors and gates (out of weight decay)."""
+    """Parameter names of the switched layers' positional vectors, soft shares and gates (out of weight decay)."""
     names = set()
     for name, m in model.named_modules():
         if isinstance(m, ReparamGPSA):
-            names |= {f"{name}.{n}" for n in NO_DECAY}
+            names |= {f"{name}.{n}" for n, _ in m.named_parameters() if n in NO_DECAY}
     return names
+
+
+ABLATIONS = ("content_off", "as_conv")
+
+
+@contextmanager
+def ablated(model: nn.Module, ablation: str) -> Iterator[int]:
+    """Evaluate a trained model with part of what its switched layers learned taken away, then restore it.
+
+    ``content_off``: every gate at 1 (content attention removed, the learned positional attention kept);
+    ``as_conv``: gates at 1 and soft shares (learned and imposed) at 0, i.e. each switched layer is
+    again the convolution of its current kernel. Yields the number of switched layers (0: no-op).
+    """
+    if ablation not in ABLATIONS:
+        raise ValueError(f"unknown ablation {ablation!r}; choose one of {ABLATIONS}")
+    attns = [layer.attn for layer in reparam_layers(model) if layer.attn is not None]
+    saved = [{k: v.detach().clone() for k, v in a.named_parameters() if k in ("soft", "gate")} for a in attns]
+    forced = [a.forced.detach().clone() for a in attns]
+    try:
+        with torch.no_grad():
+            for a in attns:
+                if a.gate is not None:
+                    a.gate.fill_(1.0)
+                if ablation == "as_conv":
+                    a.soft.fill_(0.0)
+                    a.forced.fill_(0.0)
+        yield len(attns)
+    finally:
+        with torch.no_grad():
+            for a, params, f in zip(attns, saved, forced):
+                for k, v in params.items():
+                    a.get_parameter(k).copy_(v)
+                a.forced.copy_(f)

@@ -44,7 +44,7 @@ def make_reparam_resnet(model: ResNet, stages: tuple[int, ...] = (3, 4), **attn_
 
 
 def _split(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    keys = ("locality_strength", "gate_init", "head_dim", "qkv_bias")
+    keys = ("locality_strength", "head_dim", "qkv_bias", "content")
     return ({k: v for k, v in kwargs.items() if k not in keys}, {k: v for k, v in kwargs.items() if k in keys})
 
 

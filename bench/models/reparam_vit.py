@@ -8,8 +8,9 @@ random kernel, so both ends start from the same function), or switch it at any e
 Choices (project decisions, not from the paper): no class token and average pooling, because the
 convolution phase needs every token on the grid; a learned absolute position embedding as DeiT,
 so the content attention has positions after the switch; 3x3 kernels, hence 9 attention heads.
-Parameters grow at the switch: the kernel (9 C^2) stays as the positional value path and the
-content branch adds about 4 C^2 per layer.
+Parameters grow at the switch: the kernel (9 C^2) stays as the value path the positional and the
+content attention share, and the content branch adds its queries and keys (about 2 C^2 per layer).
+``content=False`` builds the positional-only control (no content branch after the switch).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class ReparamViT(nn.Module):
         drop_rate: float = 0.0,
         drop_path_rate: float = 0.0,
         locality_strength: float | None = None,
-        gate_init: float = 1.0,
+        content: bool = True,
         head_dim: int | None = None,
         qkv_bias: bool = False,
         mlp_hidden_dim: int | None = None,
@@ -77,7 +78,7 @@ class ReparamViT(nn.Module):
         self.num_features = embed_dim
         self.patch_embed = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans, embed_dim=embed_dim)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches, embed_dim))
-        attn_kwargs: dict[str, Any] = {"gate_init": gate_init, "head_dim": head_dim, "qkv_bias": qkv_bias}
+        attn_kwargs: dict[str, Any] = {"content": content, "head_dim": head_dim, "qkv_bias": qkv_bias}
         if locality_strength is not None:
             attn_kwargs["locality_strength"] = locality_strength
         dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth)]
@@ -101,7 +102,7 @@ class ReparamViT(nn.Module):
 
     @torch.jit.ignore
     def no_weight_decay(self) -> set[str]:
-        """Position embedding, and the switched layers' positional vectors and gates."""
+        """Position embedding, and the switched layers' positional vectors, soft shares and gates."""
         return {"pos_embed"} | no_decay_names(self)
 
     def param_lr_scales(self) -> dict[str, float]:

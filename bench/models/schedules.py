@@ -1,16 +1,16 @@
 """Reparameterization schedules: which layer leaves its convolution phase at which epoch.
 
-A schedule is data (``{kind = "prs", first = 10, last = 40, soften_epochs = 10}``); ``switch_epochs``
+A schedule is data (``{kind = "prs", first = 10, last = 40}``); ``switch_epochs``
 maps it to one switch epoch per reparameterizable layer (index 0 = nearest the input). ``None``
 means the layer stays a convolution; epoch ``e`` means it is attention from the start of epoch
 ``e`` (0-based).
 
-Softening (``soften_epochs``, ``locality_end``; docs/REPARAM.md): the switch is exact because the
-positional maps are saturated (locality 16), and a saturated map passes no gradient, so a layer
-left there stays a convolution. With ``soften_epochs = S`` each switched layer's locality falls
-geometrically from its switch strength to ``locality_end`` (default 1, ConViT's) over the S
-epochs after *its own* switch, step by step, while its border mask fades out; a layer switched
-before the first training step (nothing learned to preserve) starts fully softened.
+Forced softening (``force_soften_epochs``, an ablation, never the default; docs/REPARAM.md): a
+switched layer leaves its convolution only as far as training moves it. With
+``force_soften_epochs = S`` the schedule instead imposes a soft share rising linearly from 0 to 1
+over the S epochs after each layer's own switch (``ReparamGPSA.force_soft``): the layer is pushed
+from the convolution to ConViT's positional attention whatever its gradients say. It exists to
+measure how much of an effect the imposition alone explains.
 """
 
 from __future__ import annotations
@@ -68,17 +68,18 @@ def _reversed(spec: dict[str, Any], n: int) -> list[Fraction | int | None]:
 REQUIRED = {"never": (), "zero": (), "uniform": ("epoch",), "prs": ("first", "last"), "reversed": ("first", "last")}
 
 # optional keys of every kind that switches: key -> (predicate, what the value must be)
-SOFTEN_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "soften_epochs": (
+ABLATION_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "force_soften_epochs": (
         lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-        "a positive integer (epochs from each layer's switch to the end strength)",
-    ),
-    "locality_end": (
-        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
-        "a positive number (the locality strength softening ends at; ConViT's is 1)",
+        "a positive integer (epochs from each layer's switch until the imposed soft share reaches 1)",
     ),
 }
-DEFAULT_LOCALITY_END = 1.0
+# keys of earlier suite versions, with what replaced them
+REMOVED_KEYS = {
+    "soften_epochs": "softening is no longer part of the method (suite v5): a switched layer leaves the "
+    "convolution by learning; 'force_soften_epochs' imposes it as an ablation",
+    "locality_end": "removed in suite v5: the soft map's locality is learned",
+}
 
 
 def validate_schedule(spec: dict[str, Any], epochs: int) -> None:
@@ -86,15 +87,16 @@ def validate_schedule(spec: dict[str, Any], epochs: int) -> None:
     kind = spec.get("kind")
     if not isinstance(kind, str) or kind not in SCHEDULES:
         raise ValueError(f"unknown schedule kind {kind!r}; choose one of: {', '.join(SCHEDULES.names())}")
-    allowed = set(REQUIRED[kind]) | {"kind"} | (set(SOFTEN_KEYS) if kind != "never" else set())
+    for key, why in REMOVED_KEYS.items():
+        if key in spec:
+            raise ValueError(f"schedule {kind!r} key {key!r}: {why}")
+    allowed = set(REQUIRED[kind]) | {"kind"} | (set(ABLATION_KEYS) if kind != "never" else set())
     extra = set(spec) - allowed
     if extra:
         raise ValueError(f"schedule {kind!r} takes no key {sorted(extra)[0]!r} (allowed: {sorted(allowed)})")
-    for key, (pred, what) in SOFTEN_KEYS.items():
+    for key, (pred, what) in ABLATION_KEYS.items():
         if key in spec and not pred(spec[key]):
             raise ValueError(f"schedule {kind!r} '{key}' must be {what}, got {spec[key]!r}")
-    if "locality_end" in spec and "soften_epochs" not in spec:
-        raise ValueError(f"schedule {kind!r} has 'locality_end' but no 'soften_epochs'; give both or neither")
     for key in REQUIRED[kind]:
         v = spec.get(key)
         if not isinstance(v, int) or isinstance(v, bool):
@@ -115,17 +117,12 @@ def switch_epochs(spec: dict[str, Any], num_layers: int, epochs: int) -> list[in
     return [None if e is None else _round(e) for e in raw]
 
 
-def softening(
-    spec: dict[str, Any], switch_epoch: int | None, position: float, start: float
-) -> tuple[float, float] | None:
-    """(locality, progress in [0, 1]) of a layer at ``position`` (epochs, fractional), or None.
+def forced_softening(spec: dict[str, Any], switch_epoch: int | None, position: float) -> float | None:
+    """The imposed soft share in [0, 1] of a layer at ``position`` (epochs, fractional), or None.
 
-    None: the schedule does not soften, or the layer has not switched. Geometric in the locality
-    (equal time per ratio, so the map's mass moves at a steadier pace than a linear ramp gives);
-    the progress also fades the border mask (``ReparamGPSA.soften``).
+    None: the schedule imposes nothing (the default), or the layer has not switched. Linear from
+    the layer's own switch; a layer switched before the first step starts soft anyway.
     """
-    if switch_epoch is None or "soften_epochs" not in spec or position < switch_epoch:
+    if switch_epoch is None or "force_soften_epochs" not in spec or position < switch_epoch:
         return None
-    end = float(spec.get("locality_end", DEFAULT_LOCALITY_END))
-    p = 1.0 if switch_epoch == 0 else min(1.0, (position - switch_epoch) / spec["soften_epochs"])
-    return start * (end / start) ** p, p
+    return 1.0 if switch_epoch == 0 else min(1.0, (position - switch_epoch) / spec["force_soften_epochs"])

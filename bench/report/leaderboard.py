@@ -429,7 +429,9 @@ def notices(*row_lists: Sequence[ArmRow | CheckRow | ClaimRow]) -> list[str]:
     """The distinct notices of the pipeline-check tiers among these rows, in order (one line each)."""
     out: list[str] = []
     for rows in row_lists:
-        out += [r.notice for r in rows if r.notice and r.notice not in out]
+        for r in rows:
+            if r.notice and r.notice not in out:
+                out.append(r.notice)
     return out
 
 

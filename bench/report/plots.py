@@ -344,23 +344,25 @@ def fourier(view: TierView, folder: Path, verdicts: Sequence[Verdict]) -> list[P
 
 
 def _timeline(record: RunRecord) -> np.ndarray | None:
-    """(layers, epochs) pos_target_mass from the history's ``layers``; NaN while a layer is a convolution."""
+    """(layers, epochs) the hard map's share g (1 - s) from the history's ``layers`` (1 = the convolution);
+    NaN while a layer is a convolution or where a record (before suite v5) has no learned shares."""
     hist = [h.get("layers") or [] for h in record.history]
     if not hist or not all(hist):
         return None
     out = np.full((len(hist[0]), len(hist)), np.nan)
     for e, layers in enumerate(hist):
         for d in layers:
-            if d.get("phase") == "attention" and d.get("pos_target_mass") is not None:
-                out[d["layer"], e] = d["pos_target_mass"]
+            if d.get("phase") == "attention" and d.get("soft") is not None and d.get("gate") is not None:
+                out[d["layer"], e] = d["gate"] * (1 - d["soft"])
     return out
 
 
 @register_plot("switch_timeline")
 def switch_timeline(view: TierView, folder: Path, verdicts: Sequence[Verdict]) -> list[Path]:
-    """Layers x epochs per reparameterizable arm (lowest seed): grey while a convolution, then the
-    positional mass on the layer's own kernel offset (1 = still a convolution, ~0.35 = ConViT's local
-    init at strength 1 on 8x8 maps), from the records' per-epoch ``layers`` diagnostics."""
+    """Layers x epochs per reparameterizable arm (lowest seed): grey while a convolution, then the share
+    of the attention that is still the convolution's hard map, g (1 - s) (1 = exactly the convolution,
+    0 = fully learned soft/content attention; ConViT's init is 0), from the records' per-epoch
+    ``layers`` diagnostics: learned, since nothing but an ablation arm imposes it."""
     out = []
     for label in _data_labels(view):
         first = _lowest_seeds(view, label)
@@ -393,7 +395,7 @@ def switch_timeline(view: TierView, folder: Path, verdicts: Sequence[Verdict]) -
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes[-1, 0].set_xlabel("epoch (end of)")
-        fig.colorbar(image, ax=axes[:, 0].tolist(), label="pos_target_mass (grey: convolution)", shrink=0.9)
+        fig.colorbar(image, ax=axes[:, 0].tolist(), label="conv share g(1-s) (grey: convolution)", shrink=0.9)
         fig.suptitle(f"{_title(view)} {label}: switch timeline", fontsize=9)
         p = folder / f"{stem(view, 'switch-timeline-' + label)}.png"
         fig.savefig(p, dpi=110)

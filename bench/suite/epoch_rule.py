@@ -6,7 +6,7 @@
   the steps of the full set. A fraction below 1 gets ``recipe.epoch_length = "full-set"``: its
   epochs keep the tier's count, each as many optimizer steps as one pass over the whole training
   set, drawn from the subset pass after pass (``bench/train/steps.py``). Warm-up, milestones,
-  switch and softening epochs are left as written, so they fall on the same steps at every
+  switch epochs (and the ablation's forced-softening epochs) are left as written, so they fall on the same steps at every
   fraction, and so do the history's epochs. (Suite v4 and older trained round(epochs / f) passes
   instead, which took up to 17.5% fewer steps: the last partial batch of each pass is dropped.)
 

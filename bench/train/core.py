@@ -181,10 +181,10 @@ class Run:
         """Switch the layers the checkpoint had switched, then load its weights.
 
         A checkpoint whose model state has other keys or shapes than this code's model was written by
-        another prs-bench. E.g. one from before switched layers carried the softening buffers
-        ``locality`` and ``mask_fade``: its positional vectors held the locality themselves and sat
-        under weight decay, so whatever buffer values were filled in, the run would go on under other
-        rules than it began with. Its config hash can still match (a suite file that kept its name,
+        another prs-bench. E.g. one from suite v4, whose switched layers had a sigmoid gate, a locality
+        buffer and a separate content value path instead of v5's learned soft share, linear gate and
+        shared value: whatever values were filled in, the run would go on under other rules than it
+        began with. Its config hash can still match (a suite file that kept its name,
         version and content), so it is refused here, in one line, before anything is written.
         """
         self.switching.restore(self.model, ckpt["reparam"])

@@ -129,8 +129,8 @@ def flush_denormals() -> bool:
     """Flush subnormal floats (below 1.2e-38 in fp32) to zero on this CPU thread and the threads it starts.
 
     Why: x86 arithmetic on subnormals is about 100x slower, and softmax maps make them in bulk (a
-    softening positional attention has thousands of entries near exp(-90), which made a switched
-    layer's matmuls 8x slower, docs/PERFORMANCE.md). Their values sit far below fp32 rounding of
+    sharp positional attention has thousands of entries near exp(-90); the suite v3/v4 softening
+    layer's matmuls ran 8x slower on them, docs/PERFORMANCE.md). Their values sit far below fp32 rounding of
     anything they are added to, so the numbers a run reports do not depend on them. Threads inherit
     the flag only when they start after it: call this first in a process, before
     ``torch.set_num_threads`` or any parallel op (the CLI and the side-by-side workers do). Returns

@@ -5,7 +5,7 @@ its state); this module applies a run's schedule to a model as the core trains i
 the order the core makes them:
   ``restore``      on resume, before ``load_state_dict``;
   ``apply``        at the start of every epoch (switches the layers the schedule names);
-  ``soften``       before every step (locality softening of the switched layers);
+  ``soften``       before every step (the forced-softening ablation; a no-op by default);
   ``diagnostics``  after every epoch, into that epoch's history;
   ``state``        into every checkpoint and the final weights' sidecar.
 A model without reparameterizable layers runs with schedule kind "never" and every call is a no-op.
@@ -40,9 +40,9 @@ class Switching:
         return [plain(e) for e in model_reparam.apply_schedule(model, self.schedule, epoch, epochs, optimizer, step)]
 
     def soften(self, model: nn.Module, epochs: int, epoch: int, step_in_epoch: int, steps_per_epoch: int) -> None:
-        """Before every step: the switched layers' locality at this point of training."""
+        """Before every step: the imposed soft share, for schedules with the forced-softening ablation."""
         if self.active:
-            model_reparam.soften_layers(model, self.schedule, epochs, epoch + step_in_epoch / steps_per_epoch)
+            model_reparam.force_soften_layers(model, self.schedule, epochs, epoch + step_in_epoch / steps_per_epoch)
 
     def state(self, model: nn.Module) -> dict[str, Any] | None:
         return model_reparam.reparam_state(model) if self.active else None
@@ -52,4 +52,5 @@ class Switching:
             model_reparam.restore_reparam_state(model, state)
 
     def diagnostics(self, model: nn.Module) -> list[dict[str, Any]] | None:
-        return plain(model_reparam.layer_diagnostics(model)) if self.active else None
+        """Per layer, this epoch: the layer's state and its gradient norms (the window restarts)."""
+        return plain(model_reparam.layer_diagnostics(model, reset_grads=True)) if self.active else None

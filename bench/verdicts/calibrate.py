@@ -104,7 +104,8 @@ def check_label(check: dict[str, Any]) -> str:
         ref = check.get("reference", check.get("reference_arm"))
         return f"band: {check.get('arm', check.get('arms'))} vs {ref}"
     if kind == "monotone":
-        return f"monotone{claim}: {len(check['arms'])} arms"
+        arms = check["arms"]
+        return f"monotone{claim}: {arms[0]} .. {arms[-1]} ({len(arms)} arms)"
     return kind
 
 

@@ -11,12 +11,13 @@ from timm.optim import param_groups_weight_decay
 from bench.models import create_model
 from bench.models.reparam import (
     ReparamLayer,
+    ablated,
     apply_schedule,
+    force_soften_layers,
     layer_diagnostics,
     reparam_layers,
     reparam_state,
     restore_reparam_state,
-    soften_layers,
     switch_layer,
 )
 from bench.models.reparam_attn import local_init_target_mass
@@ -101,46 +102,58 @@ def test_zero_schedule_is_attention_before_the_first_step() -> None:
     assert [d["phase"] for d in layer_diagnostics(model)] == ["attention"] * 4
 
 
-def test_zero_schedule_with_softening_starts_as_convit_local_init() -> None:
-    """Nothing learned to preserve at step 0: the layers start at the end strength, border mask off."""
+def test_zero_schedule_starts_as_convit_local_init() -> None:
+    """Nothing learned to preserve at step 0: the layers start soft (ConViT's positional attention)."""
     model = small_vit()
-    apply_schedule(model, {"kind": "zero", "soften_epochs": 3}, 0, 5, None, 0)
+    apply_schedule(model, {"kind": "zero"}, 0, 5, None, 0)
     model.eval()(torch.randn(1, 3, 32, 32))
     for d in layer_diagnostics(model):
-        assert d["locality"] == 1.0 and d["pos_target_mass"] == pytest.approx(local_init_target_mass(1.0, 3, 8, 8))
+        assert d["soft"] == 1.0 and d["gate"] == pytest.approx(0.7311, abs=1e-4) and d["locality"] == 1.0
+        assert d["pos_move"] == 0.0
+        assert d["pos_target_mass"] == pytest.approx(local_init_target_mass(1.0, 3, 8, 8))
         assert d["pos_target_mass"] < 0.5
-    assert all(float(layer.attn.mask_fade) == 1.0 for layer in reparam_layers(model))
 
 
-def test_each_layer_softens_from_its_own_switch() -> None:
-    """PRS over 4 layers (switches at epochs 6, 5, 3, 2), 2 softening epochs, 4 steps per epoch."""
+def test_a_later_switch_starts_exact_and_nothing_imposes_a_change() -> None:
+    """Without the ablation key the schedule never touches a switched layer: s stays 0 until training moves it."""
     model = small_vit()
-    schedule, epochs, spe = {"kind": "prs", "first": 2, "last": 6, "soften_epochs": 2, "locality_end": 2.0}, 10, 4
+    schedule, epochs, spe = {"kind": "prs", "first": 2, "last": 6}, 10, 4
+    for epoch in range(epochs):
+        apply_schedule(model, schedule, epoch, epochs, None, epoch * spe)
+        for k in range(spe):
+            force_soften_layers(model, schedule, epochs, epoch + k / spe)
+    for layer in reparam_layers(model):
+        assert layer.attn is not None and float(layer.attn.forced) == 0.0
+        assert float(layer.attn.soft_share().max()) == 0.0 and float(layer.attn.gate_value().min()) == 1.0
+
+
+def test_forced_softening_ablation_follows_each_layers_own_switch() -> None:
+    """PRS over 4 layers (switches at epochs 6, 5, 3, 2), 2 epochs of imposed softening, 4 steps per epoch."""
+    model = small_vit()
+    schedule, epochs, spe = {"kind": "prs", "first": 2, "last": 6, "force_soften_epochs": 2}, 10, 4
     seen: dict[float, list] = {}
     for epoch in range(epochs):
         apply_schedule(model, schedule, epoch, epochs, None, epoch * spe)
         for k in range(spe):
-            soften_layers(model, schedule, epochs, epoch + k / spe)
-            seen[epoch + k / spe] = [
-                None if la.attn is None else float(la.attn.locality) for la in reparam_layers(model)
-            ]
+            force_soften_layers(model, schedule, epochs, epoch + k / spe)
+            seen[epoch + k / spe] = [None if la.attn is None else float(la.attn.forced) for la in reparam_layers(model)]
     switch = {0: 6, 1: 5, 2: 3, 3: 2}
     for layer, s in switch.items():
-        assert seen[s - 0.25][layer] is None and seen[s][layer] == 16.0  # exact at its switch
-        assert seen[s + 1][layer] == pytest.approx(16 * (2 / 16) ** 0.5)  # geometric halfway
-        assert seen[s + 2][layer] == seen[9.75][layer] == 2.0  # held at the end
+        assert seen[s - 0.25][layer] is None and seen[s][layer] == 0.0  # exact at its switch
+        assert seen[s + 1][layer] == pytest.approx(0.5)  # linear halfway
+        assert seen[s + 2][layer] == seen[9.75][layer] == 1.0  # held at the end
         trace = [seen[t][layer] for t in sorted(seen) if t >= s]
-        assert all(b <= a for a, b in zip(trace, trace[1:]))
+        assert all(b >= a for a, b in zip(trace, trace[1:]))
 
 
 @pytest.mark.parametrize(
     "schedule,named",
     [
         ({"kind": "sometimes"}, "'sometimes'"),
-        ({"kind": "never", "soften_epochs": 2}, "'soften_epochs'"),
-        ({"kind": "zero", "soften_epochs": 0}, "soften_epochs"),
-        ({"kind": "zero", "soften_epochs": 2, "locality_end": -1}, "locality_end"),
-        ({"kind": "zero", "locality_end": 2.0}, "no 'soften_epochs'"),
+        ({"kind": "never", "force_soften_epochs": 2}, "'force_soften_epochs'"),
+        ({"kind": "zero", "force_soften_epochs": 0}, "force_soften_epochs"),
+        ({"kind": "uniform", "epoch": 2, "soften_epochs": 2}, "'soften_epochs'.*force_soften_epochs"),
+        ({"kind": "zero", "locality_end": 2.0}, "'locality_end': removed"),
         ({"kind": "uniform", "epoch": 10}, "epoch=10"),
         ({"kind": "prs", "first": 3, "last": 12}, "last=12"),
         ({"kind": "prs", "first": 5, "last": 2}, "first=5"),
@@ -183,7 +196,8 @@ def test_optimizer_keeps_kernel_state_and_gets_new_params() -> None:
     assert sorted(flat) == sorted(n for n, _ in model.named_parameters())  # each param exactly once
     assert len(opt.param_groups) == 2
     no_decay, decay = groups  # timm order: no-decay first
-    assert "blocks.2.mixer.attn.gating_param" in no_decay and "blocks.2.mixer.attn.qk.weight" in decay
+    assert "blocks.2.mixer.attn.gate" in no_decay and "blocks.2.mixer.attn.soft" in no_decay
+    assert "blocks.2.mixer.attn.qk.weight" in decay
     # positional vectors stay out of weight decay (as timm keeps position embeddings out)
     assert "blocks.2.mixer.attn.pos_proj.weight" in no_decay and "blocks.2.mixer.attn.weight" in decay
     assert opt.param_groups[0]["weight_decay"] == 0
@@ -194,7 +208,7 @@ def test_optimizer_keeps_kernel_state_and_gets_new_params() -> None:
     assert names_per_group(fresh, torch.optim.SGD(rebuilt, lr=0.1)) == groups
     F.cross_entropy(model(x), y).backward()
     opt.step()  # the new params train
-    assert opt.state[attn.gating_param] and opt.state[attn.proj.weight]
+    assert opt.state[attn.gate] and opt.state[attn.soft] and opt.state[attn.qk.weight]
 
 
 def test_resume_rebuilds_structure_before_load_state_dict() -> None:
@@ -205,8 +219,9 @@ def test_resume_rebuilds_structure_before_load_state_dict() -> None:
     with torch.no_grad():
         for layer in reparam_layers(model):
             if layer.attn is not None:
-                layer.attn.gating_param.add_(0.5)
-                layer.attn.proj.weight.normal_(std=0.1)
+                layer.attn.gate.sub_(0.3)
+                layer.attn.soft.add_(0.4)
+                layer.attn.pos_proj.weight.mul_(1.5)
     state = reparam_state(model)
     assert state == {"phases": ["conv", "attention", "conv", "attention"]}
     fresh = small_vit().eval()
@@ -224,10 +239,14 @@ def test_diagnostics_per_layer() -> None:
     model.eval()(torch.randn(2, 3, 32, 32))
     diag = layer_diagnostics(model)
     assert [d["phase"] for d in diag] == ["conv"] * 3 + ["attention"]
-    assert all(set(d) == {"layer", "phase", "locality", "pos_target_mass", "gate", "attn_distance"} for d in diag)
-    assert diag[0]["gate"] is None and diag[0]["attn_distance"] is None and diag[0]["locality"] is None
-    assert 0 < diag[3]["gate"] < 1 and 0 < diag[3]["attn_distance"] < 8 * 2**0.5
-    assert diag[3]["locality"] == 16.0 and diag[3]["pos_target_mass"] > 0.9999
+    keys = {"layer", "phase", "soft", "gate", "locality", "pos_move", "pos_target_mass", "attn_distance", "grad"}
+    assert all(set(d) == keys for d in diag)
+    assert all(diag[0][k] is None for k in keys - {"layer", "phase"})
+    # exactly the convolution at the switch: all positional mass on the kernel offset, mean distance 4/3
+    # over the 3x3 window (4 offsets at 1, 4 at sqrt(2), 1 at 0: (4 + 4 sqrt 2) / 9) for inside targets
+    assert diag[3]["soft"] == 0.0 and diag[3]["gate"] == 1.0 and diag[3]["pos_move"] == 0.0
+    assert diag[3]["pos_target_mass"] == 1.0
+    assert diag[3]["attn_distance"] == pytest.approx((4 + 4 * 2**0.5) / 9, rel=1e-5)
 
 
 def test_switch_under_torch_compile() -> None:
@@ -242,11 +261,11 @@ def test_switch_under_torch_compile() -> None:
     after = compiled(x)
     assert rel(after.detach(), before.detach()) <= 1e-5
     F.cross_entropy(after, y).backward()
-    assert reparam_layers(compiled)[1].attn.gating_param.grad is not None
+    assert reparam_layers(compiled)[1].attn.gate.grad is not None
 
 
-def test_softening_reaches_a_compiled_model() -> None:
-    """locality and the mask fade are buffers: a compiled graph reads the new values (no stale constant)."""
+def test_forced_softening_reaches_a_compiled_model() -> None:
+    """The imposed share is a buffer: a compiled graph reads the new value (no stale constant)."""
     torch.manual_seed(0)
     model = small_vit(depth=1).eval()
     compiled = torch.compile(model, backend="aot_eager")
@@ -254,7 +273,7 @@ def test_softening_reaches_a_compiled_model() -> None:
     switch_layer(model, 0)
     with torch.no_grad():
         exact = compiled(x)
-        reparam_layers(model)[0].attn.soften(1.0, 1.0)
+        reparam_layers(model)[0].attn.force_soft(1.0)
         soft, eager = compiled(x), model(x)
     assert rel(soft, exact) > 1e-3 and rel(soft, eager) <= 1e-6
 
@@ -304,7 +323,7 @@ def test_switch_with_a_foreign_optimizer_leaves_the_model_unswitched() -> None:
 
 def test_kernels_learn_at_a_ninth_and_new_matrices_do_not() -> None:
     """The core's optimizer puts the 3x3 kernels in their own group (lr_scale 1/9, still decayed);
-    a switch sends q/k/v/proj to the plain decayed group, positional vectors to the no-decay one;
+    a switch sends q/k to the plain decayed group, positional vectors, soft shares and gates to the no-decay one;
     the checkpoint layout keeps the scale."""
     from bench.train.optim import LRSchedule, build_optimizer, group_layout
     from bench.train.recipe import Recipe
@@ -322,9 +341,36 @@ def test_kernels_learn_at_a_ninth_and_new_matrices_do_not() -> None:
     group_of = {id(p): g for g in opt.param_groups for p in g["params"]}
     assert group_of[id(attn.weight)] is kernel_group
     assert group_of[id(attn.qk.weight)].get("lr_scale", 1.0) == 1.0 and group_of[id(attn.qk.weight)]["weight_decay"]
-    assert group_of[id(attn.pos_proj.weight)]["weight_decay"] == 0
+    assert all(group_of[id(p)]["weight_decay"] == 0 for p in (attn.pos_proj.weight, attn.soft, attn.gate))
     LRSchedule(recipe, 10).apply(opt, 5)
     assert kernel_group["lr"] == pytest.approx(group_of[id(attn.qk.weight)]["lr"] / 9)
     layout = group_layout(model, opt)
     rebuilt = build_optimizer(model, recipe, groups=layout)
     assert [g.get("lr_scale") for g in rebuilt.param_groups] == [g.get("lr_scale") for g in opt.param_groups]
+
+
+def test_ablations_take_away_what_was_learned_and_restore_it() -> None:
+    """content_off sets every gate to 1, as_conv also the soft shares to 0 (the kernel's convolution again);
+    both leave the model exactly as it was afterwards."""
+    torch.manual_seed(0)
+    model = small_vit().eval()
+    x = torch.randn(2, 3, 32, 32)
+    conv_logits = model(x)
+    for i in range(4):
+        switch_layer(model, i)
+    with torch.no_grad():
+        for layer in reparam_layers(model):
+            layer.attn.gate.fill_(0.6)
+            layer.attn.soft.fill_(0.5)
+            layer.attn.qk.weight.normal_(std=0.3)
+        layer.attn.force_soft(0.25)
+    trained = model(x)
+    with ablated(model, "content_off") as n:
+        assert n == 4 and all(float(la.attn.gate_value().min()) == 1.0 for la in reparam_layers(model))
+        content_off = model(x)
+    with ablated(model, "as_conv"):
+        assert rel(model(x), conv_logits) <= 1e-5
+    assert rel(content_off, trained) > 1e-3
+    assert torch.equal(model(x), trained) and float(layer.attn.forced) == 0.25
+    with pytest.raises(ValueError, match="unknown ablation 'heads_off'"), ablated(model, "heads_off"):
+        pass

@@ -50,6 +50,7 @@ def test_every_output_of_a_smoke_tier_starts_with_the_notice(tmp_path: Path) -> 
     for name in ("leaderboard.md", "github", *(f"leaderboard-{t}.csv" for t in ("arms", "claims", "checks"))):
         first = out[name].splitlines()[0]
         assert NOTICE in first and "synthetic data" in first and "says nothing about the paper" in first, name
+        assert out[name].count(NOTICE) == 1, name  # one line, however many rows
     assert out["leaderboard-arms.csv"].startswith("# ")  # a comment line before the header
     rows = list(csv.DictReader(line for line in out["leaderboard-arms.csv"].splitlines() if not line.startswith("#")))
     assert {r["tier_kind"] for r in rows} == {"pipeline-check"}

@@ -17,9 +17,10 @@ def layers(epoch: int, switch: list[int]) -> list[dict]:
         {
             "layer": i,
             "phase": "attention" if epoch >= s else "conv",
+            "soft": (0.1 if epoch == s else 0.5) if epoch >= s else None,
+            "gate": (1.0 if epoch == s else 0.8) if epoch >= s else None,
             "locality": None,
-            "pos_target_mass": (0.9 if epoch == s else 0.4) if epoch >= s else None,
-            "gate": None,
+            "pos_target_mass": None,
             "attn_distance": None,
         }
         for i, s in enumerate(switch)
@@ -34,7 +35,8 @@ def test_timeline_grid_and_plot(tmp_path) -> None:
     vit = recs[i] = replace(recs[i], history=history)
     grid = _timeline(vit)
     assert grid.shape == (3, 4)
-    assert np.isnan(grid[0, :2]).all() and grid[0, 2] == 0.9 and grid[0, 3] == 0.4  # conv, switch, softened
+    # conv, switch epoch, later: g (1 - s)
+    assert np.isnan(grid[0, :2]).all() and grid[0, 2] == 0.9 and grid[0, 3] == 0.8 * 0.5
     assert grid[2, 0] == 0.9 and np.isnan(grid[1, 0])
     assert _timeline(next(r for r in recs if r.arm == "resnet")) is None  # no layers: no panel
     files = write_plots(tier_reports([suite], recs), tmp_path / "plots")

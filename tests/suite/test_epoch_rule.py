@@ -17,7 +17,7 @@ def suite(tmp_path: Path, rule: str | None):
     text = s.path.read_text().replace("epochs = 2\n", "epochs = 10\n" + (f'epoch_rule = "{rule}"\n' if rule else ""))
     text += (
         "[tiers.quick.recipe]\nwarmup_epochs = 2\nlr_milestones = [5, 8]\n"
-        '[tiers.quick.overrides.vit]\nschedule = { kind = "prs", first = 3, last = 6, soften_epochs = 2 }\n'
+        '[tiers.quick.overrides.vit]\nschedule = { kind = "prs", first = 3, last = 6, force_soften_epochs = 2 }\n'
     )
     s.path.write_text(text)
     return load_suite(s.path)
@@ -32,7 +32,7 @@ def test_constant_steps_gives_full_set_epochs_and_keeps_every_epoch_count(tmp_pa
         and cfg["recipe"]["warmup_epochs"] == 2
         and cfg["recipe"]["lr_milestones"] == [5, 8]
     )
-    assert cfg["schedule"] == {"kind": "prs", "first": 3, "last": 6, "soften_epochs": 2}
+    assert cfg["schedule"] == {"kind": "prs", "first": 3, "last": 6, "force_soften_epochs": 2}
     assert "epoch_length" not in full["recipe"]  # f = 1: one pass is the full set, the config stays as written
     assert s.resolve("vit", "quick", 1.0) == suite(tmp_path / "b", "constant-epochs").resolve("vit", "quick", 1.0)
 

@@ -165,12 +165,12 @@ seeds = [0]
 """
 
 
-def test_resume_refuses_a_checkpoint_without_softening_buffers(
+def test_resume_refuses_a_checkpoint_without_this_codes_keys(
     tiny_data: DataBundle, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """A checkpoint from before switched layers carried ``locality``/``mask_fade`` (suite v3) whose
-    config hash still matches (the suite file kept name, version and content) is refused in one line
-    naming it, exit 2; the checkpoint and the run folder are left as they were."""
+    """A checkpoint from before switched layers carried a learned soft share (suite v5) whose config hash
+    still matches (the suite file kept name, version and content) is refused in one line naming it,
+    exit 2; the checkpoint and the run folder are left as they were."""
     from bench.cli import main
     from bench.suite import load_suite, plan_runs
 
@@ -182,10 +182,10 @@ def test_resume_refuses_a_checkpoint_without_softening_buffers(
     cut = {**spec.config, "recipe": {**spec.config["recipe"], "epochs": 2}}  # 2 of 3 epochs: checkpoints, no record
     train_run(RunSpec.adhoc(cut, 0, config_hash=spec.config_hash), tiny_data, RunContext(CPU, run_dir=run_dir))
     paths = list_checkpoints(run_dir)
-    for p in paths:  # as the code before suite v3 wrote them: no softening buffers
+    for p in paths:  # as the code before suite v5 wrote them: no soft share
         state = decode(p.read_bytes())
-        dropped = [k for k in state["model"] if k.endswith((".locality", ".mask_fade"))]
-        assert len(dropped) == 2 * state["reparam"]["phases"].count("attention") > 0
+        dropped = [k for k in state["model"] if k.endswith(".attn.soft")]
+        assert len(dropped) == state["reparam"]["phases"].count("attention") > 0
         for k in dropped:
             del state["model"][k]
         p.write_bytes(encode({k: v for k, v in state.items() if k != "format"}))
@@ -196,7 +196,7 @@ def test_resume_refuses_a_checkpoint_without_softening_buffers(
     assert main(argv) == 2
     *progress, line = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("prs-bench: error: checkpoint ") and str(path) in line, line
-    assert "lacks 8 key(s) of this model" in line and "rerun without --resume" in line
+    assert "lacks 4 key(s) of this model" in line and "rerun without --resume" in line
     assert all(not ln.startswith(("Traceback", "prs-bench: error")) for ln in progress), progress
     assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before  # nothing lost or added
     assert not (out / "runs").exists() or not list((out / "runs").rglob("*.json"))  # no record written

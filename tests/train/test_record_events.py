@@ -25,7 +25,7 @@ CPU = torch.device("cpu")
 def test_switch_events_and_diagnostics_reach_the_record(config: Callable[..., dict], tmp_path: Path) -> None:
     cfg = config(
         "reparam_vit_cpu_tiny",
-        {"kind": "prs", "first": 0, "last": 1, "soften_epochs": 1},
+        {"kind": "prs", "first": 0, "last": 1},
         optimizer="adamw",
         lr=1e-3,
         weight_decay=0.05,
@@ -49,16 +49,22 @@ def test_switch_events_and_diagnostics_reach_the_record(config: Callable[..., di
     for h in rec.history:
         switched = {e["layer"] for e in switches if e["epoch"] < h["epoch"]}
         for d in h["layers"]:
-            assert set(d) == {"layer", "phase", "locality", "pos_target_mass", "gate", "attn_distance"}
+            keys = {"layer", "phase", "soft", "gate", "locality", "pos_move", "pos_target_mass", "attn_distance"}
+            assert set(d) == keys | {"grad"}
             if d["layer"] in switched:
-                assert d["phase"] == "attention" and 0 < d["gate"] < 1 and d["attn_distance"] > 0
+                assert d["phase"] == "attention" and 0 < d["gate"] <= 1 and d["attn_distance"] > 0
                 at = next(e["epoch"] for e in switches if e["layer"] == d["layer"])
-                if at == 0:  # switched before the first step: ConViT's local init at strength 1
-                    assert d["locality"] == 1.0 and d["pos_target_mass"] < 0.5
-                else:  # one epoch of softening from 16, minus its last step
-                    assert 1.0 < d["locality"] < 2.0 and d["pos_target_mass"] < 0.9
+                first, rms = d["grad"]["first"], d["grad"]["rms"]
+                assert first["soft"] > 0 and first["gate"] > 0 and first["kernel"] > 0
+                if h["epoch"] == at + 1:  # the switch epoch: gradients flowed every step
+                    assert all(rms[k] > 0 for k in ("soft", "gate", "kernel")), rms
+                if at == 0:  # switched before the first step: ConViT's GPSA at init, then trained
+                    assert d["soft"] > 0.9 and d["pos_target_mass"] < 0.5
+                else:  # exact at the switch; an epoch of learning moves it a little, nothing imposed
+                    assert first["pos_proj"] == 0 and first["qk"] == 0  # multiplied by s = 0 and 1 - g = 0
+                    assert 0 < d["soft"] < 0.5 and 0.5 < d["gate"] < 1 and d["pos_target_mass"] > 0.5
             else:
-                assert d["phase"] == "conv" and d["gate"] is None and d["attn_distance"] is None
+                assert d["phase"] == "conv" and all(d[k] is None for k in keys - {"layer", "phase"})
 
 
 def test_a_stop_on_another_rank_is_agreed_at_the_epoch_end(
