@@ -51,6 +51,8 @@ def check_suite(suite: Suite) -> None:
             at = f"{p}: arm {arm!r} at tier {tier!r}"
             _ask(at, MODELS.get, cfg["model"]["name"])
             _ask(at, Recipe.from_dict, cfg["recipe"])
+            if "data" in suite.arms[arm]:
+                _ask(f"{at}: key 'arms.{arm}.data'", check_data_options, cfg["data"])
             _ask(f"{at}: schedule", validate_schedule, cfg["schedule"], epochs=cfg["recipe"]["epochs"])
         for i, check in enumerate(t.get("checks", [])):
             _ask(f"{p}: key 'tiers.{tier}.checks[{i}].kind'", CHECKS.get, check.get("kind"))

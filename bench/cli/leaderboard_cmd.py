@@ -2,7 +2,7 @@
 
 With --save DIR the tables (leaderboard.md, leaderboard.json, one leaderboard-TABLE.csv per table)
 and plots (PNG) are written side by side into DIR; --plots DIR writes only the plots.
---strict is the CI gate: exit 1 when any check the tier expects to decide failed, came back
+--strict is the CI gate: exit 1 when a control did not come out as expected, or any check the tier expects to decide failed, came back
 inconclusive or was not run (checks a suite marks `decides = false` only inform).
 """
 
@@ -78,13 +78,15 @@ def main(args: argparse.Namespace) -> int:
             )
         open_checks = undecided(claim_rows)
         if open_checks:
-            counts = {s: sum(r.status == s for r in open_checks) for s in ("fail", "inconclusive", "not run")}
-            listed = "; ".join(f"{r.suite}/{r.tier} {r.name} ({r.status})" for r in open_checks[:5])
+            claims = [r for r in open_checks if not r.verdict.expect]
+            counts = {s: sum(r.status == s for r in claims) for s in ("fail", "inconclusive", "not run")}
+            counts["control(s) not as expected"] = len(open_checks) - len(claims)
+            listed = "; ".join(f"{r.suite}/{r.tier} {r.name} ({r.verdict.shown()})" for r in open_checks[:5])
             more = f"; and {len(open_checks) - 5} more" if len(open_checks) > 5 else ""
             raise CheckFailed(
                 f"--strict: {len(open_checks)} check(s) the tier expects to decide did not pass "
                 f"({', '.join(f'{n} {s}' for s, n in counts.items() if n)}): {listed}{more}"
             )
-    elif any(r.status == "fail" for r in claim_rows):
+    elif any(r.verdict.gate_status == "fail" for r in claim_rows):
         print("some checks failed (exit 0 without --strict)", file=sys.stderr)
     return 0

@@ -33,6 +33,8 @@ SPLIT_SIZES: dict[str, tuple[int, int]] = {
     "imagenet-hf": (1_281_167, 50_000),  # ILSVRC-2012 train / val
 }
 SYNTHETIC_DEFAULTS = (2000, 1000)  # bench.data.registry's synthetic defaults
+QUADRANT_DEFAULTS = (4096, 1000)  # bench.data.registry's synthetic-quadrant defaults
+IMAGE_SIZES = {"synthetic-quadrant": 16}  # sources whose images are not the model's input size
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def split_sizes(data: dict[str, Any]) -> tuple[int, int, int]:
     source = data["source"]
     if source == "synthetic":
         n_train, n_test = data.get("n_train", SYNTHETIC_DEFAULTS[0]), data.get("n_test", SYNTHETIC_DEFAULTS[1])
+    elif source == "synthetic-quadrant":
+        n_train, n_test = data.get("n_train", QUADRANT_DEFAULTS[0]), data.get("n_test", QUADRANT_DEFAULTS[1])
     elif source in SPLIT_SIZES:
         n_train, n_test = SPLIT_SIZES[source]
         if data.get("train_per_class"):  # fashion-mnist: k images per class as the training set
@@ -111,9 +115,10 @@ def estimate(config: dict[str, Any], device_type: str, precision: str) -> RunCos
     plan = step_plan(Recipe.from_dict(recipe), n_train, n_full)  # the steps the training core takes
     epochs = plan.epochs
     images = plan.total_steps * plan.batch_size
-    eval_images = epochs * n_test
+    evals = -(-epochs // int(recipe.get("eval_every", 1)))  # every eval_every epochs and after the last
+    eval_images = evals * n_test
     name, kwargs = model["name"], json.dumps(model.get("kwargs", {}), sort_keys=True)
-    size = int(data.get("image_size", model_input_size(name)))
+    size = int(data.get("image_size", IMAGE_SIZES.get(data["source"], model_input_size(name))))
     classes = int(data.get("num_classes", 1000 if data["source"].startswith("imagenet") else 100))
     train0, fwd0 = model_flops(name, kwargs, size, classes)
     schedule = config.get("schedule") or {"kind": "never"}
@@ -126,7 +131,7 @@ def estimate(config: dict[str, Any], device_type: str, precision: str) -> RunCos
         for e in range(epochs):
             share = sum(1 for a in at if a is not None and a <= e) / max(1, layers)
             per_epoch.append((train0 + share * (train1 - train0), fwd0 + share * (fwd1 - fwd0)))
-    step_images, test = images / epochs, n_test
+    step_images, test = images / epochs, n_test * evals / epochs
     flops = sum(t * step_images + f * test for t, f in per_epoch)
     train_flops = sum(t for t, _ in per_epoch) * step_images
     seconds, basis = _seconds(name, device_type, precision, images, eval_images, flops, train_flops, train0, fwd0)

@@ -8,7 +8,10 @@ import torch
 import torch.nn as nn
 from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 
+from ..errors import BenchError
 from .registry import register_model
+
+PADDING_MODES = ("zeros", "circular")
 
 
 def cifar_stem(model: ResNet) -> ResNet:
@@ -19,11 +22,29 @@ def cifar_stem(model: ResNet) -> ResNet:
     return model
 
 
+def pad_circular(model: nn.Module) -> nn.Module:
+    """Every padded convolution wraps around instead of padding with zeros. With global average
+    pooling the logits are then invariant under circular shifts by multiples of the total stride
+    (8 for the CIFAR ResNets): the network cannot tell where in the image something is, only what
+    (the controls' quadrant task, docs/CONTROLS.md)."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d) and any(p > 0 for p in m.padding):  # type: ignore[operator]
+            m.padding_mode = "circular"  # Conv2d keeps its padding amounts; F.pad wraps them
+    return model
+
+
 def _cifar_resnet(
-    block: type, layers: tuple[int, ...], channels: tuple[int, ...], num_classes: int, **kwargs: Any
+    block: type,
+    layers: tuple[int, ...],
+    channels: tuple[int, ...],
+    num_classes: int,
+    padding_mode: str = "zeros",
+    **kwargs: Any,
 ) -> ResNet:
-    model = ResNet(block, layers, num_classes=num_classes, channels=channels, **kwargs)
-    return cifar_stem(model)
+    if padding_mode not in PADDING_MODES:
+        raise BenchError(f"padding_mode = {padding_mode!r}: must be one of {', '.join(PADDING_MODES)}")
+    model = cifar_stem(ResNet(block, layers, num_classes=num_classes, channels=channels, **kwargs))
+    return pad_circular(model) if padding_mode == "circular" else model
 
 
 @register_model("resnet18_cifar")
@@ -38,7 +59,8 @@ def resnet50_cifar(num_classes: int = 100, **kwargs: Any) -> ResNet:
 
 @register_model("resnet_tiny")
 def resnet_tiny(num_classes: int = 10, **kwargs: Any) -> ResNet:
-    """Four stages of one BasicBlock, 16-128 channels: a CPU-tier stand-in for ResNet-18."""
+    """Four stages of one BasicBlock, 16-128 channels: a CPU-tier stand-in for ResNet-18.
+    ``padding_mode = "circular"``: blind to position (``pad_circular``)."""
     return _cifar_resnet(BasicBlock, (1, 1, 1, 1), (16, 32, 64, 128), num_classes, **kwargs)
 
 

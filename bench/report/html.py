@@ -211,7 +211,7 @@ def build_html(
             _table(
                 check_cols,
                 [r.display() for r in checks],
-                [r.status for r in checks],
+                [r.verdict.gate_status if r.verdict.expect else r.status for r in checks],
                 extra={"Numbers": [_numbers(r.verdict) for r in checks]},
             )
             if checks

@@ -199,6 +199,8 @@ class CheckRow:
             "arms": list(v.arms),
             "detail": v.detail,
             "tier_kind": self.tier_kind,
+            "expect": v.expect or None,
+            "as_expected": v.as_expected,
         }
 
     def display(self) -> dict[str, str]:
@@ -209,7 +211,7 @@ class CheckRow:
             "Tier": self.tier,
             "Claim": _claim(v.claim or "-", self.tier_kind),
             "Check": v.name,
-            "Verdict": v.status + ("" if v.decides else " (informative)"),
+            "Verdict": v.shown(),
             "Detail": v.detail,
         }
 
@@ -328,6 +330,8 @@ TIDY_COLUMNS = {
         "arms",
         "detail",
         "tier_kind",
+        "expect",
+        "as_expected",
     ],
 }
 
@@ -383,7 +387,7 @@ def _arm_rows(report: TierReport) -> list[ArmRow]:
                 data=label,
                 values=tuple(float(r.metrics[TEST_ACC]) for r in recs),
                 seeds=tuple(r.seed for r in recs),
-                verdict=worst([v.status for v in mine]) if mine else "-",
+                verdict=worst([v.gate_status for v in mine]) if mine else "-",
                 device=device,
                 device_name=recs[0].device_name,
                 runtime=dict(recs[0].runtime or {}),
@@ -411,12 +415,16 @@ def summarize_claims(check_rows: list[CheckRow]) -> list[ClaimRow]:
     """One row per (claim, suite, version, tier): counts of verdicts and the worst of the deciding ones."""
     groups: dict[tuple[str, str, int, str], list[CheckRow]] = {}
     for r in check_rows:
-        groups.setdefault((r.claim or "pipeline", r.suite, r.version, r.tier), []).append(r)
+        claim = r.claim or ("controls" if r.verdict.expect else "pipeline")
+        groups.setdefault((claim, r.suite, r.version, r.tier), []).append(r)
     rows = []
     for (claim, suite, version, tier), rs in sorted(groups.items(), key=lambda kv: (kv[0][0] == "pipeline", kv[0])):
-        deciding = [r.status for r in rs if r.decides] or [r.status for r in rs]
+        deciding = [r.verdict.gate_status for r in rs if r.decides] or [r.verdict.gate_status for r in rs]
         counts = {s: sum(r.status == s for r in rs) for s in ("pass", "fail", "inconclusive", "not run")}
-        rows.append(ClaimRow(claim, suite, version, tier, counts, worst(deciding), rs[0].tier_kind, rs[0].notice))
+        verdict = worst(deciding)
+        if all(r.verdict.expect for r in rs):  # a group of controls reads as expected or not
+            verdict = "as expected" if verdict == "pass" else "NOT as expected"
+        rows.append(ClaimRow(claim, suite, version, tier, counts, verdict, rs[0].tier_kind, rs[0].notice))
     return rows
 
 
@@ -436,8 +444,9 @@ def notices(*row_lists: Sequence[ArmRow | CheckRow | ClaimRow]) -> list[str]:
 
 
 def undecided(check_rows: list[CheckRow]) -> list[CheckRow]:
-    """Checks the tier expects to decide that did not pass: failed, inconclusive or not run (the strict gate)."""
-    return [r for r in check_rows if r.decides and r.status != "pass"]
+    """Checks the tier expects to decide that did not pass: failed, inconclusive or not run, and
+    controls that did not come out as expected (the strict gate)."""
+    return [r for r in check_rows if (r.decides or r.verdict.expect) and r.verdict.gate_status != "pass"]
 
 
 def tidy_tables(arm_rows: list[ArmRow], check_rows: list[CheckRow]) -> dict[str, list[dict[str, Any]]]:

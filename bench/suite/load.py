@@ -19,6 +19,7 @@ from .epoch_rule import DEFAULT_RULE, apply_epoch_rule
 from .schema import ARM, OVERRIDE, SPREAD, TIER, TOP, validate_table
 
 TIER_ORDER = ("smoke", "quick", "full")
+DEFAULT_TIER = "smoke"  # what `prs-bench run` trains unless a suite names its own default_tier
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,11 @@ class Suite:
         if name not in self.tiers:
             raise BenchError(f"suite {self.name!r} has no tier {name!r}; tiers: {', '.join(self.tiers)}")
         return self.tiers[name]
+
+    @property
+    def default_tier(self) -> str:
+        """The tier `prs-bench run SUITE` trains without --tier (the controls suite has no smoke tier)."""
+        return str(self.raw.get("default_tier", DEFAULT_TIER))
 
     def tier_arms(self, tier: str) -> list[str]:
         return list(self.tier(tier).get("arms", list(self.arms)))
@@ -92,7 +98,7 @@ class Suite:
             },
             "schedule": copy.deepcopy(override.get("schedule", a.get("schedule", {"kind": "never"}))),
             "recipe": recipe,
-            "data": _merge(t["data"], {"fraction": float(fraction)}),
+            "data": _merge(_merge(t["data"], a.get("data", {})), {"fraction": float(fraction)}),
             **analysis,
         }
         return apply_epoch_rule(config, self.epoch_rule(tier), float(fraction))
@@ -139,6 +145,10 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
             if arm not in raw["arms"]:
                 raise BenchError(f"{path}: key 'tiers.{tier}.overrides.{arm}' names unknown arm {arm!r}")
             validate_table(path, f"tiers.{tier}.overrides.{arm}.", override, OVERRIDE)
+    if raw.get("default_tier", DEFAULT_TIER) not in raw["tiers"] and "default_tier" in raw:
+        raise BenchError(
+            f"{path}: key 'default_tier' names unknown tier {raw['default_tier']!r}; tiers: {', '.join(raw['tiers'])}"
+        )
     suite = Suite(
         name=raw["name"],
         version=raw["version"],

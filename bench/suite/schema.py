@@ -53,6 +53,11 @@ TOP = {
     "claims": (False, list_of(is_str), "a list of claim ids such as 'C1'"),
     "description": (False, is_str, "a string"),
     "changelog": (True, lambda v: list_of(is_str)(v) and len(v) > 0, "a non-empty list of strings"),
+    "default_tier": (
+        False,
+        is_name,
+        "the tier `prs-bench run SUITE` trains when no --tier is given (default smoke): a tier of this suite",
+    ),
     "recipes": (
         True,
         lambda v: is_table(v) and all(isinstance(x, dict) for x in v.values()),
@@ -83,6 +88,11 @@ ARM = {
     "model_kwargs": (False, is_table, "a table of model keyword arguments"),
     "label": (False, is_str, "a string"),
     "bias": (False, is_str, "a string describing the inductive bias"),
+    "data": (
+        False,
+        lambda v: is_table(v) and "source" not in v,
+        "a table of data options merged over the tier's data, e.g. { label_noise = 0.25 } (not the source)",
+    ),
 }
 TIER = {
     "description": (False, is_str, "a string"),

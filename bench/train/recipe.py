@@ -88,6 +88,19 @@ RECIPE_KEYS: dict[str, Key] = {
         "a stochastic-depth rate in [0, 1), passed to the model as drop_path_rate",
         0.0,
     ),
+    "seed_offset": Key(
+        False,
+        lambda v: is_nonneg_int(v) and v <= 1_000_000,
+        "an integer in 0..1000000 added to every seed the run draws from (a twin arm that differs only in its seeds)",
+        0,
+    ),
+    "eval_every": Key(
+        False,
+        lambda v: is_pos_int(v) and v <= 100_000,
+        "an integer in 1..100000: evaluate on the test split every N epochs and after the last "
+        "(many short epochs, e.g. 64 images under constant-steps, would otherwise spend most of their time evaluating)",
+        1,
+    ),
     "epoch_length": Key(
         False,
         one_of("subset", "full-set"),
@@ -168,6 +181,8 @@ class Recipe:
     label_smoothing: float
     grad_clip: float
     drop_path: float
+    seed_offset: int
+    eval_every: int
     epoch_length: str
     augment: Augment
 

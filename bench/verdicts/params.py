@@ -18,6 +18,7 @@ from ..errors import BenchError
 from ..records.metrics import DEFAULT_METRIC
 from ..records.view import TierView
 from ..schema import Key, is_bool, is_int, is_num, is_str, list_of
+from .types import EXPECTS
 
 _STR = (is_str, "a non-empty string")
 _ARM = (is_str, "an arm name")
@@ -37,6 +38,11 @@ COMMON: dict[str, Key] = {
     "claim": _opt(_STR, "the claim id it tests, e.g. 'C1'"),
     "name": _opt(_STR, "a display name"),
     "decides": _opt(_FLAG, "false: the tier does not expect this check to decide"),
+    "expect": Key(
+        False,
+        lambda v: v in EXPECTS,
+        "'pass', 'fail' or 'not pass': a control's known outcome (shown as expected / NOT as expected; gates CI)",
+    ),
 }
 COMMON_KEYS = tuple(COMMON)
 _METRIC = _opt(

@@ -47,7 +47,7 @@ def train_sizes(data: dict[str, Any]) -> tuple[int, int]:
 @functools.cache
 def _train_sizes(data_json: str) -> tuple[int, int]:
     data = json.loads(data_json)
-    if data["source"] == "synthetic":
+    if data["source"] in ("synthetic", "synthetic-quadrant"):  # built in: generate them
         bundle = load_data(data)
         return len(bundle.train), int(bundle.meta.get("full_train_size", len(bundle.train)))
     if data["source"] == "fashion-mnist":  # 6,000 per class, or the first train_per_class of each
