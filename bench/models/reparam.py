@@ -37,7 +37,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from .reparam_attn import ReparamGPSA, check_convertible, conv_to_attention
+from .reparam_attn import GRAD_BUFFERS, ReparamGPSA, check_convertible, conv_to_attention
 from .schedules import forced_softening, switch_epochs
 
 __all__ = [
@@ -236,9 +236,21 @@ def _force_soften(
             layer.forced = share
 
 
-def reparam_state(model: nn.Module) -> dict[str, Any]:
-    """What ``restore_reparam_state`` needs to rebuild the structure before ``load_state_dict``."""
-    return {"phases": [layer.phase for layer in reparam_layers(model)]}
+def reparam_state(model: nn.Module, monitor: bool = False) -> dict[str, Any]:
+    """What ``restore_reparam_state`` needs to rebuild the structure before ``load_state_dict``.
+
+    ``monitor``: also each switched layer's gradient monitor (the epoch's running sums), which a
+    resume checkpoint carries so that a resumed epoch reports the gradients of all its steps; the
+    final weights' sidecar does not need it.
+    """
+    layers = reparam_layers(model)
+    out: dict[str, Any] = {"phases": [layer.phase for layer in layers]}
+    if monitor:
+        out["grad_monitor"] = [
+            None if la.attn is None else {k: getattr(la.attn, k).detach().cpu().clone() for k in GRAD_BUFFERS}
+            for la in layers
+        ]
+    return out
 
 
 def restore_reparam_state(model: nn.Module, state: dict[str, Any]) -> None:
@@ -253,6 +265,10 @@ def restore_reparam_state(model: nn.Module, state: dict[str, Any]) -> None:
             layer.switch()
         elif phase == "conv" and layer.phase == "attention":
             raise ValueError(f"reparam state layer {i} is conv but the model's layer is already attention")
+    for layer, saved in zip(layers, state.get("grad_monitor") or []):
+        if saved is not None and layer.attn is not None:
+            for k in GRAD_BUFFERS:
+                getattr(layer.attn, k).copy_(saved[k])
 
 
 def layer_diagnostics(model: nn.Module, reset_grads: bool = False) -> list[dict[str, Any]]:

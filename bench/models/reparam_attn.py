@@ -56,6 +56,7 @@ from timm.layers import trunc_normal_
 DEFAULT_LOCALITY = 1.0  # the soft map's initial strength: ConViT's local init default
 CONVIT_GATE = 1 / (1 + math.exp(-1.0))  # ConViT's initial positional share, sigmoid(1) = 0.731
 GRAD_WATCH = ("soft", "gate", "pos_proj.weight", "qk.weight", "weight")  # monitored; "weight" counts the steps
+GRAD_BUFFERS = ("grad_sq", "grad_first", "grad_steps")  # the monitor's state (a resume checkpoint carries it)
 
 
 def kernel_offsets(kernel_size: int) -> torch.Tensor:

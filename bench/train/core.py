@@ -259,7 +259,7 @@ class Run:
                 "applied_epoch": pos.applied_epoch,
             },
             "model": self.model.state_dict(),
-            "reparam": self.switching.state(self.model),
+            "reparam": self.switching.state(self.model, monitor=True),
             "optimizer": self.engine.opt.state_dict(),
             "optimizer_groups": group_layout(self.model, self.engine.opt),
             "lr_schedule": self.sched.state_dict(),

@@ -44,8 +44,9 @@ class Switching:
         if self.active:
             model_reparam.force_soften_layers(model, self.schedule, epochs, epoch + step_in_epoch / steps_per_epoch)
 
-    def state(self, model: nn.Module) -> dict[str, Any] | None:
-        return model_reparam.reparam_state(model) if self.active else None
+    def state(self, model: nn.Module, monitor: bool = False) -> dict[str, Any] | None:
+        """The phases (and with ``monitor``, for a resume checkpoint, the gradient monitors)."""
+        return model_reparam.reparam_state(model, monitor) if self.active else None
 
     def restore(self, model: nn.Module, state: dict[str, Any] | None) -> None:
         if self.active and state is not None:

@@ -24,6 +24,6 @@ def test_a_switch_adds_the_content_branch_and_attention_flops() -> None:
     for i in range(len(reparam_layers(model))):
         switch_layer(model, i)
     after = size_stats(model, 32)
-    # content branch per layer: q, k, v (3 x 90 x 96), proj (96 x 90), 9 gates, 9 x 3 positional vectors
-    assert after["params"] - before["params"] == 4 * (4 * 90 * 96 + 9 + 27)
+    # per layer: q, k (2 x 90 x 96; the value is the kernel), 9 soft shares, 9 gates, 9 x 3 positional vectors
+    assert after["params"] - before["params"] == 4 * (2 * 90 * 96 + 9 + 9 + 27)
     assert after["gflops"] > before["gflops"]
