@@ -96,15 +96,15 @@ def test_training_key_ignores_what_training_never_reads(tmp_path: Path) -> None:
 
 
 def test_shipped_smoke_tiers_share_their_equal_trainings() -> None:
-    """The three shipped smoke tiers plan 24 runs; equal arms (same model, recipe, data) train once: 15."""
+    """The three shipped smoke tiers plan 28 runs (suite v5); equal arms (same model, recipe, data) train once: 19."""
     from bench.suite_check import load_checked_suites
     from bench.train.sharing import training_key
 
-    specs = [s for suite in load_checked_suites() for s in plan_runs(suite, "smoke")]
+    specs = [s for suite in load_checked_suites() if "smoke" in suite.tiers for s in plan_runs(suite, "smoke")]
     by_key: dict[str, list[str]] = {}
     for s in specs:
         by_key.setdefault(training_key(s), []).append(s.run_id)
-    assert len(specs) == 24 and len(by_key) == 15
+    assert len(specs) == 28 and len(by_key) == 19
     shared = {tuple(sorted(r.split("/")[0] + ":" + r.split("/")[3] for r in ids)) for ids in by_key.values()}
     assert ("cifar100-prs:resnet18", "data-scale:resnet", "reparam-interp:resnet") in shared
     assert ("cifar100-prs:uniform", "reparam-interp:e2") in shared
