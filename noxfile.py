@@ -35,7 +35,7 @@ def _prepare(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite (the command CI runs)."""
+    """The fast tests (``pytest``); ``nox -s tests -- -m slow`` runs the slow ones (CI runs both)."""
     _prepare(session)
     session.run("pytest", *session.posargs, external=True)
 

@@ -44,7 +44,7 @@ FAMILIES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any] | None]] = {
     ),  # layers switch at epochs 1 and 2
     "reparam_resnet": ("reparam_resnet_tiny", {}, "sgd", {"kind": "uniform", "epoch": 1}),
 }
-SLOW = {"resnet", "convit", "reparam_vit"}  # 2-7 minutes each on a cold inductor cache and busy cores
+SLOW = {"resnet", "convit", "reparam_vit", "reparam_resnet"}  # 2-7 minutes each on a cold inductor cache and busy cores
 
 
 def run(family: str, data: Any, compile: bool) -> Any:
