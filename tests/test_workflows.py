@@ -174,7 +174,7 @@ def test_cpu_tiers_job_trains_on_real_data_renders_uploads_and_gates_regressions
     script = run_scripts(job)
     assert "apt-get install" in script and "dataset-fashion-mnist" in script
     assert script.index("nox -s cpu_tiers") < script.index("nox -s readme_results")
-    assert "\"regression\"" in script and "sys.exit(1 if bad else 0)" in script
+    assert '"regression"' in script and "sys.exit(1 if bad else 0)" in script
     upload = [s for s in job["steps"] if "upload-artifact" in s.get("uses", "")]
     assert upload and upload[0]["if"] == "always()"
     parser = build_parser()

@@ -32,7 +32,7 @@ def provenance_line(reports: list[TierReport]) -> str:
     records = [r for rep in reports for r in rep.view.records]
     if not records:
         return "No `cpu` tier records: run `nox -s cpu_tiers` first."
-    days = sorted({r.created[:10] for r in records})
+    days = sorted({(r.created or "undated")[:10] for r in records})
     commits = sorted({str((r.provenance.get("git") or {}).get("commit") or "unknown")[:7] for r in records})
     dirty = any((r.provenance.get("git") or {}).get("dirty") for r in records)
     machines = sorted({_machine(r.provenance) for r in records})
@@ -54,8 +54,16 @@ def results_section(reports: list[TierReport]) -> str:
     claims = summarize_claims(check_rows)
     claim_table = tabulate(
         [
-            [c.claim, c.suite, f"v{c.version}", c.counts["pass"], c.counts["fail"], c.counts["inconclusive"],
-             c.counts["not run"], c.verdict]
+            [
+                c.claim,
+                c.suite,
+                f"v{c.version}",
+                c.counts["pass"],
+                c.counts["fail"],
+                c.counts["inconclusive"],
+                c.counts["not run"],
+                c.verdict,
+            ]
             for c in claims
         ],
         headers=["Claim", "Suite", "Version", "pass", "fail", "inconclusive", "not run", "Verdict"],
@@ -103,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.results / "runs").is_dir():
             raise BenchError(f"{args.results}: no runs/ folder; give the --out folder of `prs-bench run --tier cpu`")
         suites = [s for s in load_suites(None, args.suites_dir) if TIER in s.tiers]
-        reports = tier_reports(suites, RecordStore(args.results).all(), tiers=[TIER], baselines=Baselines(args.baselines))
+        reports = tier_reports(
+            suites, RecordStore(args.results).all(), tiers=[TIER], baselines=Baselines(args.baselines)
+        )
         text = replace_section(args.readme.read_text(encoding="utf-8"), results_section(reports), str(args.readme))
         atomic_write_bytes(args.readme, text.encode("utf-8"))
     except (BenchError, OSError) as exc:
