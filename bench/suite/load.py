@@ -7,6 +7,7 @@ sources, recipes, check kinds) is checked above it, in bench/suite_check.py.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -50,6 +51,12 @@ class Suite:
 
     def tier_arms(self, tier: str) -> list[str]:
         return list(self.tier(tier).get("arms", list(self.arms)))
+
+    def arm_fractions(self, arm: str, tier: str) -> list[float]:
+        """The fractions ``arm`` trains at in ``tier``: the tier's, or the subset its override names
+        (an arm that only one check reads need not run everywhere)."""
+        t = self.tier(tier)
+        return [float(f) for f in t.get("overrides", {}).get(arm, {}).get("fractions", t.get("fractions", [1.0]))]
 
     def epoch_rule(self, tier: str) -> str:
         """``constant-steps`` or ``constant-epochs`` (bench/suite/epoch_rule.py)."""
@@ -145,6 +152,13 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
             if arm not in raw["arms"]:
                 raise BenchError(f"{path}: key 'tiers.{tier}.overrides.{arm}' names unknown arm {arm!r}")
             validate_table(path, f"tiers.{tier}.overrides.{arm}.", override, OVERRIDE)
+            tier_fractions = spec.get("fractions", [1.0])
+            for f in override.get("fractions", []):
+                if not any(math.isclose(f, g, rel_tol=1e-9) for g in tier_fractions):
+                    raise BenchError(
+                        f"{path}: key 'tiers.{tier}.overrides.{arm}.fractions' has {f:g}, which is not one of the "
+                        f"tier's fractions ({', '.join(f'{g:g}' for g in tier_fractions)})"
+                    )
     if raw.get("default_tier", DEFAULT_TIER) not in raw["tiers"] and "default_tier" in raw:
         raise BenchError(
             f"{path}: key 'default_tier' names unknown tier {raw['default_tier']!r}; tiers: {', '.join(raw['tiers'])}"

@@ -48,6 +48,8 @@ def health(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[
             recs = view.arm_records(arm, label)
             name = f"health: {arm} @ {label}"
             planned = view.planned_count(arm, label)
+            if not recs and not planned:
+                continue  # the arm does not run at this fraction (tiers.T.overrides.ARM.fractions)
             if not recs:
                 out.append(
                     Verdict(

@@ -68,3 +68,20 @@ def test_adhoc_spec_outside_a_suite() -> None:
     assert spec.config_hash == content_hash(cfg) and spec.config is cfg
     assert spec.run_id == "adhoc/v0/adhoc/resnet_tiny/synthetic-f1/seed3"
     assert RunSpec.adhoc(cfg, 3, config_hash="h").config_hash == "h"
+
+
+def test_an_arm_runs_only_at_its_override_fractions(tmp_path: Path) -> None:
+    text = GOOD.replace("[tiers.smoke.overrides.b]\n", "[tiers.smoke.overrides.b]\nfractions = [1.0]\n")
+    runs = plan_runs(load_suite(write(tmp_path, text)), "smoke")
+    assert {r.data_label for r in runs if r.arm == "b"} == {"synthetic-f1"}
+    assert {r.data_label for r in runs if r.arm == "a"} == {"synthetic-f0.5", "synthetic-f1"}
+    assert len(runs) == (2 + 1) * 2
+
+
+def test_override_fractions_outside_the_tier_are_one_line(tmp_path: Path) -> None:
+    text = GOOD.replace("[tiers.smoke.overrides.b]\n", "[tiers.smoke.overrides.b]\nfractions = [0.25]\n")
+    with pytest.raises(BenchError) as info:
+        load_suite(write(tmp_path, text))
+    msg = str(info.value)
+    assert "tiers.smoke.overrides.b.fractions' has 0.25, which is not one of the tier's fractions (0.5, 1)" in msg
+    assert "\n" not in msg
