@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,13 @@ def test_an_arm_is_judged_only_where_it_runs(tmp_path: Path) -> None:
     for check in ("health", "regression"):
         assert (check, "b", "synthetic-f1") in got and (check, "a", "synthetic-f0.5") in got
         assert (check, "b", "synthetic-f0.5") not in got
+
+
+def test_only_planned_seeds_count(tmp_path: Path) -> None:
+    """Records of seeds the tier does not plan (e.g. `--seed-list 5`) cannot make health pass."""
+    (tmp_path / "h.toml").write_text(SUITE)
+    suite = load_suite(tmp_path / "h.toml")
+    recs = records(suite, [30.0, 30.0], [(2.3, 1.0), (2.3, 1.0)])
+    recs[1] = replace(recs[1], seed=5)  # planned seeds are 0 and 1
+    (v,) = evaluate(build_tier_view(suite, "smoke", recs))
+    assert v.status == "inconclusive" and "1/2 runs recorded (missing seeds 1)" in v.detail
