@@ -192,7 +192,13 @@ def scan(paths: Iterable[Path]) -> tuple[list[RunRecord], list[str]]:
             files = [p]
         elif p.is_dir():
             root = p / "runs" if (p / "runs").is_dir() else p
-            files = sorted(f for f in root.rglob("*.json") if f.is_file())
+            files = []
+            for f in sorted(root.rglob("*.json")):
+                if f.is_symlink() or not f.is_file():  # a folder, FIFO or link is never opened (a FIFO blocks)
+                    kind = "a folder" if f.is_dir() else "a symbolic link" if f.is_symlink() else "not a regular file"
+                    problems.append(f"{f}: {kind}; not a run record (skipped)")
+                else:
+                    files.append(f)
         else:
             raise BenchError(
                 f"{p}: no such results folder or record file; give a results folder, a runs/ folder or a record .json"

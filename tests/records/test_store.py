@@ -355,3 +355,25 @@ def test_a_relabelled_copy_with_a_new_date_counts_for_no_arm(tmp_path: Path) -> 
     view = build_tier_view(suite, "smoke", records)
     assert [r.arm for r in view.records] == ["a"] and view.stale == 1  # the copy counts for no arm
     assert view.arm_records("b") == [] and copy.exists()
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "dangling-link"])
+def test_special_files_in_place_of_a_record_are_reported_never_opened(tmp_path: Path, kind: str) -> None:
+    store = RecordStore(tmp_path)
+    p = store.path(Spec.relpath)
+    p.parent.mkdir(parents=True)
+    if kind == "folder":
+        p.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(p)  # opening it for reading would block forever
+    else:
+        p.symlink_to(tmp_path / "nowhere.json")
+    assert store.status(Spec.relpath, Spec.config_hash) == "pending"
+    seen: list[str] = []
+    assert store.all(report=seen.append) == []
+    assert len(seen) == 1 and seen[0].startswith(f"{p}: ") and "not a run record" in seen[0]
+    records, problems = scan([tmp_path])
+    assert records == [] and len(problems) == 1
+    with pytest.raises(BenchError) as info:
+        store.check_destination(Spec.relpath)
+    assert "where this run's record goes; move it away" in str(info.value)
