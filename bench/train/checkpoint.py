@@ -103,4 +103,7 @@ def restore_rng(state: dict[str, Any]) -> None:
     np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        # the saved list has one state per GPU visible when it was written; a resume may see fewer
+        # (another node, CUDA_VISIBLE_DEVICES): restore those that exist, never index past them
+        for i in range(min(len(state["cuda"]), torch.cuda.device_count())):
+            torch.cuda.set_rng_state(state["cuda"][i], i)

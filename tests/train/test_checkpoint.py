@@ -64,3 +64,17 @@ def test_rng_states_round_trip_through_the_file() -> None:
     first = (random.random(), np.random.rand(), torch.rand(2))
     restore_rng(state)
     assert (random.random(), np.random.rand()) == first[:2] and torch.equal(torch.rand(2), first[2])
+
+
+def test_a_checkpoint_from_more_gpus_restores_on_fewer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Written with 4 visible GPUs, resumed where 1 is visible: the one that exists gets its state;
+    nothing indexes past it (issue 23: torch.cuda.set_rng_state_all raised IndexError)."""
+    state = capture_rng()
+    state["cuda"] = [torch.full((16,), i, dtype=torch.uint8) for i in range(4)]
+    restored: list[tuple[int, int]] = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, i: restored.append((int(s[0]), i)))
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: [states[i] for i in range(4)][9])
+    restore_rng(state)
+    assert restored == [(0, 0)]
