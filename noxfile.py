@@ -12,6 +12,7 @@ Set PRS_BENCH_NOX_VENV=1 to get isolated virtualenvs that install the project fi
     nox -s gpu_check -- --peak-tflops 989        # on a GPU machine; writes gpu-check.json
     nox -s docs_img -- results                   # docs/img (the README's plots) from smoke records
     nox -s cpu_tiers                             # every suite's cpu tier on real Fashion-MNIST, then the report
+    nox -s readme_results                        # README's CPU results section from results-cpu/
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _prepare(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite (the command CI runs)."""
+    """The fast tests (``pytest``); ``nox -s tests -- -m slow`` runs the slow ones (CI runs both)."""
     _prepare(session)
     session.run("pytest", *session.posargs, external=True)
 
@@ -86,6 +87,16 @@ def cpu_tiers(session: nox.Session) -> None:
     session.run("prs-bench", "run", *out, "--device", "cpu", external=True, success_codes=[0, 1])
     session.run("prs-bench", "report", results, "--tier", "cpu", "--html", f"{results}/report.html", external=True)
     session.log(f"leaderboard, plots: {results}/leaderboard/cpu/; report: {results}/report.html")
+
+
+@nox.session(name="readme_results")
+def readme_results(session: nox.Session) -> None:
+    """README.md's "Results on real data (CPU)" section from a results folder: -- RESULTS (default:
+    results-cpu, what `nox -s cpu_tiers` writes). The claims table of every cpu tier with the
+    records' dates, commits and machine; never edited by hand."""
+    _prepare(session)
+    results = session.posargs[0] if session.posargs else "results-cpu"
+    session.run("python", "-m", "bench.report.readme", results, "--readme", str(ROOT / "README.md"), external=True)
 
 
 @nox.session

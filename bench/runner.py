@@ -303,6 +303,8 @@ def run_all(
     _TRAINED.clear()  # reuse within one call only: another call may have other options, or --rerun
     runtime = runtime_of(resolve_options(options or CoreOptions(), device), device, dist.world)
     todo = [s for s in specs if rerun or not store.is_complete(s.relpath, s.config_hash, runtime)]
+    for s in todo:
+        store.check_destination(s.relpath)  # before any training: a run must be able to keep its record
     summary.skipped = [s.run_id for s in specs if s not in todo]
     if summary.skipped:
         say(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")

@@ -20,6 +20,7 @@ from bench.cli import build_parser
 ROOT = Path(__file__).resolve().parents[1]
 GH = ROOT / ".github"
 WORKFLOW = GH / "workflows" / "gpu-regression.yml"
+CPU_WORKFLOW = GH / "workflows" / "cpu-tiers.yml"
 LOCAL_ACTION = GH / "actions" / "prs-bench-env" / "action.yml"
 GITHUB_LABELS = {"self-hosted", "linux", "macos", "windows", "x64", "arm", "arm64"}
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+([\w.-]+/[\w./-]+)@([0-9a-f]{40})\s+#\s+v\d+\.\d+\.\d+\s*$")
@@ -41,7 +42,7 @@ def run_scripts(job: dict[str, Any]) -> str:
 
 
 def test_every_action_is_pinned_by_sha_with_its_version() -> None:
-    for path in (WORKFLOW, LOCAL_ACTION):
+    for path in (WORKFLOW, CPU_WORKFLOW, LOCAL_ACTION):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if re.match(r"^\s*(?:-\s+)?uses:", line) and "uses: ./" not in line:
                 assert PINNED.match(line), f"{path.name}:{n}: pin by full SHA with '# vX.Y.Z': {line.strip()}"
@@ -162,6 +163,26 @@ def test_last_accepted_picks_the_newest_unexpired_artifact_on_main() -> None:
     ]
     assert mod.pick(arts, "acc", "main")["id"] == 4
     assert mod.pick(arts[1:3], "acc", "main") is None
+
+
+def test_cpu_tiers_job_trains_on_real_data_renders_uploads_and_gates_regressions() -> None:
+    wf = load(CPU_WORKFLOW)
+    triggers = wf[True] if True in wf else wf["on"]  # YAML 1.1 reads the key `on` as True
+    assert "workflow_dispatch" in triggers and "schedule" in triggers
+    (job,) = wf["jobs"].values()
+    assert job["runs-on"] == "ubuntu-latest"  # a hosted CPU runner
+    script = run_scripts(job)
+    assert "apt-get install" in script and "dataset-fashion-mnist" in script
+    assert script.index("nox -s cpu_tiers") < script.index("nox -s readme_results")
+    assert '"regression"' in script and "sys.exit(1 if bad else 0)" in script
+    upload = [s for s in job["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert upload and upload[0]["if"] == "always()"
+    parser = build_parser()
+    for line in script.splitlines():
+        m = re.search(r"prs-bench (.*)", line)
+        if m:
+            cmd = re.split(r"\s(?:\||>>?|&&|\|\|)\s", m.group(1))[0].replace('"$RESULTS"', "results-cpu")
+            parser.parse_args(shlex.split(cmd))
 
 
 @pytest.mark.skipif(

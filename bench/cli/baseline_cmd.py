@@ -22,8 +22,6 @@ from ..suite import discover, plan_runs
 from ..suite_check import load_checked_suite
 from .common import add_baselines_dir, add_suites_dir
 
-HELP = "add reference runs or list baselines"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -18,8 +18,6 @@ from ..records.metrics import DEFAULT_METRIC
 from ..records.store import collect_records
 from ..report.compare import FORMATS, compare_rows, drops, render
 
-HELP = "compare two results folders (per-arm deltas, Welch p-values, commits; --fail-below gates)"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", type=Path, metavar="A", help="results folder, runs/ folder or record file (the baseline)")

@@ -14,8 +14,6 @@ from tabulate import tabulate
 from ..data.registry import SOURCES
 from ..errors import BenchError
 
-HELP = "check a data source: counts, classes, cache state, subset hashes"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["check"], help="what to do")

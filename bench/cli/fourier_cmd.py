@@ -14,8 +14,6 @@ from tabulate import tabulate
 
 from ..errors import BenchError
 
-HELP = "Fourier analysis of a run's feature maps (JSON + plots)"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", nargs="?", metavar="RUN", help="run record: a .json file or its path under RESULTS/runs/")

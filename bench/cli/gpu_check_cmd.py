@@ -22,8 +22,6 @@ from ..records.atomic import atomic_write_json
 from ..train.distributed import resolve_device
 from .common import ON_OFF
 
-HELP = "measure the GPU path: perf of every model, a compiled bf16 run with a switch, torchrun (DDP)"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto, cuda or cpu (cpu: only with --quick, to test the script)")

@@ -19,8 +19,6 @@ from ..report import FORMATS, TABLES, build_tables, render, tier_reports, undeci
 from ..suite_check import load_checked_suites
 from .common import add_baselines_dir, add_out, add_suites_dir
 
-HELP = "render the leaderboard from stored results"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("suites", nargs="*", metavar="SUITE", help="suites to show (default: all)")

@@ -9,8 +9,6 @@ from tabulate import tabulate
 from ..suite_check import load_checked_suites
 from .common import add_suites_dir
 
-HELP = "list suites, versions, tiers and arms"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("suites", nargs="*", metavar="SUITE", help="suites to list (default: all)")

@@ -24,8 +24,6 @@ from ..train.distributed import resolve_device
 from ..train.perf import PerfSettings, run_perf
 from .common import ON_OFF
 
-HELP = "measure training throughput (core vs a plain PyTorch loop)"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="a registered model (see `prs-bench list --models`)")

@@ -16,8 +16,6 @@ from ..records import RecordStore
 from ..suite_check import load_checked_suites
 from .common import add_baselines_dir, add_suites_dir
 
-HELP = "write one HTML page of a results folder (tables, plots, provenance)"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", type=Path, metavar="RESULTS", help="results folder (records under RESULTS/runs/)")

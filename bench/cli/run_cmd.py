@@ -25,8 +25,6 @@ from ..train import CoreOptions
 from ..train.distributed import DistInfo, resolve_device
 from .common import ON_OFF, add_out, add_suites_dir
 
-HELP = "run suites (default: every suite's smoke tier)"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(

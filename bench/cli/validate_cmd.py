@@ -15,8 +15,6 @@ from pathlib import Path
 from ..errors import BenchError
 from ..records import scan
 
-HELP = "check run records against the record schema, their digests and their paths"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="record files, runs/ folders or results folders")

@@ -2,8 +2,9 @@
 
 16x16 images, 4 classes. The label is the quadrant (top-left, top-right, bottom-left, bottom-right)
 that holds a bright 4x4 square, placed uniformly inside it: a positional cue. Every image also
-carries a faint class texture (a 4x4 +-1 tile repeated over the whole image at a random offset):
-a local cue, which names the label with probability ``texture_reliability`` and one of the three
+carries a faint class texture repeated over the whole image at a random offset (``texture``:
+"tiles", a random 4x4 +-1 tile per class, or "stripes", 2-pixel stripes of period 4 in one of four
+orientations per class, which one 3x3 filter reads): a local cue, which names the label with probability ``texture_reliability`` and one of the three
 other classes, uniformly, otherwise. A model that cannot see position (a CNN with circular padding
 and global average pooling: every quadrant is an 8-pixel circular shift of another, and the
 texture's period divides 8) can only read the texture, so its accuracy is capped near
@@ -37,6 +38,17 @@ def _tiles(seed: int) -> np.ndarray:
         }
         if all(not (shifts[c] & shifts[d]) for c in range(CLASSES) for d in range(c)):
             return tiles
+
+
+def _stripes() -> np.ndarray:
+    """Per class a 4x4 +-1 period of 2-pixel stripes: horizontal, vertical, diagonal, anti-diagonal.
+    Each is periodic in 4 along both axes and no circular shift of one is another."""
+    i, j = np.mgrid[0:TILE, 0:TILE]
+    phases = (i, j, i + j, i - j)
+    return np.stack([np.where(p % TILE < TILE // 2, 1.0, -1.0) for p in phases]).astype(np.float32)
+
+
+TEXTURES = ("tiles", "stripes")
 
 
 def _render(
@@ -76,16 +88,17 @@ def make_quadrant(
     texture_reliability: float = 0.8,
     texture_contrast: float = 0.5,
     square_contrast: float = 1.0,
+    texture: str = "tiles",
 ) -> DataBundle:
     """Balanced train/test splits; identical arrays for identical arguments (options checked by the registry)."""
-    tiles = _tiles(seed)
+    tiles = _stripes() if texture == "stripes" else _tiles(seed)
     splits, agree = [], []
     for split_id, n in ((1, n_train), (2, n_test)):
         rng = np.random.default_rng([seed, 0x0AD, split_id])
         labels = rng.permutation(np.arange(n) % CLASSES).astype(np.int64)
-        x, texture = _render(labels, tiles, rng, texture_reliability, texture_contrast, square_contrast)
+        x, shown = _render(labels, tiles, rng, texture_reliability, texture_contrast, square_contrast)
         splits.append(ImageArrays(x, labels))
-        agree.append(float(np.mean(texture == labels)))
+        agree.append(float(np.mean(shown == labels)))
     meta = {
         "source": "synthetic-quadrant",
         "num_classes": CLASSES,
@@ -93,6 +106,7 @@ def make_quadrant(
         "test_size": n_test,
         "generator_seed": seed,
         "image_size": SIZE,
+        "texture": texture,
         "texture_reliability": texture_reliability,
         "texture_agrees_test": round(agree[1], 4),  # the texture-only ceiling on this test set
         # the training split's own per-channel statistics (gray images: three equal channels)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import BenchError
 from ..registry import Registry
-from .quadrant import make_quadrant
+from .quadrant import TEXTURES, make_quadrant
 from .synthetic import make_synthetic
 from .types import DataBundle, ImageArrays
 
@@ -55,6 +55,12 @@ def _prob_option(source: str, key: str, value: Any, lo: float = 0.0, hi: float =
     return float(value)
 
 
+def _choice_option(source: str, key: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise BenchError(f"data source {source!r}: option {key} = {value!r} must be one of {', '.join(choices)}")
+    return str(value)
+
+
 def _quadrant(
     n_train: int = 4096,
     n_test: int = 1000,
@@ -62,6 +68,7 @@ def _quadrant(
     texture_reliability: float = 0.8,
     texture_contrast: float = 0.5,
     square_contrast: float = 1.0,
+    texture: str = "tiles",
 ) -> DataBundle:
     """The controls' task (``quadrant.py``): every option checked; reliability below chance (0.25) is refused."""
     name = "synthetic-quadrant"
@@ -74,6 +81,7 @@ def _quadrant(
         _prob_option(name, "texture_reliability", texture_reliability, 0.25, 1.0),
         _prob_option(name, "texture_contrast", texture_contrast, 0.0, 1.0),
         _prob_option(name, "square_contrast", square_contrast, 0.0, 1.0),
+        _choice_option(name, "texture", texture, TEXTURES),
     )
 
 

@@ -51,6 +51,17 @@ def warn(msg: str) -> None:
     print(f"prs-bench: warning: {msg}", file=sys.stderr, flush=True)
 
 
+def not_a_record_file(p: Path) -> str | None:
+    """Why ``p`` (when it exists) cannot hold a record: a link, a folder, a FIFO or another special file."""
+    if p.is_symlink():
+        return "a symbolic link" if p.exists() else "a dangling symbolic link"
+    if not p.exists():
+        return None
+    if p.is_dir():
+        return "a folder"
+    return None if p.is_file() else "not a regular file"
+
+
 class RecordStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -81,9 +92,22 @@ class RecordStore:
             lk.release()
 
     def read(self, relpath: str) -> RunRecord | None:
-        """The record at ``relpath``, or None if there is none; BadRecord if it cannot be trusted."""
+        """The record at ``relpath``, or None if there is none; BadRecord if it cannot be trusted
+        (a folder, FIFO or link in its place is never opened: reading a FIFO would block)."""
         p = self.path(relpath)
-        return RunRecord.from_dict(load(p, relpath)) if p.exists() else None
+        if not (p.exists() or p.is_symlink()):
+            return None
+        problem = not_a_record_file(p)
+        if problem:
+            raise BadRecord(f"{p}: {problem}; not a run record")
+        return RunRecord.from_dict(load(p, relpath))
+
+    def check_destination(self, relpath: str) -> None:
+        """Refuse, before a run trains, a record path it could not write (checked again at write)."""
+        p = self.path(relpath)
+        problem = not_a_record_file(p)
+        if problem:
+            raise BenchError(f"{p}: {problem}, where this run's record goes; move it away and run again")
 
     def is_complete(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> bool:
         """Done = a complete record of this config and, when ``runtime`` is given, made with that
@@ -138,7 +162,11 @@ class RecordStore:
         if not self.runs.is_dir():
             return [], []
         found, problems = [], []
-        for p in sorted(f for f in self.runs.rglob("*.json") if f.is_file()):
+        for p in sorted(self.runs.rglob("*.json")):
+            problem = not_a_record_file(p)
+            if problem:
+                problems.append(f"{p}: {problem}; not a run record (skipped)")
+                continue
             relpath = p.relative_to(self.runs).as_posix()
             try:
                 found.append((p, load(p, relpath)))

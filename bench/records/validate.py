@@ -135,26 +135,36 @@ def fingerprint(rec: dict[str, Any]) -> str | None:
 def refuse_duplicates(
     found: Iterable[tuple[Path, dict[str, Any]]],
 ) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
-    """Keep the first record of each run identity and of each training outcome; name the rest."""
+    """Keep the first record of each run identity; refuse every record of a training outcome found
+    at more than one place. A copy cannot be told from its original (the digest is no signature),
+    so neither counts and each is named: keeping the one whose path sorts first would let a copy
+    displace the genuine record."""
+    found = list(found)
+    places: dict[str, list[Path]] = {}
+    for path, rec in found:
+        fp = fingerprint(rec)
+        if fp is not None:
+            places.setdefault(fp, []).append(path)
     kept: list[tuple[Path, dict[str, Any]]] = []
     problems: list[str] = []
     by_key: dict[tuple[Any, ...], Path] = {}
-    by_print: dict[str, Path] = {}
     for path, rec in found:
-        key = tuple(rec[k] for k in IDENTITY)
         fp = fingerprint(rec)
+        if fp is not None and len(places[fp]) > 1:
+            others = ", ".join(str(p) for p in places[fp] if p != path)
+            problems.append(
+                f"{path}: same training outcome as {others} (one is a copy; neither is counted): "
+                "remove the copy, or rerun the run with --rerun"
+            )
+            continue
+        key = tuple(rec[k] for k in IDENTITY)
         if key in by_key:
             problems.append(
                 f"{path}: duplicate of run {relpath_of(rec).removesuffix('.json')} already read from "
                 f"{by_key[key]}; not counted twice"
             )
             continue
-        if fp is not None and fp in by_print:
-            problems.append(f"{path}: same training outcome as {by_print[fp]} (a copied record); not counted")
-            continue
         by_key[key] = path
-        if fp is not None:
-            by_print[fp] = path
         kept.append((path, rec))
     return kept, problems
 
@@ -182,7 +192,13 @@ def scan(paths: Iterable[Path]) -> tuple[list[RunRecord], list[str]]:
             files = [p]
         elif p.is_dir():
             root = p / "runs" if (p / "runs").is_dir() else p
-            files = sorted(f for f in root.rglob("*.json") if f.is_file())
+            files = []
+            for f in sorted(root.rglob("*.json")):
+                if f.is_symlink() or not f.is_file():  # a folder, FIFO or link is never opened (a FIFO blocks)
+                    kind = "a folder" if f.is_dir() else "a symbolic link" if f.is_symlink() else "not a regular file"
+                    problems.append(f"{f}: {kind}; not a run record (skipped)")
+                else:
+                    files.append(f)
         else:
             raise BenchError(
                 f"{p}: no such results folder or record file; give a results folder, a runs/ folder or a record .json"

@@ -124,7 +124,9 @@ def build_tier_view(suite: Suite, tier: str, records: list[RunRecord], seeds: li
     version and tier whose config hash matches the plan; records of other suites, versions and tiers
     are left out, complete ones of another config counted as stale."""
     planned = plan_runs(suite, tier, seeds=seeds)
-    current = {s.config_hash for s in (planned or plan_runs(suite, tier, seeds=[0]))}
+    # a record counts for the run it names only with that run's config: a record relabelled to
+    # another arm (or fraction) keeps its own config hash and counts nowhere
+    current = {(s.arm, s.data_label): s.config_hash for s in (planned or plan_runs(suite, tier, seeds=[0]))}
     same = [r for r in records if (r.suite, r.version, r.tier) == (suite.name, suite.version, tier) and r.complete]
-    fresh = [r for r in same if r.config_hash in current]
+    fresh = [r for r in same if current.get((r.arm, r.data_label)) == r.config_hash]
     return TierView(suite, tier, planned, fresh, stale=len(same) - len(fresh))

@@ -7,6 +7,7 @@ sources, recipes, check kinds) is checked above it, in bench/suite_check.py.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -50,6 +51,12 @@ class Suite:
 
     def tier_arms(self, tier: str) -> list[str]:
         return list(self.tier(tier).get("arms", list(self.arms)))
+
+    def arm_fractions(self, arm: str, tier: str) -> list[float]:
+        """The fractions ``arm`` trains at in ``tier``: the tier's, or the subset its override names
+        (an arm that only one check reads need not run everywhere)."""
+        t = self.tier(tier)
+        return [float(f) for f in t.get("overrides", {}).get(arm, {}).get("fractions", t.get("fractions", [1.0]))]
 
     def epoch_rule(self, tier: str) -> str:
         """``constant-steps`` or ``constant-epochs`` (bench/suite/epoch_rule.py)."""
@@ -104,6 +111,35 @@ class Suite:
         return apply_epoch_rule(config, self.epoch_rule(tier), float(fraction))
 
 
+def _refuse_non_finite(path: Path, value: Any, key: str = "") -> None:
+    """TOML allows nan and inf; no suite value may be one (they would crash JSON, hashing, plans)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BenchError(f"{path}: key {key!r} is {value!r}; every number in a suite must be finite")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_non_finite(path, v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _refuse_non_finite(path, v, f"{key}[{i}]")
+
+
+def _refuse_colliding_fractions(path: Path, tier: str, fractions: list[Any]) -> None:
+    """Two fractions with one data label would be one run folder: the second run would archive the first."""
+    from .plan import data_label  # plan imports this module
+
+    seen: dict[str, Any] = {}
+    for f in fractions:
+        if not isinstance(f, (int, float)) or isinstance(f, bool):
+            return  # the schema names the bad value
+        label = data_label({"source": "x", "fraction": float(f)})
+        if label in seen:
+            raise BenchError(
+                f"{path}: key 'tiers.{tier}.fractions' has {seen[label]!r} and {f!r}, which give the same run "
+                f"label ({label.removeprefix('x-')}); use fractions that differ in the first 6 significant digits"
+            )
+        seen[label] = f
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """Deep merge: tables merge key by key, everything else is replaced."""
     out = copy.deepcopy(base)
@@ -127,6 +163,7 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
         raise BenchError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise BenchError(f"{path}: not valid TOML: nested too deeply") from None
+    _refuse_non_finite(path, raw)
     validate_table(path, "", raw, TOP)
     if raw["name"] != path.stem:
         raise BenchError(f"{path}: key 'name' is {raw['name']!r} but the file is named {path.stem!r}; make them equal")
@@ -138,6 +175,7 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
         validate_table(path, f"spreads.{metric}.", spec, SPREAD)
     for tier, spec in raw["tiers"].items():
         validate_table(path, f"tiers.{tier}.", spec, TIER)
+        _refuse_colliding_fractions(path, tier, spec.get("fractions", [1.0]))
         for arm in spec.get("arms", []):
             if arm not in raw["arms"]:
                 raise BenchError(f"{path}: key 'tiers.{tier}.arms' names unknown arm {arm!r}")
@@ -145,6 +183,13 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
             if arm not in raw["arms"]:
                 raise BenchError(f"{path}: key 'tiers.{tier}.overrides.{arm}' names unknown arm {arm!r}")
             validate_table(path, f"tiers.{tier}.overrides.{arm}.", override, OVERRIDE)
+            tier_fractions = spec.get("fractions", [1.0])
+            for f in override.get("fractions", []):
+                if not any(math.isclose(f, g, rel_tol=1e-9) for g in tier_fractions):
+                    raise BenchError(
+                        f"{path}: key 'tiers.{tier}.overrides.{arm}.fractions' has {f:g}, which is not one of the "
+                        f"tier's fractions ({', '.join(f'{g:g}' for g in tier_fractions)})"
+                    )
     if raw.get("default_tier", DEFAULT_TIER) not in raw["tiers"] and "default_tier" in raw:
         raise BenchError(
             f"{path}: key 'default_tier' names unknown tier {raw['default_tier']!r}; tiers: {', '.join(raw['tiers'])}"

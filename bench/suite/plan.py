@@ -94,8 +94,7 @@ def parse_seeds(default: list[int], *, count: str | None = None, listed: str | N
 
 
 def plan_runs(suite: Suite, tier: str, seeds: list[int] | None = None, arms: list[str] | None = None) -> list[RunSpec]:
-    t = suite.tier(tier)
-    seeds = list(t["seeds"]) if seeds is None else seeds
+    seeds = list(suite.tier(tier)["seeds"]) if seeds is None else seeds
     chosen = suite.tier_arms(tier)
     if arms:
         unknown = [a for a in arms if a not in chosen]
@@ -104,7 +103,7 @@ def plan_runs(suite: Suite, tier: str, seeds: list[int] | None = None, arms: lis
         chosen = [a for a in chosen if a in arms]
     runs = []
     for arm in chosen:
-        for fraction in t.get("fractions", [1.0]):
+        for fraction in suite.arm_fractions(arm, tier):
             cfg = suite.resolve(arm, tier, fraction)
             h = config_hash(suite, cfg)
             for seed in seeds:

@@ -134,4 +134,9 @@ OVERRIDE = {
     "model_kwargs": (False, is_table, "a table of model keyword arguments"),
     "schedule": (False, is_table, "a schedule table"),
     "recipe": (False, is_table, "a table of recipe overrides"),
+    "fractions": (
+        False,
+        lambda v: list_of(is_fraction)(v) and len(v) > 0,
+        "a non-empty list of the tier's fractions this arm runs at (default: all of them)",
+    ),
 }

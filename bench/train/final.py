@@ -63,6 +63,12 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
+def header_metadata(config_hash: str) -> dict[str, str]:
+    """The weights file's own metadata, as ONE key: safetensors writes metadata keys in a
+    per-process hash order, so several keys made equal weights give different bytes (and sha256)."""
+    return {"prs_bench": json.dumps({"format": FORMAT, "config_hash": config_hash, "sidecar": SIDECAR}, sort_keys=True)}
+
+
 def save_final(
     run_dir: Path,
     model: torch.nn.Module,
@@ -77,7 +83,7 @@ def save_final(
     """Write ``final.safetensors`` then ``final.json``; returns the weights path."""
     # cloned: safetensors refuses tensors that share storage (tied weights, views)
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
-    blob = st_save(tensors, metadata={"format": FORMAT, "config_hash": config_hash, "sidecar": SIDECAR})
+    blob = st_save(tensors, metadata=header_metadata(config_hash))
     cls = type(model)
     meta = {
         "format": FORMAT,
@@ -142,7 +148,7 @@ def copy_final(src_dir: Path, dst_dir: Path, config_hash: str) -> bool:
         final = read_final(Path(src_dir) / WEIGHTS)
     except CorruptWeights:
         return False
-    blob = st_save(final.state, metadata={"format": FORMAT, "config_hash": config_hash, "sidecar": SIDECAR})
+    blob = st_save(final.state, metadata=header_metadata(config_hash))
     meta = {**final.meta, "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob), "config_hash": config_hash}
     dst_dir = Path(dst_dir)
     atomic_write_bytes(dst_dir / WEIGHTS, blob)

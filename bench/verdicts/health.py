@@ -45,9 +45,12 @@ def health(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[
     out = []
     for arm in rule.arms:
         for label in view.data_labels():
-            recs = view.arm_records(arm, label)
+            seeds = view.planned_seeds(arm, label)
+            recs = [r for r in view.arm_records(arm, label) if r.seed in seeds]  # an unplanned seed proves nothing
             name = f"health: {arm} @ {label}"
-            planned = view.planned_count(arm, label)
+            planned = len(seeds)
+            if not recs and not planned:
+                continue  # the arm does not run at this fraction (tiers.T.overrides.ARM.fractions)
             if not recs:
                 out.append(
                     Verdict(
@@ -82,7 +85,11 @@ def health(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[
             elif missing:
                 status, detail = "inconclusive", "; ".join(missing)
             elif len(recs) < planned:
-                status, detail = "inconclusive", f"{len(recs)}/{planned} runs recorded; top-1 [{accs}]"
+                absent = ", ".join(str(x) for x in seeds if x not in {r.seed for r in recs})
+                status, detail = (
+                    "inconclusive",
+                    f"{len(recs)}/{planned} runs recorded (missing seeds {absent}); top-1 [{accs}]",
+                )
             else:
                 status = "pass"
                 detail = f"loss fell on every seed; top-1 [{accs}] >= chance {chance:.1f}% + {margin:g}"

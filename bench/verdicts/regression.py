@@ -41,7 +41,12 @@ from .types import Verdict
 @register_check("regression")
 def regression(check: dict[str, Any], view: TierView, baselines: Baselines) -> list[Verdict]:
     rule = Rule.parse(check, view, baselines)
-    return [_judge_rerun(view, baselines, arm, label, rule.metric, rule) for arm in rule.arms for label in rule.labels]
+    return [
+        _judge_rerun(view, baselines, arm, label, rule.metric, rule)
+        for arm in rule.arms
+        for label in rule.labels
+        if view.planned_count(arm, label) or view.arm_records(arm, label)  # not where the arm does not run
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -247,3 +247,31 @@ def test_shard_jobs_get_the_same_run_options() -> None:
         k: v for k, v in vars(args).items() if k not in skip
     }
     assert parser.parse_args(shard_argv(["run", "--seeds", "3"])).seeds == "3"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], []])
+def test_top_level_help_imports_no_command_module(argv: list[str]) -> None:
+    """`prs-bench --help` must be instant: it loads neither torch nor timm nor any command module;
+    a command's own help loads only that command."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io\n"
+        "from bench.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        main({argv!r})\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in ('torch', 'timm', 'bench.cli.run_cmd', 'bench.cli.list_cmd') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2]
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+    code = code.replace(repr(argv), repr(["list", "--help"]))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2]
+    )
+    assert "'bench.cli.list_cmd'" in out.stdout and "bench.cli.run_cmd" not in out.stdout

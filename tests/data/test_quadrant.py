@@ -45,6 +45,24 @@ def test_label_noise_redraws_training_labels_only_and_keeps_the_images() -> None
     assert noisy.meta["label_noise"] == 0.4 and noisy.meta["labels_changed"] == int(wrong * 200)
 
 
+def test_stripes_are_a_shift_blind_class_texture() -> None:
+    """Each class's stripe period survives every circular shift by 8 (what the shift-blind CNN sees)
+    and no two classes' stripes are shifts of each other, so the texture alone names the class."""
+    b = load_data({**Q, "texture": "stripes", "texture_reliability": 1.0, "square_contrast": 0.0})
+    assert b.meta["texture"] == "stripes" and b.meta["texture_agrees_test"] == 1.0
+    g = b.test.x[..., 0].astype(np.float64) - b.test.x[..., 0].mean(axis=(1, 2), keepdims=True)
+
+    # a stripe pattern equals itself one pixel along its stripes and is uncorrelated with itself one
+    # pixel across them: the best self-correlation under these shifts names the orientation
+    def corr(dy: int, dx: int) -> np.ndarray:
+        return (g * np.roll(g, (dy, dx), (1, 2))).mean(axis=(1, 2))
+
+    along = np.stack([corr(0, 1), corr(1, 0), corr(1, -1), corr(1, 1)], 1)
+    assert (along.argmax(1) == b.test.y).mean() > 0.97
+    tiles = load_data({**Q, "texture_reliability": 1.0, "square_contrast": 0.0})
+    assert not np.array_equal(tiles.test.x, b.test.x)
+
+
 @pytest.mark.parametrize(
     ("spec", "needle"),
     [
@@ -54,6 +72,7 @@ def test_label_noise_redraws_training_labels_only_and_keeps_the_images() -> None
         ({"texture_contrast": True}, "option texture_contrast = True must be a number"),
         ({"n_train": 2}, "option n_train = 2 must be an integer in 4..10000000"),
         ({"num_classes": 10}, "has no option 'num_classes'"),
+        ({"texture": "dots"}, "option texture = 'dots' must be one of tiles, stripes"),
         ({"label_noise": 1.5}, "option label_noise = 1.5 must be a number in [0, 1]"),
         ({"label_noise": -0.1}, "option label_noise = -0.1 must be a number in [0, 1]"),
     ],

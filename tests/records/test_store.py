@@ -307,3 +307,73 @@ def test_schema_names_agree_with_the_suite_rule() -> None:
 
     for name in ["ok", "a.b-c_d", "../x", "a..b", ".hidden", "", "a/b", "x" * 100, "x" * 101]:
         assert jsonschema.Draft202012Validator(pattern).is_valid(name) == is_name(name), name
+
+
+def _relabel(store: RecordStore, p: Path, arm: str, **changes: object) -> Path:
+    """The attack of issue 26: copy a record under another arm, set its arm, recompute the digest."""
+    raw = json.loads(p.read_text())
+    raw.update(arm=arm, **changes)
+    forged = with_digest(raw)
+    dest = store.path(f"s/v1/smoke/{arm}/synthetic-f1/seed0.json")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(forged))
+    return dest
+
+
+def test_a_relabelled_copy_never_displaces_the_genuine_record_silently(tmp_path: Path) -> None:
+    store, p = _stored(tmp_path)
+    copy = _relabel(store, p, "b")
+    seen: list[str] = []
+    assert store.all(report=seen.append) == []  # a copy cannot be told from its original: neither counts
+    assert sorted(s.split(":")[0] for s in seen) == sorted([str(p), str(copy)])
+    assert all("neither is counted" in s and "\n" not in s for s in seen)
+
+
+def test_a_relabelled_copy_with_a_new_date_counts_for_no_arm(tmp_path: Path) -> None:
+    """With `created` changed the copy is a different outcome; the tier view still refuses it,
+    because its config hash is the genuine arm's, not the arm it claims."""
+    from bench.records import build_tier_view
+    from bench.suite import load_suite
+
+    suite_file = tmp_path / "s.toml"
+    suite_file.write_text(
+        'name = "s"\nversion = 1\ntitle = "t"\nchangelog = ["v1"]\n[recipes.r]\noptimizer = "sgd"\nlr = 0.1\n'
+        '[arms.a]\nmodel = "resnet_tiny"\nrecipe = "r"\n[arms.b]\nmodel = "vit_tiny"\nrecipe = "r"\n'
+        '[tiers.smoke]\ndata = { source = "synthetic" }\nepochs = 1\nbatch_size = 8\nseeds = [0]\n'
+    )
+    suite = load_suite(suite_file)
+    store = RecordStore(tmp_path / "results")
+    from bench.suite import plan_runs
+
+    spec_a = next(s for s in plan_runs(suite, "smoke") if s.arm == "a")
+    res = TrainResult("complete", metrics={TEST_ACC: 50.0}, history=[{"epoch": 1, "train_loss": 1.0}])
+    p = store.write(spec_a.relpath, make_record(spec_a, res, collect_provenance(torch.device("cpu")), 1.5, {}))
+    copy = _relabel(store, p, "b", created="2026-01-01T00:00:00+00:00")
+    seen: list[str] = []
+    records = store.all(report=seen.append)
+    assert len(records) == 2 and seen == []  # two different-looking files: the store cannot tell
+    view = build_tier_view(suite, "smoke", records)
+    assert [r.arm for r in view.records] == ["a"] and view.stale == 1  # the copy counts for no arm
+    assert view.arm_records("b") == [] and copy.exists()
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "dangling-link"])
+def test_special_files_in_place_of_a_record_are_reported_never_opened(tmp_path: Path, kind: str) -> None:
+    store = RecordStore(tmp_path)
+    p = store.path(Spec.relpath)
+    p.parent.mkdir(parents=True)
+    if kind == "folder":
+        p.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(p)  # opening it for reading would block forever
+    else:
+        p.symlink_to(tmp_path / "nowhere.json")
+    assert store.status(Spec.relpath, Spec.config_hash) == "pending"
+    seen: list[str] = []
+    assert store.all(report=seen.append) == []
+    assert len(seen) == 1 and seen[0].startswith(f"{p}: ") and "not a run record" in seen[0]
+    records, problems = scan([tmp_path])
+    assert records == [] and len(problems) == 1
+    with pytest.raises(BenchError) as info:
+        store.check_destination(Spec.relpath)
+    assert "where this run's record goes; move it away" in str(info.value)

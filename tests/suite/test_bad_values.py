@@ -61,7 +61,10 @@ def test_escaping_arm_writes_nothing_outside(tmp_path: Path, capsys: pytest.Capt
 @pytest.mark.parametrize(
     "edit, needle",
     [
-        (lambda t: t.replace("lr = 0.1", "lr = inf"), "'lr' must be a finite learning rate > 0"),
+        (
+            lambda t: t.replace("lr = 0.1", "lr = inf"),
+            "key 'recipes.r.lr' is inf; every number in a suite must be finite",
+        ),
         (lambda t: t.replace("lr = 0.1", "lr = 0"), "'lr' must be a finite learning rate > 0"),
         (
             lambda t: t.replace('[recipes.r]\noptimizer = "sgd"\nlr = 0.1', '[recipes]\nr = "sgd"'),

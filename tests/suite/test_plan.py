@@ -68,3 +68,43 @@ def test_adhoc_spec_outside_a_suite() -> None:
     assert spec.config_hash == content_hash(cfg) and spec.config is cfg
     assert spec.run_id == "adhoc/v0/adhoc/resnet_tiny/synthetic-f1/seed3"
     assert RunSpec.adhoc(cfg, 3, config_hash="h").config_hash == "h"
+
+
+def test_an_arm_runs_only_at_its_override_fractions(tmp_path: Path) -> None:
+    text = GOOD.replace("[tiers.smoke.overrides.b]\n", "[tiers.smoke.overrides.b]\nfractions = [1.0]\n")
+    runs = plan_runs(load_suite(write(tmp_path, text)), "smoke")
+    assert {r.data_label for r in runs if r.arm == "b"} == {"synthetic-f1"}
+    assert {r.data_label for r in runs if r.arm == "a"} == {"synthetic-f0.5", "synthetic-f1"}
+    assert len(runs) == (2 + 1) * 2
+
+
+def test_override_fractions_outside_the_tier_are_one_line(tmp_path: Path) -> None:
+    text = GOOD.replace("[tiers.smoke.overrides.b]\n", "[tiers.smoke.overrides.b]\nfractions = [0.25]\n")
+    with pytest.raises(BenchError) as info:
+        load_suite(write(tmp_path, text))
+    msg = str(info.value)
+    assert "tiers.smoke.overrides.b.fractions' has 0.25, which is not one of the tier's fractions (0.5, 1)" in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("fractions", ["[0.5, 0.5]", "[0.1, 0.1000001]", "[0.5, 0.5000004]"])
+def test_fractions_with_one_run_label_are_refused_at_load(tmp_path: Path, fractions: str) -> None:
+    with pytest.raises(BenchError) as info:
+        load_suite(write(tmp_path, GOOD.replace("fractions = [0.5, 1.0]", f"fractions = {fractions}")))
+    msg = str(info.value)
+    assert "key 'tiers.smoke.fractions' has" in msg and "same run label" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("lr = 0.1", "lr = nan", "recipes.r.lr"),
+        ("fractions = [0.5, 1.0]", "fractions = [0.5, inf]", "tiers.smoke.fractions[1]"),
+        ("recipe = {{ lr = 0.01 }}", "recipe = {{ lr = -inf }}", "tiers.smoke.overrides.b.recipe.lr"),
+    ],
+)
+def test_non_finite_numbers_are_refused_at_load_naming_the_key(tmp_path: Path, old: str, new: str, key: str) -> None:
+    assert old in GOOD
+    with pytest.raises(BenchError) as info:
+        load_suite(write(tmp_path, GOOD.replace(old, new)))
+    assert f"key {key!r} is" in str(info.value) and "must be finite" in str(info.value)

@@ -107,3 +107,25 @@ def test_damaged_weights_are_refused(tmp_path: Path, damage: str) -> None:
         (tmp_path / SIDECAR).write_bytes((other / SIDECAR).read_bytes())
     with pytest.raises(CorruptWeights, match="sha256|sidecar"):
         read_final(path)
+
+
+@pytest.mark.slow  # three fresh interpreters
+def test_equal_weights_give_byte_identical_files_in_every_process(tmp_path: Path) -> None:
+    """safetensors orders metadata keys by a per-process hash: equal trainings must still write
+    equal files (the sha256 in the sidecar identifies the weights)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, torch; from pathlib import Path; from bench.models import create_model; "
+        "from bench.train.final import save_final; torch.manual_seed(0); "
+        "m = create_model('resnet_tiny', num_classes=4); "
+        "save_final(Path(sys.argv[1]), m, model_name='resnet_tiny', model_kwargs={}, num_classes=4, "
+        "reparam=None, config_hash='h', metrics={})"
+    )
+    blobs = []
+    for i in range(3):
+        out = tmp_path / str(i)
+        subprocess.run([sys.executable, "-c", script, str(out)], check=True, cwd=Path(__file__).parents[2])
+        blobs.append((out / WEIGHTS).read_bytes())
+    assert blobs[0] == blobs[1] == blobs[2]

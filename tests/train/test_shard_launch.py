@@ -57,12 +57,15 @@ def test_bad_shard_is_one_line(text: str) -> None:
         parse_shard(text)
 
 
+@pytest.mark.slow  # builds every quick-tier model once to count its FLOPs
 def test_quick_tier_shards_are_balanced_by_cost(suites_dir: Path) -> None:
     specs = [s for suite in load_suites(None, suites_dir) if "quick" in suite.tiers for s in plan_runs(suite, "quick")]
     assert len(specs) >= 64  # 64 when the hash split gave 24/11/18/11; more arms since
 
+    seconds = {s.run_id: estimate(s.config, "cuda", "bf16").seconds for s in specs}  # each estimate counts FLOPs once
+
     def cost(s: object) -> float:
-        return estimate(s.config, "cuda", "bf16").seconds  # type: ignore[attr-defined]
+        return seconds[s.run_id]  # type: ignore[attr-defined]
 
     parts = [select_shard(specs, k, 4, cost=cost) for k in range(1, 5)]
     ids = [s.run_id for p in parts for s in p]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,34 @@ def test_negative_margin_is_refused(tmp_path: Path) -> None:
     suite = load_suite(tmp_path / "h.toml")
     with pytest.raises(BenchError, match="margin"):
         evaluate(build_tier_view(suite, "smoke", records(suite, [50.0, 50.0], [(2.3, 1.0), (2.3, 1.0)])))
+
+
+def test_an_arm_is_judged_only_where_it_runs(tmp_path: Path) -> None:
+    """An arm whose override names fewer fractions (tiers.T.overrides.ARM.fractions) gets no
+    health or regression verdict where it does not run: no "not run" that would fail a gate."""
+    text = SUITE.replace("seeds = [0, 1]", "seeds = [0, 1]\nfractions = [0.5, 1.0]")
+    text = text.replace("[arms.a]", '[arms.b]\nmodel = "resnet_tiny"\nrecipe = "r"\n[arms.a]')
+    text += '[tiers.smoke.overrides.b]\nfractions = [1.0]\n[[tiers.smoke.checks]]\nkind = "regression"\n'
+    (tmp_path / "h.toml").write_text(text)
+    suite = load_suite(tmp_path / "h.toml")
+    specs = plan_runs(suite, "smoke")
+    assert sorted({(s.arm, s.data_label) for s in specs}) == [
+        ("a", "synthetic-f0.5"),
+        ("a", "synthetic-f1"),
+        ("b", "synthetic-f1"),
+    ]
+    recs = records(suite, [30.0] * len(specs), [(2.3, 1.0)] * len(specs))
+    got = {(v.check, v.arms[0], v.data) for v in evaluate(build_tier_view(suite, "smoke", recs))}
+    for check in ("health", "regression"):
+        assert (check, "b", "synthetic-f1") in got and (check, "a", "synthetic-f0.5") in got
+        assert (check, "b", "synthetic-f0.5") not in got
+
+
+def test_only_planned_seeds_count(tmp_path: Path) -> None:
+    """Records of seeds the tier does not plan (e.g. `--seed-list 5`) cannot make health pass."""
+    (tmp_path / "h.toml").write_text(SUITE)
+    suite = load_suite(tmp_path / "h.toml")
+    recs = records(suite, [30.0, 30.0], [(2.3, 1.0), (2.3, 1.0)])
+    recs[1] = replace(recs[1], seed=5)  # planned seeds are 0 and 1
+    (v,) = evaluate(build_tier_view(suite, "smoke", recs))
+    assert v.status == "inconclusive" and "1/2 runs recorded (missing seeds 1)" in v.detail
