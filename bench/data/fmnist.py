@@ -12,6 +12,8 @@ models and the device augmentation take RGB); one channel is refused rather than
 ``train_per_class = k`` keeps the first k training images of each class in file order (the files
 are already shuffled; the index hash is in ``meta``) as the training set a tier's fractions and
 full-set epochs refer to, so a CPU tier can follow the constant-steps rule on fewer images.
+``test_per_class = k`` likewise keeps the first k test images of each class (hash in ``meta``), so a
+CPU tier with patch-2 models does not spend most of its time evaluating 10,000 images.
 ``pad`` adds background (0) around each image: ``pad = 2`` makes the 32x32 images the CIFAR-size
 models are built for (patch 2 -> 16x16 tokens, patch 4 -> 8x8). The bundle's mean/std are
 Fashion-MNIST's own (28x28 training pixels), never CIFAR's.
@@ -192,11 +194,11 @@ def _options(channels: Any, pad: Any) -> tuple[int, int]:
     return channels, pad
 
 
-def first_per_class(y: np.ndarray, k: Any, source: str) -> np.ndarray:
+def first_per_class(y: np.ndarray, k: Any, source: str, key: str = "train_per_class") -> np.ndarray:
     """Sorted indices of the first ``k`` images of each class in file order."""
     least = int(np.bincount(y, minlength=NUM_CLASSES).min())
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= least:
-        raise BenchError(f"{source}: train_per_class = {k!r} must be an integer in 1..{least} (images per class)")
+        raise BenchError(f"{source}: {key} = {k!r} must be an integer in 1..{least} (images per class)")
     return np.sort(np.concatenate([np.flatnonzero(y == c)[:k] for c in range(NUM_CLASSES)]))
 
 
@@ -218,6 +220,7 @@ def _bundle(
     pad: int,
     train_per_class: int | None,
     extra: dict[str, Any],
+    test_per_class: int | None = None,
 ) -> DataBundle:
     if not isinstance(verify, bool):
         raise BenchError(f"{source}: verify = {verify!r} must be true or false")
@@ -234,6 +237,10 @@ def _bundle(
         index = first_per_class(train.y, train_per_class, source)
         base = {"train_per_class": train_per_class, "train_base_sha256": index_hash(index), "train_all": len(train)}
         train = train.take(index)
+    if test_per_class is not None:
+        index = first_per_class(test.y, test_per_class, source, "test_per_class")
+        base.update(test_per_class=test_per_class, test_base_sha256=index_hash(index), test_all=len(test))
+        test = test.take(index)
     meta = {
         "source": source,
         "num_classes": NUM_CLASSES,
@@ -263,6 +270,7 @@ def load_fashion_mnist(
     channels: int = 3,
     pad: int = 0,
     train_per_class: int | None = None,
+    test_per_class: int | None = None,
 ) -> DataBundle:
     """Fashion-MNIST from its IDX files (``root``, then $PRS_BENCH_DATA or ./data, then Debian's folder)."""
     _options(channels, pad)
@@ -287,6 +295,7 @@ def load_fashion_mnist(
         pad,
         train_per_class,
         {"root": str(folder)},
+        test_per_class,
     )
 
 

@@ -90,6 +90,8 @@ def split_sizes(data: dict[str, Any]) -> tuple[int, int, int]:
         n_train, n_test = SPLIT_SIZES[source]
         if data.get("train_per_class"):  # fashion-mnist: k images per class as the training set
             n_train = 10 * int(data["train_per_class"])
+        if data.get("test_per_class"):  # and k per class as the test set
+            n_test = 10 * int(data["test_per_class"])
     else:
         raise BenchError(
             f"data source {source!r} has no known size for the cost estimate; add it to "

@@ -157,6 +157,11 @@ def test_subsets_are_class_balanced_deterministic_and_pinned(tmp_path, fx, fashi
     assert base.meta["subset_sha256"] == index_hash(balanced_indices(fashion.train_y[first], 0.5, 0))
     assert np.isin(base.train.x[:, 2:30, 2:30, 0], fashion.train_x[first]).all()
     assert "train_per_class = 5 must be an integer in 1..4" in _err({**spec, "train_per_class": 5})
+    small = load_data({**spec, "test_per_class": 1})  # the first test image of each class, in file order
+    first = np.sort(np.concatenate([np.flatnonzero(fashion.test_y == c)[:1] for c in range(10)]))
+    assert len(small.test) == 10 and sorted(small.test.y.tolist()) == list(range(10))
+    assert small.meta["test_base_sha256"] == index_hash(first) and small.meta["test_all"] == len(fashion.test_y)
+    assert "test_per_class = 0 must be an integer" in _err({**spec, "test_per_class": 0})
     argv = ["data", "check", "fashion-mnist", "--root", str(root), "--set", "verify=false", "--fraction", "0.5"]
     assert main(argv) == 0 and f'"0.5" = "{want}"' in capsys.readouterr().out
 
