@@ -73,7 +73,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def command_of(argv: list[str]) -> str:
     """The subcommand ``argv`` names ("" if none: top-level help, --version, or a bare call)."""
-    return next((a for a in argv if not a.startswith("-")), "") if argv else ""
+    return next((a for a in argv if not a.startswith("-")), "")
 
 
 def main(argv: list[str] | None = None) -> int:

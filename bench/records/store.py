@@ -30,7 +30,7 @@ from ..suite.hashing import canonical_json
 from .atomic import atomic_write_json, exclusive_write_bytes
 from .lock import RunLock
 from .record import RunRecord
-from .validate import BadRecord, check, load, refuse_duplicates, scan, with_digest
+from .validate import BadRecord, check, load, not_a_record_file, refuse_duplicates, scan, with_digest
 
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 WRITE_WAIT_S = 30.0  # how long write() waits for a run held by a short write elsewhere
@@ -49,17 +49,6 @@ def check_relpath(relpath: str) -> str:
 
 def warn(msg: str) -> None:
     print(f"prs-bench: warning: {msg}", file=sys.stderr, flush=True)
-
-
-def not_a_record_file(p: Path) -> str | None:
-    """Why ``p`` (when it exists) cannot hold a record: a link, a folder, a FIFO or another special file."""
-    if p.is_symlink():
-        return "a symbolic link" if p.exists() else "a dangling symbolic link"
-    if not p.exists():
-        return None
-    if p.is_dir():
-        return "a folder"
-    return None if p.is_file() else "not a regular file"
 
 
 class RecordStore:

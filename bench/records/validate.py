@@ -132,6 +132,17 @@ def fingerprint(rec: dict[str, Any]) -> str | None:
     return content_hash({k: rec.get(k) for k in ("config_hash", "created", "wall_time_s", "history", "metrics")})
 
 
+def not_a_record_file(p: Path) -> str | None:
+    """Why ``p`` (when it exists) cannot hold a record: a link, a folder, a FIFO or another special file."""
+    if p.is_symlink():
+        return "a symbolic link" if p.exists() else "a dangling symbolic link"
+    if not p.exists():
+        return None
+    if p.is_dir():
+        return "a folder"
+    return None if p.is_file() else "not a regular file"
+
+
 def refuse_duplicates(
     found: Iterable[tuple[Path, dict[str, Any]]],
 ) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
@@ -194,9 +205,9 @@ def scan(paths: Iterable[Path]) -> tuple[list[RunRecord], list[str]]:
             root = p / "runs" if (p / "runs").is_dir() else p
             files = []
             for f in sorted(root.rglob("*.json")):
-                if f.is_symlink() or not f.is_file():  # a folder, FIFO or link is never opened (a FIFO blocks)
-                    kind = "a folder" if f.is_dir() else "a symbolic link" if f.is_symlink() else "not a regular file"
-                    problems.append(f"{f}: {kind}; not a run record (skipped)")
+                problem = not_a_record_file(f)  # a folder, FIFO or link is never opened (a FIFO blocks)
+                if problem:
+                    problems.append(f"{f}: {problem}; not a run record (skipped)")
                 else:
                     files.append(f)
         else:
