@@ -3,7 +3,8 @@
 With --save DIR the tables (leaderboard.md, leaderboard.json, one leaderboard-TABLE.csv per table)
 and plots (PNG) are written side by side into DIR; --plots DIR writes only the plots.
 --strict is the CI gate: exit 1 when a control did not come out as expected, or any check the tier expects to decide failed, came back
-inconclusive or was not run (checks a suite marks `decides = false` only inform).
+inconclusive or was not run (checks a suite marks `decides = false` only inform). --arms shows (and
+gates) only those arms and the checks that read nothing else: the gate of a run of part of a tier.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from ..baselines import Baselines
 from ..errors import BenchError, CheckFailed
 from ..records import RecordStore
-from ..report import FORMATS, TABLES, build_tables, render, tier_reports, undecided, write_tables
+from ..report import FORMATS, TABLES, build_tables, only_arms, render, tier_reports, undecided, write_tables
+from ..suite.load import Suite
 from ..suite_check import load_checked_suites
 from .common import add_baselines_dir, add_out, add_suites_dir
 
@@ -23,6 +25,13 @@ from .common import add_baselines_dir, add_out, add_suites_dir
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("suites", nargs="*", metavar="SUITE", help="suites to show (default: all)")
     p.add_argument("--tier", action="append", default=None, help="only these tiers (repeatable)")
+    p.add_argument(
+        "--arms",
+        default=None,
+        metavar="ARMS",
+        help="comma-separated arms: only their rows and the checks that read no other arm "
+        "(gate part of a tier, as `run --arms` trained it)",
+    )
     p.add_argument(
         "--format",
         default="github",
@@ -50,6 +59,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_suites_dir(p)
 
 
+def _known_arms(text: str, suites: list[Suite], tiers: list[str] | None) -> list[str]:
+    """The arms of ``--arms``, each defined by a shown suite tier (else one line naming it)."""
+    arms = [a.strip() for a in text.split(",") if a.strip()]
+    known = {a for s in suites for t in s.tiers if tiers is None or t in tiers for a in s.tier_arms(t)}
+    unknown = [a for a in arms if a not in known]
+    if not arms or unknown:
+        raise BenchError(
+            f"--arms {text!r}: {'no arm given' if not arms else 'unknown arm(s) ' + ', '.join(unknown)}; "
+            f"the shown tiers have {', '.join(sorted(known)) or 'no arms'}"
+        )
+    return arms
+
+
 def main(args: argparse.Namespace) -> int:
     store = RecordStore(args.out)
     if not store.runs.is_dir():
@@ -57,6 +79,8 @@ def main(args: argparse.Namespace) -> int:
     suites = load_checked_suites(args.suites or None, args.suites_dir)
     reports = tier_reports(suites, store.all(), tiers=args.tier, baselines=Baselines(args.baselines))
     arm_rows, claim_rows = build_tables(reports)
+    if args.arms is not None:
+        arm_rows, claim_rows = only_arms(arm_rows, claim_rows, _known_arms(args.arms, suites, args.tier))
     print(render(arm_rows, claim_rows, args.format, table=args.table))
     written: list[Path] = []
     if args.save:

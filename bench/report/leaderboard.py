@@ -14,7 +14,7 @@ import io
 import json
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -441,6 +441,19 @@ def notices(*row_lists: Sequence[ArmRow | CheckRow | ClaimRow]) -> list[str]:
             if r.notice and r.notice not in out:
                 out.append(r.notice)
     return out
+
+
+def only_arms(
+    arm_rows: list[ArmRow], check_rows: list[CheckRow], arms: Collection[str]
+) -> tuple[list[ArmRow], list[CheckRow]]:
+    """The rows that speak about these arms alone: their arm rows, and the checks whose every arm is
+    among them. A check that also reads another arm is left out rather than judged on part of its
+    data, as is a note about no arm; this is how a run of part of a tier (``run --arms``) is gated."""
+    keep = set(arms)
+    return (
+        [r for r in arm_rows if r.arm in keep],
+        [r for r in check_rows if r.verdict.arms and set(r.verdict.arms) <= keep],
+    )
 
 
 def undecided(check_rows: list[CheckRow]) -> list[CheckRow]:

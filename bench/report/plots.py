@@ -262,13 +262,13 @@ def training_curves(view: TierView, folder: Path, verdicts: Sequence[Verdict]) -
                 ep = np.arange(1, n + 1)
                 with warnings.catch_warnings():  # an epoch no seed recorded stays NaN (a gap), silently
                     warnings.simplefilter("ignore", RuntimeWarning)
-                    mean = np.nanmean(arr, axis=0)
+                    mean, low, high = np.nanmean(arr, axis=0), np.nanmin(arr, axis=0), np.nanmax(arr, axis=0)
                 (line,) = ax.plot(
                     ep, mean, color=color, marker="o", ms=2.5, label=f"{arm_label(view, arm)} (n={len(curves)})"
                 )
                 color = line.get_color()
                 if len(curves) > 1:
-                    ax.fill_between(ep, np.nanmin(arr, axis=0), np.nanmax(arr, axis=0), alpha=0.2, color=color)
+                    ax.fill_between(ep, low, high, alpha=0.2, color=color)
                 for e in switch_epochs(arm_recs):
                     any_switch = True
                     ax.axvline(e, color=color, ls=":", lw=1.2, alpha=0.8)

@@ -151,3 +151,28 @@ def test_leaderboard_and_report_refuse_a_malformed_suite_alike(results, tmp_path
     assert len(board_err) == 1 and board_err == report_err
     assert "toy.toml" in board_err[0] and needle in board_err[0] and board_err[0].startswith("prs-bench: error:")
     assert not html.exists()
+
+
+def test_arms_gates_part_of_a_tier(tmp_path, capsys) -> None:
+    """`--arms vit`: the vit rows and the checks that read vit alone; the order check, which also
+    reads resnet (never trained here), is left out instead of failing the gate as "not run"."""
+    checks = ck("order", a="vit", b="resnet", claim="C6") + ck("health", margin=2.0)
+    suite = toy_suite(tmp_path / "suites", checks)
+    store = RecordStore(tmp_path / "results")
+    for r in fake_records(suite, "quick", {("vit", 1.0): [75.0, 75.5, 76.0]}):
+        store.write(r.relpath, r)
+    (tmp_path / "baselines").mkdir()
+    args = ["--out", str(tmp_path / "results"), "--suites-dir", str(tmp_path / "suites")]
+    args += ["--baselines", str(tmp_path / "baselines")]
+    assert main(["leaderboard", "--strict"] + args) == 1  # resnet's health and the order check: not run
+    assert "not run" in capsys.readouterr().err
+    assert main(["leaderboard", "--strict", "--arms", "vit", "--format", "json"] + args) == 0
+    tables = json.loads(capsys.readouterr().out)
+    assert {r["arm"] for r in tables["arms"]} == {"vit"}
+    assert [(r["kind"], r["arms"]) for r in tables["checks"]] == [("health", ["vit"])]
+    # the same arm list the other way round: the order check still reads an arm not listed
+    assert main(["leaderboard", "--strict", "--arms", "resnet"] + args) == 1
+    assert "health: resnet" in capsys.readouterr().err
+    assert main(["leaderboard", "--arms", "vit,nosuch"] + args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown arm(s) nosuch" in err[0] and "resnet, vit" in err[0]

@@ -3,6 +3,7 @@ chance markers, and legends that stay clear of the axes."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,14 @@ def test_curves_mark_switches_and_chance(tmp_path: Path, monkeypatch: pytest.Mon
         "chance (10%)",
         "switch (x = epochs done; arm colour)",
     ]
+
+
+def test_curves_of_a_tier_that_evaluates_only_at_the_end_warn_nothing(tmp_path: Path) -> None:
+    """eval_every > 1 leaves epochs without test_acc in every seed: a gap in the curve, no warning
+    (numpy's "All-NaN slice" reached users' terminals through the band's min/max)."""
+    suite = toy_suite(tmp_path / "s", "")
+    recs = fake_records(suite, "quick", {("resnet", 1.0): [70.0, 71.0]})
+    recs = [replace(r, history=[{**r.history[0], "test_acc": None}, r.history[1]]) for r in recs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert training_curves(build_tier_view(suite, "quick", recs), tmp_path, [])
