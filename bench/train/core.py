@@ -33,7 +33,7 @@ from .context import RunContext
 from .distributed import all_reduce_sum, gather_objects
 from .engine import CoreOptions, Engine, compiled_graphs, fast_kernels, resolve_options
 from .feed import make_feed
-from .final import save_final
+from .final import pretrained_cfg, save_final
 from .optim import LRSchedule, group_layout
 from .progress import EventLog, Interrupted, StopFlag, epoch_bar, plain
 from .recipe import Recipe
@@ -449,6 +449,7 @@ class Run:
                 reparam=self.switching.state(self.model),
                 config_hash=self.config_hash,
                 metrics=metrics,
+                data_config=self._pretrained_cfg(),
             )
         end = size_stats(self.model, self.image_size)
         stats = {
@@ -458,6 +459,11 @@ class Run:
             "gflops_end": end["gflops"],
         }
         return TrainResult("complete", metrics=metrics, history=pos.history, events=pos.events, model_stats=stats)
+
+    def _pretrained_cfg(self) -> dict[str, Any]:
+        """timm's data config of the final weights: the size and normalisation the run trained with."""
+        mean, std = self.data.normalization()  # present: __init__ normalised with it
+        return pretrained_cfg(self.config["model"]["name"], self.data.num_classes, self.image_size, mean, std)
 
 
 # what the runner calls (``run_all(trainer=...)``; tests pass fakes with this signature)
