@@ -154,7 +154,7 @@ def _write_record(
     record = make_record(spec, result, provenance, wall, data.meta, job.runtime)
     if result.status == "complete" and spec.config.get("analysis"):
         record = record.with_analysis(analyse(spec.config, data, run_dir, job.device, say))
-    store.write(spec.relpath, record, replace=True)
+    store.write(spec.relpath, record, replace=True, announce=lambda msg: say(f"    {msg}"))
     clear_checkpoints(run_dir)
 
 
@@ -305,6 +305,8 @@ def run_all(
     todo = [s for s in specs if rerun or not store.is_complete(s.relpath, s.config_hash, runtime)]
     for s in todo:
         store.check_destination(s.relpath)  # before any training: a run must be able to keep its record
+        if not rerun:
+            store.check_runtime(s.relpath, s.config_hash, runtime)  # nor silently replace another runtime's
     summary.skipped = [s.run_id for s in specs if s not in todo]
     if summary.skipped:
         say(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")
