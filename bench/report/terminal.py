@@ -77,14 +77,13 @@ def render_text(arm_rows: Sequence[ArmRow], check_rows: Sequence[CheckRow], widt
             out += _wrap(f"Claims: {said}", width)
         if arms:
             out += ["", _arms_table(arms, width, several_devices=len(devices) > 1)]
-            legend = "; ".join(
-                dict.fromkeys(f"{r.arm} = {r.arm_label} [{r.model}]" for r in arms if r.arm_label != r.arm)
+            named = (
+                f"{r.arm} = {r.arm_label} [{r.model}]" if r.arm_label != r.arm else f"{r.arm} [{r.model}]" for r in arms
             )
-            if legend:
-                out += _wrap(f"Arms: {legend}", width)
+            out += _wrap(f"Arms: {'; '.join(dict.fromkeys(named))}", width)
         if checks:
             rows = [[c.display()["Claim"], c.display()["Check"], c.verdict.shown(), c.verdict.detail] for c in checks]
-            out += ["", _fit(rows, ["Claim", "Check", "Verdict", "Detail"], width, {0: 12, 1: 34, 2: 48}, 3)]
+            out += ["", _fit(rows, ["Claim", "Check", "Verdict", "Detail"], width, {0: 12, 1: 30, 2: 58}, 3)]
         out.append("")
     return "\n".join(out).rstrip("\n")
 
