@@ -31,7 +31,7 @@ from .train.context import stderr_line as log
 from .train.distributed import DistInfo
 from .train.engine import flush_denormals, resolve_options, runtime_of
 from .train.final import copy_final
-from .train.progress import PENDING_STOP, Interrupted, note_stop
+from .train.progress import PENDING_STOP, Interrupted, duration, note_stop
 from .train.sharing import training_key
 
 
@@ -154,7 +154,7 @@ def _write_record(
     record = make_record(spec, result, provenance, wall, data.meta, job.runtime)
     if result.status == "complete" and spec.config.get("analysis"):
         record = record.with_analysis(analyse(spec.config, data, run_dir, job.device, say))
-    store.write(spec.relpath, record, replace=True)
+    store.write(spec.relpath, record, replace=True, announce=lambda msg: say(f"    {msg}"))
     clear_checkpoints(run_dir)
 
 
@@ -262,6 +262,33 @@ def _side_by_side(job: Job, todo: list[RunSpec], heads: list[str], workers: int)
     return outcomes
 
 
+class PlanClock:
+    """The ETA of a plan trained one run at a time: the wall time of the runs finished so far, scaled
+    to the runs left by the cost model's estimates (``cost``) when there is one, else by their count."""
+
+    def __init__(self, specs: list[RunSpec], cost: Callable[[RunSpec], float] | None) -> None:
+        self.cost = cost
+        self.left = list(specs)
+        self.spent = self.estimated = 0.0
+        self.count = 0
+
+    def finished(self, spec: RunSpec, seconds: float) -> str | None:
+        """A line after each run but the last: runs done, time spent, time left."""
+        self.left = [s for s in self.left if s.run_id != spec.run_id]
+        self.spent += seconds
+        self.count += 1
+        if self.cost is not None:
+            self.estimated += self.cost(spec)
+        if not self.left:
+            return None
+        if self.cost is not None and self.estimated > 0:
+            eta = self.spent / self.estimated * sum(self.cost(s) for s in self.left)
+        else:
+            eta = self.spent / self.count * len(self.left)
+        total = self.count + len(self.left)
+        return f"    plan: {self.count}/{total} runs done in {duration(self.spent)}; about {duration(eta)} left"
+
+
 def side_by_side(device: torch.device, dist: DistInfo, runs: int, parallel: int | None) -> int:
     """How many runs to train at once: ``parallel``, or on a CPU (one process, no torchrun) one per core."""
     if parallel is not None:
@@ -305,6 +332,8 @@ def run_all(
     todo = [s for s in specs if rerun or not store.is_complete(s.relpath, s.config_hash, runtime)]
     for s in todo:
         store.check_destination(s.relpath)  # before any training: a run must be able to keep its record
+        if not rerun:
+            store.check_runtime(s.relpath, s.config_hash, runtime)  # nor silently replace another runtime's
     summary.skipped = [s.run_id for s in specs if s not in todo]
     if summary.skipped:
         say(f"skipping {len(summary.skipped)} finished run(s) (use --rerun to repeat them)")
@@ -329,10 +358,15 @@ def run_all(
         outcomes = _side_by_side(job, todo, heads, workers)
     else:
         outcomes = []
+        clock = PlanClock(todo, cost)
         for spec, head in zip(todo, heads, strict=True):
             say(head)
+            t0 = time.perf_counter()
             outcomes.append(run_one(job, spec, dist, say))
             say(outcomes[-1][2] if outcomes[-1][1] == "held" else f"    {outcomes[-1][2]}")
+            line = clock.finished(spec, time.perf_counter() - t0)
+            if line:
+                say(line)
     lists = {"complete": summary.ran, "failed": summary.failed, "skipped": summary.skipped, "held": summary.held}
     for run_id, outcome, _ in outcomes:
         lists[outcome].append(run_id)

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "measure the GPU path: perf of every model, a compiled bf16 run with a switch, torchrun (DDP)",
     ),
     "validate": ("validate_cmd", "check run records against the record schema, their digests and their paths"),
+    "status": ("status_cmd", "what a results folder holds: done, running (epoch, ETA), failed and pending runs"),
 }
 
 

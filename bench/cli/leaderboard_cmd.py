@@ -34,10 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--format",
-        default="github",
+        default="text",
         choices=sorted(FORMATS),
-        help="md/github: the three tables for people; json: all tables as tidy data; csv: one --table",
+        help="text: compact, fits the terminal (COLUMNS); md/github: the three tables with every column; "
+        "json: all tables as tidy data; csv: one --table",
     )
+    p.add_argument("--wide", action="store_true", help="every column (the same as --format github)")
     p.add_argument("--table", default="arms", choices=TABLES, help="the table --format csv prints")
     p.add_argument(
         "--save",
@@ -81,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
     arm_rows, claim_rows = build_tables(reports)
     if args.arms is not None:
         arm_rows, claim_rows = only_arms(arm_rows, claim_rows, _known_arms(args.arms, suites, args.tier))
-    print(render(arm_rows, claim_rows, args.format, table=args.table))
+    print(render(arm_rows, claim_rows, "github" if args.wide else args.format, table=args.table))
     written: list[Path] = []
     if args.save:
         written += write_tables(args.save, arm_rows, claim_rows)

@@ -55,9 +55,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--format",
-        default="github",
-        choices=["md", "github", "csv", "json"],
-        help="leaderboard format (csv: the arms table; `prs-bench leaderboard --table` for the others)",
+        default="text",
+        choices=["text", "md", "github", "csv", "json"],
+        help="leaderboard format (text: compact, fits the terminal; github/md: every column; csv: the arms "
+        "table, `prs-bench leaderboard --table` for the others)",
     )
     g = p.add_argument_group("training core")
     g.add_argument("--compile", default="auto", choices=list(ON_OFF), help="torch.compile (auto: on for CUDA)")

@@ -98,6 +98,22 @@ class RecordStore:
         if problem:
             raise BenchError(f"{p}: {problem}, where this run's record goes; move it away and run again")
 
+    def check_runtime(self, relpath: str, config_hash: str, runtime: dict[str, Any]) -> None:
+        """Refuse, before a run trains, to replace a complete record of the same config made with
+        another runtime (a bf16 run over an fp32 one): the two are different measurements and one
+        path holds one of them. ``--rerun`` archives the old one (announced); another ``--out`` keeps both."""
+        try:
+            rec = self.read(relpath)
+        except BadRecord:
+            return  # counted as missing: trained again, archived when written
+        if rec is None or not rec.complete or rec.config_hash != config_hash or rec.runtime in (None, runtime):
+            return
+        raise BenchError(
+            f"{self.path(relpath)}: holds a complete run of this config made with {runtime_text(rec.runtime)}; "
+            f"this command trains it with {runtime_text(runtime)}. Pass --rerun to archive that record and "
+            "train again, or --out OTHER to keep both"
+        )
+
     def is_complete(self, relpath: str, config_hash: str, runtime: dict[str, Any] | None = None) -> bool:
         """Done = a complete record of this config and, when ``runtime`` is given, made with that
         runtime (precision, compile, world size, device type): a bf16 record does not stand in for fp32."""
@@ -114,8 +130,11 @@ class RecordStore:
         same = rec.config_hash == config_hash and (runtime is None or rec.runtime == runtime)
         return "done" if same else "stale"
 
-    def write(self, relpath: str, record: RunRecord, replace: bool = False) -> Path:
-        """Write ``record`` (adding its digest) under the run's lock; archive what it replaces."""
+    def write(
+        self, relpath: str, record: RunRecord, replace: bool = False, announce: Callable[[str], None] | None = None
+    ) -> Path:
+        """Write ``record`` (adding its digest) under the run's lock; archive what it replaces, and
+        say where (``announce``, stderr by default): an archive move is never silent."""
         p = self.path(relpath)
         data = with_digest(json.loads(canonical_json(record.to_dict())))  # ValueError on NaN: never written
         try:
@@ -130,7 +149,8 @@ class RecordStore:
                     complete = False  # an untrusted record is archived, never counted
                 if complete and not replace:
                     raise BenchError(f"{p} already holds a complete run; pass --rerun to archive it and run again")
-                self._archive(relpath, p.read_bytes())
+                dest = self._archive(relpath, p.read_bytes())
+                (announce or warn)(f"archived the earlier record {p} to {dest}")
             atomic_write_json(p, data)
         return p
 
@@ -175,6 +195,12 @@ class RecordStore:
 
     def __iter__(self) -> Iterator[RunRecord]:
         return iter(self.all())
+
+
+def runtime_text(runtime: dict[str, Any]) -> str:
+    """``fp32, eager, 1 rank on cpu``: a record's runtime in words."""
+    mode = "compiled" if runtime.get("compile") else "eager"
+    return f"{runtime.get('precision')}, {mode}, {runtime.get('world_size')} rank(s) on {runtime.get('device_type')}"
 
 
 def load_record(path: Path, relpath: str | None = None) -> RunRecord:

@@ -27,7 +27,8 @@ from ..records.metrics import TEST_ACC
 from ..verdicts import Verdict
 from .tiers import TierReport
 
-FORMATS = {"md": "pipe", "github": "github", "csv": None, "json": None}
+# text: the compact, width-aware view for terminals (``terminal.render_text``); the others keep every column
+FORMATS = {"text": None, "md": "pipe", "github": "github", "csv": None, "json": None}
 TABLES = ("arms", "claims", "checks")
 SEVERITY = ("fail", "inconclusive", "not run", "pass")
 STATS_KEYS = ("params_start", "params_end", "gflops_start", "gflops_end")
@@ -472,11 +473,16 @@ def tidy_tables(arm_rows: list[ArmRow], check_rows: list[CheckRow]) -> dict[str,
 
 
 def render(arm_rows: list[ArmRow], check_rows: list[CheckRow], fmt: str = "github", table: str = "arms") -> str:
-    """md/github: the three display tables; json: the tidy tables; csv: the one tidy ``table``.
+    """text: the compact view that fits the terminal; md/github: the three display tables with every
+    column; json: the tidy tables; csv: the one tidy ``table``.
 
     Rows of a pipeline-check tier make the output start with its notice (``Suite.tier_notice``):
     a first line in md/github, a ``# `` comment line before the CSV header, a first ``notice`` key
     in the JSON."""
+    if fmt == "text":
+        from .terminal import render_text
+
+        return render_text(arm_rows, check_rows)
     lines = notices(arm_rows, check_rows)
     if fmt == "json":
         tables = tidy_tables(arm_rows, check_rows)

@@ -175,6 +175,8 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
         validate_table(path, f"spreads.{metric}.", spec, SPREAD)
     for tier, spec in raw["tiers"].items():
         validate_table(path, f"tiers.{tier}.", spec, TIER)
+        for metric, spread in spec.get("spreads", {}).items():
+            validate_table(path, f"tiers.{tier}.spreads.{metric}.", spread, SPREAD)
         _refuse_colliding_fractions(path, tier, spec.get("fractions", [1.0]))
         for arm in spec.get("arms", []):
             if arm not in raw["arms"]:

@@ -128,6 +128,12 @@ TIER = {
         lambda v: is_table(v) and set(v) <= {"fourier_images"} and is_pos_int(v.get("fourier_images", 1)),
         "a table such as { fourier_images = 256 } (Fourier analysis of the final model)",
     ),
+    "spreads": (
+        False,
+        lambda v: is_table(v) and all(isinstance(x, dict) for x in v.values()),
+        'a table of metric tables ([tiers.NAME.spreads."METRIC"]: sd, unit, source), this tier\'s seed spreads '
+        "where they differ from the suite's",
+    ),
 }
 OVERRIDE = {
     "model": (False, is_str, "a registered model name"),

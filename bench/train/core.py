@@ -33,9 +33,9 @@ from .context import RunContext
 from .distributed import all_reduce_sum, gather_objects
 from .engine import CoreOptions, Engine, compiled_graphs, fast_kernels, resolve_options
 from .feed import make_feed
-from .final import save_final
+from .final import pretrained_cfg, save_final
 from .optim import LRSchedule, group_layout
-from .progress import EventLog, Interrupted, StopFlag, epoch_bar, plain
+from .progress import EventLog, Interrupted, StopFlag, epoch_bar, epoch_line, plain
 from .recipe import Recipe
 from .steps import step_plan
 from .switching import Switching
@@ -128,6 +128,7 @@ class Run:
         self.sums = Sums(device)
         self.engine: Engine
         self.run_name = spec.run_id
+        self.started, self.epochs_here = time.perf_counter(), 0  # this process's share, for the ETA (resumes too)
         self.tracking = Tracking([])
 
     # ---- checkpoints -------------------------------------------------------------------------
@@ -392,6 +393,10 @@ class Run:
             entry["layers"] = diag
         pos.history.append(entry)
         self.events_log.write("epoch", **entry)
+        self.epochs_here += 1
+        if not self.progress and self.dist.is_main:  # no bar on screen: one line per epoch instead
+            spent = time.perf_counter() - self.started  # evaluation included, unlike time_s
+            self.log(epoch_line(self.run_name, entry, self.recipe.epochs, spent, self.epochs_here))
         self.tracking.epoch(entry)
         pos.epoch += 1
         pos.step_in_epoch = 0
@@ -449,6 +454,7 @@ class Run:
                 reparam=self.switching.state(self.model),
                 config_hash=self.config_hash,
                 metrics=metrics,
+                data_config=self._pretrained_cfg(),
             )
         end = size_stats(self.model, self.image_size)
         stats = {
@@ -458,6 +464,11 @@ class Run:
             "gflops_end": end["gflops"],
         }
         return TrainResult("complete", metrics=metrics, history=pos.history, events=pos.events, model_stats=stats)
+
+    def _pretrained_cfg(self) -> dict[str, Any]:
+        """timm's data config of the final weights: the size and normalisation the run trained with."""
+        mean, std = self.data.normalization()  # present: __init__ normalised with it
+        return pretrained_cfg(self.config["model"]["name"], self.data.num_classes, self.image_size, mean, std)
 
 
 # what the runner calls (``run_all(trainer=...)``; tests pass fakes with this signature)

@@ -7,6 +7,10 @@ phases (``restore_reparam_state`` must switch those layers *before* ``load_state
 config hash, the final metrics, and the sha256 of the weights file. The hash is the integrity
 check: a weights file cut short, altered, or left over from another run is refused. The weights
 are written first and the sidecar last, each atomically, so the sidecar marks a finished write.
+
+Beside them, ``config.json`` in timm's hub format (architecture, num_classes, model_args and a
+``pretrained_cfg`` with the input size and the data's mean/std), so that after ``import bench.hub``
+``timm.create_model("local-dir:RUN_DIR", pretrained=True)`` rebuilds the model (``bench/hub.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from ..records.atomic import atomic_write_bytes, atomic_write_json
 
 WEIGHTS = "final.safetensors"
 SIDECAR = "final.json"
+TIMM_CONFIG = "config.json"  # timm's name for a model folder's config (``local-dir:`` and the HF hub)
 FORMAT = "prs-bench-final/1"
 
 
@@ -69,6 +74,50 @@ def header_metadata(config_hash: str) -> dict[str, str]:
     return {"prs_bench": json.dumps({"format": FORMAT, "config_hash": config_hash, "sidecar": SIDECAR}, sort_keys=True)}
 
 
+def pretrained_cfg(
+    model_name: str, num_classes: int, image_size: int, mean: tuple[float, ...], std: tuple[float, ...]
+) -> dict[str, Any]:
+    """timm's ``pretrained_cfg`` of a run's weights: what ``timm.data.resolve_data_config`` reads to
+    preprocess images as the run evaluated them (resized to the input size, no crop, the run's data
+    mean/std)."""
+    return {
+        "architecture": model_name,
+        "tag": "prs-bench",
+        "num_classes": num_classes,
+        "input_size": [len(mean), image_size, image_size],
+        "interpolation": "bilinear",
+        "crop_pct": 1.0,
+        "crop_mode": "center",
+        "mean": list(mean),
+        "std": list(std),
+        "license": None,
+    }
+
+
+def timm_config(meta: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``config.json`` timm reads from a model folder (its hub format), from a sidecar; None
+    when the sidecar has no ``pretrained_cfg`` (weights written before it existed)."""
+    cfg = meta.get("pretrained_cfg")
+    if not isinstance(cfg, dict):
+        return None
+    model = meta["model"]
+    return {
+        "architecture": model["name"],
+        "num_classes": model["num_classes"],
+        "model_args": dict(model["kwargs"]),
+        "pretrained_cfg": {k: v for k, v in cfg.items() if k != "architecture"},
+    }
+
+
+def _write(run_dir: Path, blob: bytes, meta: dict[str, Any]) -> None:
+    """Weights, then timm's config, then the sidecar that marks the write finished."""
+    atomic_write_bytes(run_dir / WEIGHTS, blob)
+    config = timm_config(meta)
+    if config is not None:
+        atomic_write_json(run_dir / TIMM_CONFIG, config)
+    atomic_write_json(run_dir / SIDECAR, meta)
+
+
 def save_final(
     run_dir: Path,
     model: torch.nn.Module,
@@ -79,8 +128,10 @@ def save_final(
     reparam: dict[str, Any] | None,
     config_hash: str,
     metrics: dict[str, Any],
+    data_config: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``final.safetensors`` then ``final.json``; returns the weights path."""
+    """Write ``final.safetensors``, timm's ``config.json`` (with ``data_config``: a ``pretrained_cfg``)
+    and ``final.json``; returns the weights path."""
     # cloned: safetensors refuses tensors that share storage (tied weights, views)
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
     blob = st_save(tensors, metadata=header_metadata(config_hash))
@@ -100,10 +151,10 @@ def save_final(
         "config_hash": config_hash,
         "metrics": _finite(dict(metrics)),
     }
-    run_dir = Path(run_dir)
-    atomic_write_bytes(run_dir / WEIGHTS, blob)
-    atomic_write_json(run_dir / SIDECAR, meta)
-    return run_dir / WEIGHTS
+    if data_config is not None:
+        meta["pretrained_cfg"] = data_config
+    _write(Path(run_dir), blob, meta)
+    return Path(run_dir) / WEIGHTS
 
 
 def sidecar_of(path: Path) -> Path:
@@ -150,7 +201,5 @@ def copy_final(src_dir: Path, dst_dir: Path, config_hash: str) -> bool:
         return False
     blob = st_save(final.state, metadata=header_metadata(config_hash))
     meta = {**final.meta, "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob), "config_hash": config_hash}
-    dst_dir = Path(dst_dir)
-    atomic_write_bytes(dst_dir / WEIGHTS, blob)
-    atomic_write_json(dst_dir / SIDECAR, meta)
+    _write(Path(dst_dir), blob, meta)
     return True

@@ -58,6 +58,29 @@ def epoch_bar(total: int, epoch: int, epochs: int, enabled: bool, initial: int =
     )
 
 
+def duration(seconds: float) -> str:
+    """``42 s``, ``7.5 min``, ``3.2 h``: a span people read at a glance."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def epoch_line(run: str, entry: dict[str, Any], epochs: int, seconds_so_far: float, epochs_so_far: int) -> str:
+    """One line per finished epoch for logs without a progress bar (SLURM, CI, side-by-side runs):
+    the run, epoch, train loss and accuracy, test accuracy where evaluated, speed, and the run's ETA
+    from its mean epoch time so far."""
+    parts = [f"loss {entry['train_loss']:.3f}", f"train {entry['train_acc']:.1f}%"]
+    if entry.get("test_acc") is not None:
+        parts.append(f"test {entry['test_acc']:.1f}%")
+    if entry.get("img_per_s"):
+        parts.append(f"{entry['img_per_s']:.0f} img/s")
+    left = epochs - entry["epoch"]
+    eta = f"ETA {duration(seconds_so_far / max(epochs_so_far, 1) * left)}" if left else "done"
+    return f"    {run} epoch {entry['epoch']}/{epochs}: {', '.join(parts)}; {eta}"
+
+
 class Interrupted(KeyboardInterrupt):
     """Raised after the checkpoint is written; the CLI turns it into exit 130 and a resume hint."""
 

@@ -149,7 +149,7 @@ class Simulator:
         self.view = build_tier_view(suite, tier, [])
         self.rule = RULES.get(self.kind)(check, self.view, self.baselines)
         self.alpha = float(getattr(self.rule, "alpha", math.nan))
-        self.spread = spread_for(suite, self.rule.metric, records)
+        self.spread = spread_for(suite, self.rule.metric, records, tier=tier)
         self.unit = self.spread.unit
 
     def signature(self) -> str:
@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
 def header(sims: int = SIMS, spreads: list[Spread] | None = None) -> str:
     """The line above the table: what a cell holds, the spreads' sources and the effects (no simulation)."""
     if spreads is None:
-        spreads = [spread_for(s, _metric(s, t, c)) for s, t, c in shipped_checks()]
+        spreads = [spread_for(s, _metric(s, t, c), tier=t) for s, t, c in shipped_checks()]
     seen: dict[tuple[str, str], Spread] = {}
     for sp in spreads:
         seen.setdefault((sp.metric, sp.source), sp)

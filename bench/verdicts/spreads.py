@@ -7,9 +7,10 @@ tolerances and effects, and the metrics differ by orders of magnitude (top-1 in 
 - measured, when records of the suite tier exist (``measured``: the pooled within-cell seed sd
   over every (arm, fraction) cell with >= 2 finite values; ``python -m bench.verdicts.calibrate
   --records DIR`` simulates at it);
-- else declared in the suite, ``[spreads."METRIC"]`` with ``sd`` (one value or [low, high]),
-  ``unit`` (the metric's size of one effect unit in the calibration's stated effects) and
-  ``source`` (where the numbers come from);
+- else declared in the suite, for one tier (``[tiers.T.spreads."METRIC"]``: a tier whose runs
+  scatter differently, such as a short CPU tier) or for all (``[spreads."METRIC"]``), with ``sd``
+  (one value or [low, high]), ``unit`` (the metric's size of one effect unit in the calibration's
+  stated effects) and ``source`` (where the numbers come from);
 - else the default for top-1 metrics below (docs/SOURCES.md).
 
 A check whose metric has none of the three cannot be calibrated: a one-line error names the
@@ -47,9 +48,11 @@ DEFAULT_SPREADS = {
 }
 
 
-def declared(suite: Suite, metric: str) -> Spread:
-    """The spread the suite declares for ``metric`` (``[spreads]``), else the top-1 default."""
-    spec: dict[str, Any] | None = suite.raw.get("spreads", {}).get(metric)
+def declared(suite: Suite, metric: str, tier: str | None = None) -> Spread:
+    """The spread the suite declares for ``metric`` in ``tier`` (``[tiers.T.spreads]``), else for every
+    tier (``[spreads]``), else the top-1 default."""
+    spec: dict[str, Any] | None = (suite.tiers.get(tier, {}) if tier else {}).get("spreads", {}).get(metric)
+    spec = spec if spec is not None else suite.raw.get("spreads", {}).get(metric)
     if spec is not None:
         sd = spec["sd"]
         sds = tuple(float(s) for s in (sd if isinstance(sd, list) else [sd]))
@@ -75,9 +78,12 @@ def measured(view: TierView, metric: str, arms: list[str] | None = None) -> tupl
     return (math.sqrt(ss / dof) if dof else math.nan), cells
 
 
-def spread_for(suite: Suite, metric: str, view: TierView | None = None, arms: list[str] | None = None) -> Spread:
-    """Measured from ``view``'s records when they hold a cell with >= 2 seeds, else ``declared``."""
-    base = declared(suite, metric)
+def spread_for(
+    suite: Suite, metric: str, view: TierView | None = None, arms: list[str] | None = None, tier: str | None = None
+) -> Spread:
+    """Measured from ``view``'s records when they hold a cell with >= 2 seeds, else ``declared`` (for
+    ``tier``, or the view's tier)."""
+    base = declared(suite, metric, tier or (view.tier if view is not None else None))
     if view is not None:
         sd, cells = measured(view, metric, arms)
         if cells:

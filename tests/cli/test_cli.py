@@ -51,7 +51,7 @@ def test_run_skip_and_leaderboard(tiny, capsys) -> None:
     rec = json.loads(rec_path.read_text())
     assert rec["status"] == "complete" and len(rec["history"]) == 2
     assert rec["provenance"]["threads"] >= 1 and rec["data"]["source"] == "synthetic"
-    assert "| tiny" in first.out and "resnet_tiny" in first.out
+    assert "tiny v1 · tier smoke" in first.out and "cnn [resnet_tiny]" in first.out
     mtime = rec_path.stat().st_mtime_ns
     assert main(["run", *args]) == 0
     second = capsys.readouterr()

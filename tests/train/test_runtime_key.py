@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 
+from bench.errors import BenchError
 from bench.records import RecordStore, build_tier_view
 from bench.report import build_tables, tier_reports
 from bench.runner import run_all
@@ -48,7 +50,7 @@ def test_runtime_resolves_from_the_options() -> None:
     )
 
 
-def test_fp32_rerun_after_bf16_is_not_skipped_and_not_pooled(tmp_path: Path, baselines: Any) -> None:
+def test_fp32_rerun_after_bf16_is_not_skipped_and_not_pooled(tmp_path: Path, baselines: Any, capsys: Any) -> None:
     suite = toy_suite(tmp_path / "suites", check_toml("order", a="vit", b="resnet"))
     store, trainer = RecordStore(tmp_path / "out"), Trainer()
     bf16, fp32 = CoreOptions(precision="bf16"), CoreOptions(precision="fp32")
@@ -66,9 +68,17 @@ def test_fp32_rerun_after_bf16_is_not_skipped_and_not_pooled(tmp_path: Path, bas
 
     seed0 = [s for s in specs if s.seed == 0]
     calls = len(trainer.calls)
-    again = run_all(seed0, store, CPU, trainer=trainer, options=fp32, progress=False)
-    assert not again.skipped and len(again.ran) == len(seed0)  # fp32 after bf16: not done
+    # fp32 after bf16: not done, and not silently put in the bf16 record's place: refused before training
+    with pytest.raises(
+        BenchError, match=r"made with bf16, eager, 1 rank\(s\) on cpu; this command trains it with fp32"
+    ):
+        run_all(seed0, store, CPU, trainer=trainer, options=fp32, progress=False)
+    assert len(trainer.calls) == calls
+    capsys.readouterr()
+    again = run_all(seed0, store, CPU, trainer=trainer, options=fp32, progress=False, rerun=True)
+    assert not again.skipped and len(again.ran) == len(seed0)
     assert len(trainer.calls) == calls + len(seed0)
+    assert capsys.readouterr().err.count("archived the earlier record") == len(seed0)  # announced
     records = store.all()
     assert sorted(r.runtime["precision"] for r in records if r.seed == 0 and r.runtime) == ["fp32", "fp32"]
     assert {r.runtime["precision"] for r in records if r.seed != 0 and r.runtime} == {"bf16"}

@@ -105,11 +105,23 @@ def test_each_check_is_simulated_at_its_metrics_spread() -> None:
     by_metric = {}
     for s, t, c in CHECKS:
         sim = cal.Simulator(s, t, c, SHIPPED)
-        by_metric.setdefault(sim.spread.metric, set()).add((sim.spread.sds, sim.spread.unit))
+        if t != "cpu":  # the cpu tiers declare their reference runs' wider spreads (test below)
+            by_metric.setdefault(sim.spread.metric, set()).add((sim.spread.sds, sim.spread.unit))
         assert {r.sd for r in sim.rates(5)} == set(sim.spread.sds)
     assert by_metric["test_acc"] == {((0.5, 1.0), 1.0)}
     fourier = by_metric.pop("fourier.hf_change_mixer_mean")
     assert len(fourier) == 1 and max(next(iter(fourier))[0]) < 0.5
+
+
+def test_the_cpu_tiers_are_simulated_at_their_reference_runs_spreads() -> None:
+    """Fashion-MNIST after a few hundred steps scatters several points: each cpu tier's checks are
+    simulated at the seed sd its own reference runs measured, not at CIFAR-100's 0.5-1."""
+    cpu = [(s, c) for s, t, c in CHECKS if t == "cpu"]
+    assert {s.name for s, _ in cpu} == {"data-scale", "cifar100-prs", "reparam-interp"}
+    for s, c in cpu:
+        spread = cal.Simulator(s, "cpu", c, SHIPPED).spread
+        assert max(spread.sds) > (3.0 if spread.metric == "test_acc" else 0.1), (s.name, c)
+        assert "reference runs" in spread.source
 
 
 def _toy(tmp_path: Path, extra: str = ""):
@@ -137,6 +149,20 @@ def test_declared_spread_and_its_validation(tmp_path) -> None:
     bad.path.write_text(bad.path.read_text(encoding="utf-8") + table.replace("0.01", "-1"), encoding="utf-8")
     with pytest.raises(BenchError, match=r"spreads\.fourier\.hf_change_mixer_mean\.sd"):
         load_suite(bad.path)
+
+
+def test_a_tier_declares_its_own_spread(tmp_path) -> None:
+    """[tiers.T.spreads] wins over [spreads] for that tier's checks (the cpu tiers scatter more)."""
+    metric = "fourier.hf_change_mixer_mean"
+    table = f'\n[spreads."{metric}"]\nsd = [0.01, 0.03]\nunit = 0.02\nsource = "suite"\n'
+    tier = f'\n[tiers.quick.spreads."{metric}"]\nsd = [0.05, 0.1]\nunit = 0.04\nsource = "tier"\n'
+    suite = _toy(tmp_path, table + tier)
+    sim = cal.Simulator(suite, "quick", suite.tier("quick")["checks"][0], SHIPPED)
+    assert (sim.spread.sds, sim.unit, sim.spread.source) == ((0.05, 0.1), 0.04, "tier")
+    assert spreads.declared(suite, metric).source == "suite"  # no tier named: the suite's
+    assert spreads.declared(suite, "test_acc", "quick") == spreads.DEFAULT_SPREADS["test_acc"]
+    with pytest.raises(BenchError, match=r"tiers\.quick\.spreads\.fourier\.hf_change_mixer_mean\.sd"):
+        _toy(tmp_path / "b", table + tier.replace("0.05", "0"))
 
 
 def test_measured_spread_pools_the_records_cells(tmp_path) -> None:
