@@ -171,11 +171,10 @@ def _seconds(
 
 
 def human_seconds(s: float) -> str:
-    if s < 90:
-        return f"{s:.0f} s"
-    if s < 5400:
-        return f"{s / 60:.1f} min"
-    return f"{s / 3600:.1f} h"
+    """A span as the training core's progress lines write it (``42 s``, ``7.5 min``, ``3.2 h``)."""
+    from ..train.progress import duration
+
+    return duration(s)
 
 
 def human_flops(f: float) -> str:
