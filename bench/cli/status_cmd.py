@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import BenchError
 from ..records import BadRecord, RecordStore
+from ..records.lock import holder_info
 from ..suite.plan import RunSpec, plan_runs
 from ..suite_check import load_checked_suites
 from ..train.progress import duration
@@ -84,14 +85,6 @@ def _events(run_dir: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _holder(lock: Path) -> dict[str, Any]:
-    try:
-        info = json.loads(lock.read_text(encoding="utf-8") or "{}")
-    except (OSError, ValueError):
-        return {}
-    return info if isinstance(info, dict) else {}
-
-
 def _alive(pid: Any) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return False
@@ -122,7 +115,7 @@ class Inspector:
         lock = self.store.path(spec.relpath).with_suffix(".lock")
         if not lock.exists():
             return None
-        info = _holder(lock)
+        info = holder_info(lock)
         who = f"pid {info.get('pid', '?')} on {info.get('host', '?')}"
         if info.get("host") == self.host:
             if self.flocked is not None:

@@ -14,6 +14,7 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 from ..errors import BenchError
 
@@ -22,12 +23,20 @@ class RunHeld(BenchError):
     """Another live process holds this run's lock."""
 
 
-def _holder(path: Path) -> str:
+def holder_info(path: Path) -> dict[str, Any]:
+    """What a lock file says of its last holder (pid, host, since); {} when unreadable."""
     try:
         info = json.loads(path.read_text(encoding="utf-8") or "{}")
-        return f"pid {info['pid']} on host {info['host']} (since {info['since']})"
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _holder(path: Path) -> str:
+    info = holder_info(path)
+    if not all(k in info for k in ("pid", "host", "since")):
         return "another process"
+    return f"pid {info['pid']} on host {info['host']} (since {info['since']})"
 
 
 class RunLock:
